@@ -1,0 +1,123 @@
+"""The seed's computational graph, its exercises, and their derivatives worked by hand.
+
+Every number still comes from the formula engine (``lab.gradients``); this module
+only builds the seed's formulas and the hand-written chain-rule columns beside them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from lab.formula import format_number, parse_number
+from lab.formula import FormulaError
+from lab.gradients import GradientRun, XSpec, run
+
+EXERCISE_3 = "sin(x)*exp(x) + 1/(x+2)"
+
+
+def _signed(value: float) -> str:
+    return f"+ {format_number(value)}" if value >= 0 else f"- {format_number(-value)}"
+
+
+def chain_formula(a: float, p: float, c: float) -> str:
+    """The seed's ``z = x + a; z = z ** p; z = z + c`` as one formula."""
+    return f"(x {_signed(a)})**{format_number(p)} {_signed(c)}"
+
+
+def chain_latex(a: float, p: float, c: float, reduce: str) -> str:
+    inner = rf"(x_i {_signed(a)})^{{{format_number(p)}}} {_signed(c)}"
+    if reduce == "mean":
+        return rf"y = \dfrac{{\sum_{{i=1}}^{{n}} {inner}}}{{n}}"
+    return rf"y = \sum_{{i=1}}^{{n}} {inner}"
+
+
+def chain_rule_latex(a: float, p: float, reduce: str) -> str:
+    scale = r"\dfrac{1}{n}\cdot " if reduce == "mean" else ""
+    return (rf"\dfrac{{\partial y}}{{\partial x_i}} = {scale}{format_number(p)}"
+            rf"\,(x_i {_signed(a)})^{{{format_number(p - 1)}}}")
+
+
+def chain_input(n: int, a: float, p: float, c: float) -> tuple[str, XSpec]:
+    """The formula and ``x = torch.arange(n)`` of the seed's chain."""
+    return chain_formula(a, p, c), XSpec.arange(0, n)
+
+
+def run_chain(n: int, a: float, p: float, c: float, reduce: str, dtype: str = "float32"
+              ) -> GradientRun:
+    """``x = torch.arange(n)`` through the seed's chain, forward and backward."""
+    return run(*chain_input(n, a, p, c), reduce, dtype)
+
+
+def chain_rule(x: list[float], a: float, p: float, reduce: str) -> list[float]:
+    """``p·(x_i+a)^(p-1)`` (divided by n for mean), written out, in float64 torch."""
+    t = torch.tensor(x, dtype=torch.float64)
+    scale = 1.0 / len(x) if reduce == "mean" else 1.0
+    return (p * (t + a) ** (p - 1) * scale).tolist()
+
+
+EXERCISE_3_HAND_LATEX = (
+    r"\dfrac{\partial y}{\partial x_i} = \dfrac{1}{n}\left(\cos x_i\, e^{x_i}"
+    r" + \sin x_i\, e^{x_i} - \dfrac{1}{(x_i+2)^2}\right)")
+
+
+def exercise_3_by_hand(x: list[float], reduce: str = "mean") -> list[float]:
+    """Product rule on ``sin·exp`` plus ``d/dx (x+2)^-1``, in float64 torch."""
+    t = torch.tensor(x, dtype=torch.float64)
+    scale = 1.0 / len(x) if reduce == "mean" else 1.0
+    return ((torch.cos(t) * torch.exp(t) + torch.sin(t) * torch.exp(t)
+             - 1 / (t + 2) ** 2) * scale).tolist()
+
+
+def exercise_3_input(low: int, high: int) -> tuple[str, XSpec]:
+    """Exercise 3's formula on ``x = low..high`` (step 1, both ends included)."""
+    return EXERCISE_3, XSpec.arange(low, high + 1)
+
+
+def run_exercise_3(low: int, high: int, dtype: str = "float32") -> GradientRun:
+    return run(*exercise_3_input(low, high), "mean", dtype)
+
+
+@dataclass
+class AnswerCheck:
+    typed: str
+    value: float | None       # the typed answer as a number (None: unreadable)
+    expected: float           # autograd's x.grad[i]
+    correct: bool | None      # None when the box is empty or unreadable
+    hint: str = ""            # catalogue key of the hint for a wrong answer
+
+
+ANSWER_RTOL = 1e-3
+ANSWER_ATOL = 1e-3
+
+
+def check_answers(typed: list[str], result: GradientRun) -> list[AnswerCheck]:
+    """Compare hand-worked partial derivatives with autograd's, within a tolerance."""
+    checks = []
+    n = result.n
+    for i, text in enumerate(typed):
+        expected = result.grad[i]
+        if not text.strip():
+            checks.append(AnswerCheck(text, None, expected, None))
+            continue
+        try:
+            value = parse_number(text)
+        except FormulaError:
+            checks.append(AnswerCheck(text, None, expected, None, "exercises.hint_unreadable"))
+            continue
+        correct = math.isfinite(value) and abs(value - expected) <= (
+            ANSWER_ATOL + ANSWER_RTOL * abs(expected))
+        hint = ""
+        if not correct:
+            if result.reduce == "mean" and math.isclose(value, expected * n, rel_tol=1e-3,
+                                                        abs_tol=1e-3):
+                hint = "exercises.hint_forgot_n"
+            elif result.reduce == "sum" and math.isclose(value, expected / n, rel_tol=1e-3,
+                                                         abs_tol=1e-6):
+                hint = "exercises.hint_sum_no_n"
+            else:
+                hint = "exercises.hint_chain"
+        checks.append(AnswerCheck(text, value, expected, correct, hint))
+    return checks

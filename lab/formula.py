@@ -1,0 +1,297 @@
+"""The lab's safe formula language.
+
+A formula is parsed with Python's ``ast`` (parsing only: nothing is compiled or
+executed) and checked node by node against a whitelist. What passes becomes a
+``Formula``: a straight list of ``Step``s, one per PyTorch operation, in the
+order the forward pass runs them. That one list drives the torch computation,
+the sympy expression, the generated code and the node names of every graph, so
+they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import unicodedata
+from dataclasses import dataclass, field
+
+from lab.i18n import Message
+
+MAX_LENGTH = 300
+MAX_DEPTH = 30
+MAX_OPERATIONS = 60
+MAX_EXPONENT = 100
+MAX_LITERAL = 1e12
+
+BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+BINARY_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu")
+REDUCTIONS = ("mean", "sum")
+CONSTANTS = {"pi": math.pi, "e": math.e}
+VARIABLE = "x"
+# Python operators that students type by habit, with the hint to give.
+_OPERATOR_HINTS = {ast.BitXor: "formula.hint_caret", ast.FloorDiv: None, ast.Mod: None,
+                   ast.MatMult: None, ast.BitAnd: None, ast.BitOr: None,
+                   ast.LShift: None, ast.RShift: None}
+
+
+class FormulaError(ValueError):
+    """A refused formula: what is wrong (a catalogue message) and where."""
+
+    def __init__(self, message: Message, text: str = "", column: int | None = None,
+                 piece: str = ""):
+        super().__init__(message.key)
+        self.message = message
+        self.text = text
+        self.column = column
+        self.piece = piece
+
+    def pointer(self) -> str:
+        """The formula with a caret under the offending column ("" if none)."""
+        if self.column is None or not self.text:
+            return ""
+        width = max(1, min(len(self.piece), len(self.text) - self.column))
+        return f"{self.text}\n{' ' * self.column}{'^' * width}"
+
+    def render(self, lang: str) -> str:
+        where = ""
+        if self.column is not None:
+            where = " " + Message("formula.at_column", column=self.column + 1).render(lang)
+        return self.message.render(lang) + where
+
+
+@dataclass(frozen=True)
+class Step:
+    """One operation: ``name = op(args)``; an arg is a step name or a float."""
+
+    name: str
+    op: str
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Formula:
+    text: str
+    steps: tuple[Step, ...]
+    output: str                 # name of the step (or "x") holding the formula's value
+    body: str                   # the value before a top-level mean/sum (= output if none)
+    reduction: str | None       # "mean"/"sum" when the formula itself ends with one
+    elementwise: bool           # the body acts on each x_i alone (no inner mean/sum)
+    constants: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def operations(self) -> int:
+        return len(self.steps)
+
+    @property
+    def scalar(self) -> bool:
+        return self.reduction is not None
+
+    def body_steps(self) -> tuple[Step, ...]:
+        return self.steps[:-1] if self.reduction else self.steps
+
+
+def _refuse(key: str, text: str, node_or_col=None, piece: str = "", **values) -> FormulaError:
+    column = node_or_col
+    if isinstance(node_or_col, ast.AST):
+        column = getattr(node_or_col, "col_offset", None)
+        piece = piece or (ast.get_source_segment(text, node_or_col) or "")
+    return FormulaError(Message(key, piece=piece, **values), text, column, piece)
+
+
+def _check_characters(text: str) -> None:
+    if not text.strip():
+        raise FormulaError(Message("formula.empty"), text)
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(Message("formula.too_long", limit=MAX_LENGTH, length=len(text)),
+                           text[:MAX_LENGTH], MAX_LENGTH - 1, text[MAX_LENGTH - 1])
+    for column, char in enumerate(text):
+        if char in " \t":
+            continue
+        if ord(char) > 126 or ord(char) < 32:
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            raise FormulaError(Message("formula.bad_character", piece=repr(char), name=name),
+                               text, column, char)
+    depth = 0
+    for column, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth > MAX_DEPTH:
+            raise FormulaError(Message("formula.too_deep", limit=MAX_DEPTH), text, column, char)
+
+
+def _number(node: ast.Constant, text: str) -> float:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _refuse("formula.not_allowed", text, node)
+    if abs(value) > MAX_LITERAL:
+        raise _refuse("formula.literal_too_big", text, node, limit=f"{MAX_LITERAL:g}")
+    return float(value)
+
+
+class _Builder:
+    def __init__(self, text: str):
+        self.text = text
+        self.steps: list[Step] = []
+        self.constants: dict[str, float] = {}
+
+    def _emit(self, op: str, args: tuple) -> str:
+        if len(self.steps) >= MAX_OPERATIONS:
+            raise FormulaError(Message("formula.too_many_operations", limit=MAX_OPERATIONS),
+                               self.text)
+        name = f"z{len(self.steps) + 1}"
+        self.steps.append(Step(name, op, args))
+        return name
+
+    def build(self, node: ast.AST, depth: int = 0):
+        """Returns a step name (depends on x) or a float (a constant)."""
+        if depth > MAX_DEPTH:
+            raise _refuse("formula.too_deep", self.text, node, limit=MAX_DEPTH)
+        if isinstance(node, ast.Constant):
+            return _number(node, self.text)
+        if isinstance(node, ast.Name):
+            if node.id == VARIABLE:
+                return VARIABLE
+            if node.id in CONSTANTS:
+                self.constants[node.id] = CONSTANTS[node.id]
+                return CONSTANTS[node.id]
+            raise _refuse("formula.unknown_name", self.text, node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.build(node.operand, depth + 1)
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            return -operand if isinstance(operand, float) else self._emit("neg", (operand,))
+        if isinstance(node, ast.BinOp):
+            op = BINARY.get(type(node.op))
+            if op is None:
+                hint = _OPERATOR_HINTS.get(type(node.op))
+                raise _refuse(hint or "formula.operator_not_allowed", self.text, node,
+                              piece=self._operator_text(node))
+            left = self.build(node.left, depth + 1)
+            right = self.build(node.right, depth + 1)
+            if op == "pow" and isinstance(right, float) and not abs(right) <= MAX_EXPONENT:
+                raise _refuse("formula.exponent_too_big", self.text, node.right,
+                              limit=MAX_EXPONENT)
+            if isinstance(left, float) and isinstance(right, float):
+                return _fold(op, left, right)
+            return self._emit(op, (left, right))
+        if isinstance(node, ast.Call):
+            return self._call(node, depth)
+        raise _refuse("formula.not_allowed", self.text, node)
+
+    def _operator_text(self, node: ast.BinOp) -> str:
+        segment = ast.get_source_segment(self.text, node) or ""
+        left = ast.get_source_segment(self.text, node.left) or ""
+        rest = segment[len(left):].lstrip()
+        for symbol in ("**", "//", ">>", "<<", "^", "%", "@", "&", "|"):
+            if rest.startswith(symbol):
+                return symbol
+        return segment
+
+    def _call(self, node: ast.Call, depth: int):
+        if not isinstance(node.func, ast.Name):
+            raise _refuse("formula.not_allowed", self.text, node.func)
+        name = node.func.id
+        if name not in FUNCTIONS and name not in REDUCTIONS:
+            raise _refuse("formula.unknown_function", self.text, node.func,
+                          functions=", ".join(FUNCTIONS + REDUCTIONS))
+        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            raise _refuse("formula.one_argument", self.text, node, piece=name)
+        argument = self.build(node.args[0], depth + 1)
+        if isinstance(argument, float):
+            if name in REDUCTIONS:
+                return argument
+            return _fold(name, argument)
+        return self._emit(name, (argument,))
+
+
+def _fold(op: str, *args: float) -> float:
+    """Constant arithmetic in float64 torch semantics (inf/nan, never an exception)."""
+    import torch
+
+    tensors = [torch.tensor(a, dtype=torch.float64) for a in args]
+    return float(apply(op, tensors))
+
+
+def apply(op: str, args):
+    """Run one step's operation on tensors (or floats beside a tensor)."""
+    import torch
+
+    if op == "add":
+        return args[0] + args[1]
+    if op == "sub":
+        return args[0] - args[1]
+    if op == "mul":
+        return args[0] * args[1]
+    if op == "div":
+        return args[0] / args[1]
+    if op == "pow":
+        return args[0] ** args[1]
+    if op == "neg":
+        return -args[0]
+    if op in ("mean", "sum"):
+        return getattr(args[0], op)()
+    return getattr(torch, op)(args[0])
+
+
+def parse(text: str) -> Formula:
+    """Check ``text`` against the whitelist and return its ``Formula``.
+
+    Raises ``FormulaError`` naming the offending piece and column.
+    """
+    if not isinstance(text, str):
+        raise FormulaError(Message("formula.empty"), "")
+    _check_characters(text)
+    source = text.strip()
+    offset = len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as error:
+        column = max(0, (error.offset or 1) - 1) + offset
+        piece = text[column:column + 1] if column < len(text) else ""
+        raise FormulaError(Message("formula.syntax", piece=piece), text, min(column, len(text) - 1),
+                           piece) from None
+    except (MemoryError, RecursionError, ValueError):
+        raise FormulaError(Message("formula.too_deep", limit=MAX_DEPTH), text) from None
+    if offset:
+        for node in ast.walk(tree):
+            if hasattr(node, "col_offset"):
+                node.col_offset += offset
+                node.end_col_offset = (node.end_col_offset or 0) + offset
+    builder = _Builder(text)
+    try:
+        output = builder.build(tree.body)
+    except RecursionError:
+        raise FormulaError(Message("formula.too_deep", limit=MAX_DEPTH), text) from None
+    if isinstance(output, float):
+        raise FormulaError(Message("formula.no_x"), text)
+    steps = tuple(builder.steps)
+    last = steps[-1] if steps else None
+    reduction = last.op if last and last.op in REDUCTIONS and last.name == output else None
+    body = last.args[0] if reduction else output
+    body_steps = steps[:-1] if reduction else steps
+    elementwise = not any(step.op in REDUCTIONS for step in body_steps)
+    return Formula(text=text, steps=steps, output=output, body=body, reduction=reduction,
+                   elementwise=elementwise, constants=builder.constants)
+
+
+def parse_number(text: str) -> float:
+    """A typed number such as ``2/3``, ``-1.5e2`` or ``pi/2``: a formula without x."""
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError(Message("formula.empty"), "")
+    _check_characters(text)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, MemoryError, RecursionError, ValueError):
+        raise FormulaError(Message("formula.not_a_number", piece=text.strip()), text) from None
+    builder = _Builder(text)
+    value = builder.build(tree.body)
+    if not isinstance(value, float):
+        raise FormulaError(Message("formula.not_a_number", piece=text.strip()), text)
+    return value
+
+
+def format_number(value: float) -> str:
+    """Shortest text for a constant in code and formulas: 2.0 -> "2", 0.5 -> "0.5"."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))

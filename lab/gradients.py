@@ -1,0 +1,352 @@
+"""Run a formula through real PyTorch autograd and check it three ways.
+
+``run()`` takes plain inputs and returns a ``GradientRun`` holding only plain
+values (floats, strings), so it can be cached and rendered by every view:
+tables, plots, graphs and the code that reproduces the numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from lab import formula as formulas
+from lab.formula import Formula, FormulaError, format_number
+from lab.i18n import Message
+
+MAX_ELEMENTS = 10_000
+NUMERIC_LOOP_UP_TO = 200          # per-element finite differences for non-elementwise formulas
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+REDUCES = ("mean", "sum")
+TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)}   # (rtol, atol) vs float64 refs
+SIGNIFICANT = 6                   # digits shown; a float32/float64 gap above this shows
+
+
+@dataclass(frozen=True)
+class XSpec:
+    """How x is created: ``torch.arange(start, stop, step)`` or ``torch.tensor(values)``."""
+
+    values: tuple[float, ...] | None = None
+    start: float = 0.0
+    stop: float = 3.0
+    step: float = 1.0
+
+    @classmethod
+    def arange(cls, start: float, stop: float, step: float = 1.0) -> "XSpec":
+        return cls(None, float(start), float(stop), float(step))
+
+    @classmethod
+    def of(cls, values) -> "XSpec":
+        return cls(tuple(float(v) for v in values))
+
+    def check(self) -> None:
+        if self.values is not None:
+            if not self.values:
+                raise InputError(Message("x.empty"))
+            if len(self.values) > MAX_ELEMENTS:
+                raise InputError(Message("x.too_many", limit=MAX_ELEMENTS, count=len(self.values)))
+            if not all(math.isfinite(v) for v in self.values):
+                raise InputError(Message("x.not_finite"))
+            return
+        if not all(math.isfinite(v) for v in (self.start, self.stop, self.step)):
+            raise InputError(Message("x.not_finite"))
+        if self.step == 0:
+            raise InputError(Message("x.zero_step"))
+        count = math.ceil((self.stop - self.start) / self.step)
+        if count <= 0:
+            raise InputError(Message("x.empty_range", start=format_number(self.start),
+                                     stop=format_number(self.stop),
+                                     step=format_number(self.step)))
+        if count > MAX_ELEMENTS:
+            raise InputError(Message("x.too_many", limit=MAX_ELEMENTS, count=count))
+
+    def tensor(self, dtype: torch.dtype, requires_grad: bool = True) -> torch.Tensor:
+        self.check()
+        if self.values is not None:
+            return torch.tensor(self.values, dtype=dtype, requires_grad=requires_grad)
+        return torch.arange(self.start, self.stop, self.step, dtype=dtype,
+                            requires_grad=requires_grad)
+
+    def code(self, dtype: str) -> str:
+        if self.values is not None:
+            shown = ", ".join(repr(v) for v in self.values)
+            return f"x = torch.tensor([{shown}], dtype=torch.{dtype}, requires_grad=True)"
+        parts = [format_number(self.start), format_number(self.stop)]
+        if self.step != 1:
+            parts.append(format_number(self.step))
+        if parts[0] == "0" and len(parts) == 2:
+            parts = parts[1:]
+        return f"x = torch.arange({', '.join(parts)}, dtype=torch.{dtype}, requires_grad=True)"
+
+
+class InputError(ValueError):
+    """Input that cannot be run (empty x, too many elements...), with its message."""
+
+    def __init__(self, message: Message):
+        super().__init__(message.key)
+        self.message = message
+
+    def render(self, lang: str) -> str:
+        return self.message.render(lang)
+
+
+def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
+    """A typed list such as ``1, 2.5, -3, 2/3``: each item a number formula without x."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(Message("x.empty"))
+    items = [item for item in text.replace(";", ",").split(",")]
+    if len(items) > limit:
+        raise InputError(Message("x.too_many", limit=limit, count=len(items)))
+    values = []
+    for position, item in enumerate(items, start=1):
+        try:
+            values.append(formulas.parse_number(item))
+        except FormulaError:
+            raise InputError(Message("x.bad_item", position=position, item=item.strip()[:40]))
+    return tuple(values)
+
+
+@dataclass
+class GradientRun:
+    """Everything the views show for one run; plain values only."""
+
+    text: str
+    x_spec: XSpec
+    reduce: str                   # the reduction applied to f ("mean"/"sum")
+    dtype: str
+    x: list[float]
+    y: float
+    y_repr: str                   # print(y), exactly as PyTorch prints it
+    grad: list[float]             # x.grad from autograd
+    grad_repr: str                # print(x.grad)
+    values: dict[str, list[float]]   # forward value of each named tensor
+    node_grads: dict[str, list[float] | None]   # ∂y/∂node for each named tensor
+    grad_fns: dict[str, str]      # tensor name -> its grad_fn's name
+    symbolic: list[float] | None
+    symbolic_latex: str
+    numeric: list[float] | None
+    grad64: list[float]           # autograd in float64, for the precision lesson
+    tolerance: tuple[float, float]
+    code: str
+    notes: list[Message] = field(default_factory=list)
+    formula_latex: str = ""
+
+    @property
+    def n(self) -> int:
+        return len(self.x)
+
+    def agrees(self, reference: list[float] | None) -> list[bool | None]:
+        """Per element: autograd within tolerance of ``reference`` (None: not comparable)."""
+        if reference is None:
+            return [None] * self.n
+        rtol, atol = self.tolerance
+        marks = []
+        for a, b in zip(self.grad, reference):
+            if not (math.isfinite(a) and math.isfinite(b)):
+                marks.append(None)
+            else:
+                marks.append(abs(a - b) <= atol + rtol * abs(b))
+        return marks
+
+
+def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.Tensor]:
+    """The forward pass, step by step, exactly as the generated code runs it."""
+    tensors: dict[str, torch.Tensor] = {"x": x}
+    for step in formula.steps:
+        args = [tensors[a] if isinstance(a, str) else a for a in step.args]
+        tensors[step.name] = formulas.apply(step.op, args)
+    y = tensors[formula.output]
+    if formula.reduction is None:
+        y = formulas.apply(reduce, [y])
+    tensors["y"] = y
+    return tensors
+
+
+def _statement(step) -> str:
+    def show(a):
+        return a if isinstance(a, str) else format_number(a)
+
+    args = [show(a) for a in step.args]
+    if step.op in formulas.BINARY_SYMBOL:
+        left, right = args
+        if isinstance(step.args[0], float) and step.args[0] < 0:
+            left = f"({left})"
+        if isinstance(step.args[1], float) and step.args[1] < 0:
+            right = f"({right})"
+        return f"{step.name} = {left} {formulas.BINARY_SYMBOL[step.op]} {right}"
+    if step.op == "neg":
+        return f"{step.name} = -{args[0]}"
+    if step.op in formulas.REDUCTIONS:
+        return f"{step.name} = {args[0]}.{step.op}()"
+    return f"{step.name} = torch.{step.op}({args[0]})"
+
+
+def code(formula: Formula, x_spec: XSpec, reduce: str, dtype: str,
+         before_backward: str = "") -> str:
+    """The PyTorch script that reproduces the run; the lab's numbers come from the same steps."""
+    lines = ["import torch", "", f"# y = {reduce}({formula.text})" if not formula.reduction
+             else f"# y = {formula.text}", x_spec.code(dtype)]
+    lines += [_statement(step) for step in formula.steps]
+    if formula.reduction is None:
+        lines.append(f"y = {formula.output}.{reduce}()")
+    else:
+        lines.append(f"y = {formula.output}")
+    if before_backward:
+        lines += ["", before_backward.rstrip("\n"), ""]
+    lines += ["y.backward()", "print(y)", "print(x.grad)"]
+    return "\n".join(lines) + "\n"
+
+
+def _nonfinite_notes(formula: Formula, tensors: dict, x: torch.Tensor) -> list[Message]:
+    """Explain the first step whose value stops being finite, and where."""
+    for step in formula.steps:
+        value = tensors[step.name].detach()
+        inputs_finite = all(
+            torch.isfinite(tensors[a].detach()).all() for a in step.args if isinstance(a, str))
+        bad = ~torch.isfinite(value)
+        if inputs_finite and bad.any():
+            where = ""
+            if value.shape == x.shape:
+                where = ", ".join(format_number(float(v)) for v in x.detach()[bad][:5].tolist())
+            kind = step.op if step.op in ("div", "log", "sqrt", "pow", "exp", "tan") else "other"
+            return [Message(f"nonfinite.{kind}", step=step.name, where=where or "—")]
+    return []
+
+
+def numeric_gradient(formula: Formula, x_spec: XSpec, reduce: str) -> list[float] | None:
+    """Central finite differences of y in float64 (None when too costly to run)."""
+    with torch.no_grad():
+        x = x_spec.tensor(torch.float64, requires_grad=False)
+        h = 6e-6 * torch.clamp(x.abs(), min=1.0)
+        if formula.elementwise:
+            def body(t):
+                return forward(formula, t, reduce)[formula.body]
+
+            slope = (body(x + h) - body(x - h)) / (2 * h)
+            scale = 1.0 / x.numel() if (formula.reduction or reduce) == "mean" else 1.0
+            return (slope * scale).tolist()
+        if x.numel() > NUMERIC_LOOP_UP_TO:
+            return None
+        grads = []
+        for i in range(x.numel()):
+            up, down = x.clone(), x.clone()
+            up[i] += h[i]
+            down[i] -= h[i]
+            y_up = forward(formula, up, reduce)["y"]
+            y_down = forward(formula, down, reduce)["y"]
+            grads.append(float((y_up - y_down) / (2 * h[i])))
+        return grads
+
+
+def _autograd(formula: Formula, x_spec: XSpec, reduce: str, dtype: str):
+    x = x_spec.tensor(DTYPES[dtype])
+    tensors = forward(formula, x, reduce)
+    for name, tensor in tensors.items():
+        if name != "x" and tensor.requires_grad:
+            tensor.retain_grad()
+    tensors["y"].backward()
+    return x, tensors
+
+
+def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
+        checks: bool = True) -> GradientRun:
+    """Parse, run forward and backward, and compare with sympy and finite differences.
+
+    Raises ``FormulaError`` or ``InputError`` with a message for the user.
+    """
+    if reduce not in REDUCES:
+        raise InputError(Message("x.bad_option", option="reduce", value=str(reduce)[:20]))
+    if dtype not in DTYPES:
+        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+    formula = formulas.parse(text)
+    x_spec.check()
+    x, tensors = _autograd(formula, x_spec, reduce, dtype)
+    y = tensors["y"]
+    named = {name: t for name, t in tensors.items()}
+    values = {name: t.detach().reshape(-1).tolist() for name, t in named.items()}
+    node_grads = {}
+    for name, t in named.items():
+        g = x.grad if name == "x" else t.grad
+        node_grads[name] = None if g is None else g.reshape(-1).tolist()
+    grad_fns = {name: (t.grad_fn.name() if t.grad_fn is not None else "AccumulateGrad")
+                for name, t in named.items()}
+
+    notes = _nonfinite_notes(formula, tensors, x)
+    if not math.isfinite(float(y.detach())) and not notes:
+        notes.append(Message("nonfinite.other", step="y", where="—"))
+    if dtype == "float64":
+        grad64 = x.grad.tolist()
+    else:
+        _, t64 = _autograd(formula, x_spec, reduce, "float64")
+        grad64 = t64["x"].grad.tolist()
+
+    symbolic, symbolic_latex, numeric = None, "", None
+    if checks:
+        try:
+            from lab import symbolic as symbolic_module
+
+            values64, symbolic_latex, reason = symbolic_module.gradient(formula, x, reduce)
+            symbolic = None if values64 is None else values64.tolist()
+            if reason:
+                notes.append(Message(reason, limit=symbolic_module.PER_ELEMENT_UP_TO))
+        except (ValueError, TypeError, RecursionError, ZeroDivisionError):
+            notes.append(Message("checks.symbolic_failed"))
+        numeric = numeric_gradient(formula, x_spec, reduce)
+        if numeric is None:
+            notes.append(Message("checks.numeric_too_many", limit=NUMERIC_LOOP_UP_TO))
+
+    grad = x.grad.tolist()
+    result = GradientRun(
+        text=text, x_spec=x_spec, reduce=formula.reduction or reduce, dtype=dtype,
+        x=x.detach().tolist(), y=float(y.detach()), y_repr=repr(y), grad=grad,
+        grad_repr=repr(x.grad), values=values, node_grads=node_grads, grad_fns=grad_fns,
+        symbolic=symbolic, symbolic_latex=symbolic_latex, numeric=numeric, grad64=grad64,
+        tolerance=TOLERANCES[dtype], code=code(formula, x_spec, reduce, dtype), notes=notes)
+    if dtype == "float32":
+        gap = _largest_gap(grad, grad64)
+        if gap is not None and gap > 0.5 * 10 ** (1 - SIGNIFICANT):
+            result.notes.append(Message("checks.precision_gap", gap=f"{gap:.1e}"))
+    return result
+
+
+def _largest_gap(a: list[float], b: list[float]) -> float | None:
+    gaps = [abs(u - v) / max(abs(v), 1e-12) for u, v in zip(a, b)
+            if math.isfinite(u) and math.isfinite(v) and v != 0]
+    return max(gaps) if gaps else None
+
+
+@dataclass
+class Curve:
+    """f and f' on a grid, both from autograd (f' = d f(t)/dt, elementwise)."""
+
+    t: list[float]
+    f: list[float]
+    df: list[float]
+
+
+def curve(text: str, points: torch.Tensor | list[float]) -> Curve | None:
+    """f(t) and f'(t) at the given points, from autograd in float64; None if not elementwise."""
+    formula = formulas.parse(text)
+    if not formula.elementwise:
+        return None
+    t = torch.as_tensor(points, dtype=torch.float64).detach().clone().requires_grad_(True)
+    body = forward(formula, t, "sum")[formula.body]
+    body.sum().backward()
+    return Curve(t.detach().tolist(), body.detach().tolist(), t.grad.tolist())
+
+
+def grid(low: float, high: float, points: int = 201) -> torch.Tensor:
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        high = low + 1.0
+    return torch.linspace(low, high, points, dtype=torch.float64)
+
+
+def plot_range(x: list[float], margin: float = 1.0) -> tuple[float, float]:
+    finite = [v for v in x if math.isfinite(v)]
+    if not finite:
+        return -1.0, 1.0
+    low, high = min(finite), max(finite)
+    span = max(high - low, 1.0)
+    return low - margin * span * 0.25, high + margin * span * 0.25

@@ -1,0 +1,82 @@
+"""Page 1 of the seed: a tensor, its dtype, and whether it can require gradients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from lab.formula import format_number
+from lab.gradients import InputError, parse_values
+from lab.i18n import Message
+
+DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",
+          "int64", "int32", "int16", "int8", "uint8", "bool")
+MAX_VALUES = 100
+
+
+def can_require_grad(dtype: str) -> bool:
+    """Only floating point and complex tensors can: an integer has no infinitesimal step."""
+    kind = getattr(torch, dtype)
+    return kind.is_floating_point or kind.is_complex
+
+
+@dataclass
+class TensorReport:
+    code: str
+    printed: str = ""             # print(t1)
+    dtype: str = ""
+    requires_grad: bool | None = None
+    is_leaf: bool | None = None
+    grad: str = "None"            # print(t1.grad)
+    y_printed: str = ""           # print(y) after the optional backward
+    error: str = ""               # PyTorch's own message, verbatim
+    error_kind: str = ""          # "integer_grad", "complex_backward", "conversion"
+
+
+def tensor_code(values: tuple[float, ...], dtype: str, requires_grad: bool,
+                backward: bool) -> str:
+    exact = can_require_grad(dtype)
+    shown = ", ".join(repr(v) if exact else format_number(v) for v in values)
+    args = [f"[{shown}]", f"dtype=torch.{dtype}"]
+    if requires_grad:
+        args.append("requires_grad=True")
+    lines = ["import torch", "", f"t1 = torch.tensor({', '.join(args)})", "print(t1)",
+             "print(t1.dtype, t1.requires_grad, t1.is_leaf)"]
+    if backward and requires_grad:
+        lines += ["y = (t1 ** 2).sum()", "y.backward()", "print(y)"]
+    lines.append("print(t1.grad)")
+    return "\n".join(lines) + "\n"
+
+
+def inspect(values_text: str, dtype: str, requires_grad: bool, backward: bool = False
+            ) -> TensorReport:
+    """Create the tensor as the code shows and report what PyTorch says about it.
+
+    A bad typed list raises ``InputError``; PyTorch's own errors are reported in
+    ``error`` verbatim, never raised.
+    """
+    if dtype not in DTYPES:
+        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+    values = parse_values(values_text, limit=MAX_VALUES)
+    report = TensorReport(code=tensor_code(values, dtype, requires_grad, backward))
+    try:
+        t1 = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad)
+    except RuntimeError as error:
+        report.error = str(error)
+        report.error_kind = "integer_grad" if "floating point" in str(error) else "conversion"
+        return report
+    report.printed = repr(t1)
+    report.dtype = str(t1.dtype)
+    report.requires_grad = t1.requires_grad
+    report.is_leaf = t1.is_leaf
+    if backward and requires_grad:
+        try:
+            y = (t1 ** 2).sum()
+            y.backward()
+            report.y_printed = repr(y)
+        except RuntimeError as error:
+            report.error = str(error)
+            report.error_kind = "complex_backward" if t1.is_complex() else "conversion"
+    report.grad = repr(t1.grad) if t1.grad is not None else "None"
+    return report

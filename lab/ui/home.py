@@ -1,0 +1,16 @@
+"""The home page: what the lab teaches and a link to each section. Imports no torch."""
+
+import streamlit as st
+
+from lab.ui.shell import PAGES, tr
+
+
+def render() -> None:
+    st.title(tr("home.title"))
+    st.markdown(tr("home.intro"))
+    st.subheader(tr("home.how_title"))
+    st.markdown(tr("home.how"))
+    st.subheader(tr("home.sections"))
+    for info in PAGES:
+        st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon)
+        st.caption(tr(f"{info.section}.summary"))

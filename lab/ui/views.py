@@ -1,0 +1,156 @@
+"""Views of a ``GradientRun``: the value, the gradient table, plots and graph panels."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from lab import graphs
+from lab.gradients import GradientRun, curve, grid, plot_range
+from lab.ui.shell import tr
+
+MAX_TABLE_ROWS = 500
+
+
+def fmt(value: float | None) -> str:
+    """Six significant digits; inf/nan spelled out so they stand out."""
+    if value is None:
+        return "—"
+    if math.isnan(value):
+        return "nan ⚠"
+    if math.isinf(value):
+        return ("inf" if value > 0 else "-inf") + " ⚠"
+    return f"{value:.6g}"
+
+
+def mark(ok: bool | None) -> str:
+    return "—" if ok is None else ("✓" if ok else "✗")
+
+
+def value_metric(result: GradientRun) -> None:
+    st.metric("y", fmt(result.y))
+    st.caption(tr("grad.printed", y=result.y_repr))
+
+
+def notes(result: GradientRun) -> None:
+    for note in result.notes:
+        st.warning(tr(note.key, **note.values), icon=":material/warning:")
+
+
+def gradient_table(result: GradientRun, extra: dict[str, list[float]] | None = None,
+                   checks: bool = True) -> pd.DataFrame:
+    """One row per x_i: autograd's x.grad beside each reference and whether they agree."""
+    rows = {"i": list(range(result.n)), "x_i": [fmt(v) for v in result.x],
+            tr("grad.col_autograd"): [fmt(v) for v in result.grad]}
+    for label, values in (extra or {}).items():
+        rows[label] = [fmt(v) for v in values]
+        rows[tr("grad.col_difference", reference=label)] = [
+            fmt(abs(a - b)) if math.isfinite(a) and math.isfinite(b) else "—"
+            for a, b in zip(result.grad, values)]
+    if checks:
+        if result.symbolic is not None:
+            rows[tr("grad.col_symbolic")] = [fmt(v) for v in result.symbolic]
+            rows[tr("grad.col_symbolic_ok")] = [mark(m) for m in result.agrees(result.symbolic)]
+        if result.numeric is not None:
+            rows[tr("grad.col_numeric")] = [fmt(v) for v in result.numeric]
+            rows[tr("grad.col_numeric_ok")] = [mark(m) for m in result.agrees(result.numeric)]
+    frame = pd.DataFrame(rows)
+    shown = frame if len(frame) <= MAX_TABLE_ROWS else frame.head(MAX_TABLE_ROWS)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if len(frame) > MAX_TABLE_ROWS:
+        st.caption(tr("grad.rows_cut", shown=MAX_TABLE_ROWS, total=len(frame)))
+    if checks:
+        rtol, atol = result.tolerance
+        st.caption(tr("grad.tolerance", rtol=f"{rtol:g}", atol=f"{atol:g}", dtype=result.dtype))
+    return frame
+
+
+def curve_chart(text: str, result: GradientRun, tangents: bool = False,
+                scale_note: bool = True) -> None:
+    """f(t) and f'(t) from autograd on a grid, with the current x_i marked."""
+    low, high = plot_range(result.x)
+    data = curve(text, grid(low, high))
+    if data is None:
+        st.info(tr("plot.not_elementwise"))
+        return
+    figure = go.Figure()
+    figure.add_scatter(x=data.t, y=data.f, name=tr("plot.f"), mode="lines")
+    figure.add_scatter(x=data.t, y=data.df, name=tr("plot.df"), mode="lines",
+                       line={"dash": "dash"})
+    marked = curve(text, result.x)
+    points = list(zip(marked.t, marked.f, marked.df))
+    figure.add_scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers",
+                       name=tr("plot.points_f"), marker={"size": 10})
+    figure.add_scatter(x=[p[0] for p in points], y=[p[2] for p in points], mode="markers",
+                       name=tr("plot.points_df"), marker={"size": 10, "symbol": "diamond"})
+    if tangents:
+        span = (high - low) * 0.08
+        for x, f, d in points:
+            if all(math.isfinite(v) for v in (x, f, d)):
+                figure.add_scatter(x=[x - span, x + span], y=[f - d * span, f + d * span],
+                                   mode="lines", line={"width": 1, "color": "grey"},
+                                   showlegend=False, hoverinfo="skip")
+    figure.update_layout(title=tr("plot.title"), xaxis_title="x", height=380,
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         legend={"orientation": "h", "y": -0.2})
+    st.plotly_chart(figure, width="stretch")
+    if scale_note:
+        st.caption(tr("plot.scale_note"))
+
+
+def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_LEGEND,
+                key: str = "graph") -> None:
+    """The graph laid out in the browser, its legend, and downloads (SVG/PNG need ``dot``)."""
+    st.graphviz_chart(dot_source, width="stretch")
+    st.caption(" · ".join(f"**{colour}**: {tr(label)}" for colour, label in legend))
+    columns = st.columns(3)
+    columns[0].download_button(tr("graph.download_dot"), dot_source, f"{filename}.dot",
+                               mime="text/vnd.graphviz", key=f"{key}_dot")
+    if graphs.dot_available():
+        for column, fmt_name, mime in ((columns[1], "svg", "image/svg+xml"),
+                                       (columns[2], "png", "image/png")):
+            column.download_button(tr(f"graph.download_{fmt_name}"),
+                                   lambda f=fmt_name: graphs.export(dot_source, f),
+                                   f"{filename}.{fmt_name}", mime=mime, key=f"{key}_{fmt_name}")
+    else:
+        columns[1].caption(tr("graph.no_dot"))
+
+
+def tensor_report(report) -> None:
+    """What PyTorch printed for the tensor, or its own error with why and the fix."""
+    if report.error:
+        why_fix = {"integer_grad": ("tensors.why_integer", "tensors.fix_integer"),
+                   "complex_backward": ("tensors.why_complex", "tensors.fix_complex")}
+        why, fix = why_fix.get(report.error_kind, ("tensors.why_conversion",
+                                                   "tensors.fix_conversion"))
+        st.error(f"`RuntimeError: {report.error}`\n\n**{tr('app.why')}** {tr(why)}"
+                 f"\n\n**{tr('app.fix')}** {tr(fix)}", icon=":material/error:")
+        if not report.printed:
+            return
+    st.markdown(tr("tensors.printed"))
+    st.code(report.printed, language=None)
+    st.dataframe(
+        {tr("tensors.attribute"): ["t1.dtype", "t1.requires_grad", "t1.is_leaf", "t1.grad"],
+         tr("tensors.value"): [report.dtype, str(report.requires_grad), str(report.is_leaf),
+                               report.grad]},
+        hide_index=True, width="stretch")
+    if report.y_printed:
+        st.caption(tr("tensors.after_backward", y=report.y_printed))
+
+
+def answer_feedback(checks) -> None:
+    """Exercise 1: which typed partial derivatives match autograd, with hints."""
+    for i, check in enumerate(checks):
+        if check.correct is None and not check.hint:
+            continue
+        if check.correct:
+            st.success(tr("exercises.answer_right", i=i, value=fmt(check.expected)),
+                       icon=":material/check_circle:")
+        else:
+            st.error(tr("exercises.answer_wrong", i=i, typed=check.typed.strip()[:40])
+                     + " " + tr(check.hint), icon=":material/cancel:")
+    if checks and all(check.correct for check in checks):
+        st.balloons()

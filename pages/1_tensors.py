@@ -1,0 +1,28 @@
+"""Seed section 1: tensors and requires_grad (and exercise 2, the integer dtype)."""
+
+import streamlit as st
+
+from lab.gradients import InputError
+from lab.tensors import DTYPES
+from lab.ui import cached
+from lab.ui.shell import code_panel, header, show_problem, tr
+from lab.ui.views import tensor_report
+
+header("tensors")
+left, right = st.columns([1, 1])
+values = left.text_input(tr("tensors.values"), "2., 3.", key="values", bind="query-params",
+                         help=tr("tensors.values_help"), max_chars=400)
+dtype = left.selectbox(tr("tensors.dtype"), DTYPES, key="dtype", bind="query-params",
+                       help=tr("tensors.dtype_help"))
+requires_grad = left.toggle("requires_grad", False, key="requires_grad", bind="query-params",
+                            help=tr("tensors.requires_grad_help"))
+backward = left.toggle(tr("tensors.backward"), False, key="backward", bind="query-params",
+                       help=tr("tensors.backward_help"))
+with right:
+    try:
+        report = cached.tensor_report(values, dtype, requires_grad, backward)
+    except InputError as problem:
+        show_problem(problem)
+    else:
+        tensor_report(report)
+        code_panel(report.code, expanded=True)

@@ -1,0 +1,21 @@
+"""Seed section 3: drawing the computational graph with torchviz's make_dot."""
+
+import streamlit as st
+
+from lab import chain, graphs
+from lab.ui import cached, views
+from lab.ui.inputs import chain_inputs
+from lab.ui.shell import code_panel, header, tr
+
+header("torchviz")
+inputs = chain_inputs()
+options = st.columns(2)
+show_attrs = options[0].toggle("show_attrs", False, key="show_attrs", bind="query-params",
+                               help=tr("torchviz.show_attrs_help"))
+show_saved = options[1].toggle("show_saved", False, key="show_saved", bind="query-params",
+                               help=tr("torchviz.show_saved_help"))
+text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["c"])
+dot = cached.torchviz_dot(text, x_spec, inputs["reduce"], "float32", show_attrs, show_saved)
+views.graph_panel(dot, "torchviz_graph")
+code_panel(graphs.torchviz_code(text, x_spec, inputs["reduce"], "float32", show_attrs,
+                                show_saved))
