@@ -1,5 +1,5 @@
-"""Autograd Lab: entry point. Page config, the page list and the shared sidebar."""
+"""Autograd Lab: the entry point and home page. Each section is a script in pages/."""
 
-from lab.ui.shell import run_app
+from lab.ui import home
 
-run_app()
+home.render()

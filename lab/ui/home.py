@@ -2,12 +2,11 @@
 
 import streamlit as st
 
-from lab.ui.shell import PAGES, tr
+from lab.ui.shell import PAGES, header, tr
 
 
 def render() -> None:
-    st.title(tr("home.title"))
-    st.markdown(tr("home.intro"))
+    header("home")
     st.subheader(tr("home.how_title"))
     st.markdown(tr("home.how"))
     st.subheader(tr("home.sections"))

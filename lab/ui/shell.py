@@ -17,7 +17,7 @@ LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 @dataclass(frozen=True)
 class PageInfo:
     path: str           # script under pages/
-    url: str            # stable URL path, the same in every language
+    url: str            # its URL path: Streamlit derives it from the file name
     section: str        # catalogue section with title, intro...
     icon: str
 
@@ -47,31 +47,30 @@ def language_selector() -> str:
     default = language_for_locale(getattr(st.context, "locale", None))
     st.sidebar.selectbox(
         t("app.language", lang()), LANGUAGES, index=LANGUAGES.index(default),
-        format_func=LANGUAGE_NAMES.get, key="lang", bind="query-params")
+        format_func=LANGUAGE_NAMES.get, key="lang", bind="query-params",
+        persist_state="session")
     return lang()
 
 
-def navigation():
-    """The page list, with titles in the current language and stable URLs."""
-    from lab.ui import home
+def navigation() -> None:
+    """Our own sidebar navigation, so page titles follow the chosen language.
 
-    pages = [st.Page(home.render, title=tr("home.title"), icon=":material/home:",
-                     url_path="home", default=True)]
-    pages += [st.Page(info.path, title=tr(f"{info.section}.title"), icon=info.icon,
-                      url_path=info.url) for info in PAGES]
-    return st.navigation(pages)
-
-
-def run_app() -> None:
-    """Entry point body: page config, shared sidebar, then the chosen page."""
-    st.set_page_config(page_title="Autograd Lab", page_icon=":material/functions:",
-                       layout="wide")
-    language_selector()
-    page = navigation()
-    page.run()
+    The lab uses Streamlit's ``pages/`` folder mode: verified on a fresh server, a deep
+    link such as ``/backward`` runs that page's script directly, before any entry point
+    could declare ``st.navigation``. The built-in list is hidden in config.toml.
+    """
+    with st.sidebar:
+        st.page_link("streamlit_app.py", label=tr("home.title"), icon=":material/home:")
+        for info in PAGES:
+            st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon)
 
 
 def header(section: str) -> None:
+    """Begin a page: config, the shared sidebar, then the section's title and intro."""
+    st.set_page_config(page_title=f"{tr(f'{section}.title')} · Autograd Lab",
+                       page_icon=":material/functions:", layout="wide")
+    language_selector()
+    navigation()
     st.title(tr(f"{section}.title"))
     st.markdown(tr(f"{section}.intro"))
 
