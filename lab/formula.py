@@ -33,6 +33,10 @@ VARIABLE = "x"
 _OPERATOR_HINTS = {ast.BitXor: "formula.hint_caret", ast.FloorDiv: None, ast.Mod: None,
                    ast.MatMult: None, ast.BitAnd: None, ast.BitOr: None,
                    ast.LShift: None, ast.RShift: None}
+# ASCII characters that ``ast`` would quietly skip (a comment hides the rest of the text).
+_REFUSED_CHARACTERS = "#"
+_OPERATOR_CHARACTERS = "+-*/%^@<>=!&|~.,:"
+HARD_RECURSION_LIMIT = 200    # nodes of any kind on one path (unreachable within MAX_LENGTH)
 
 
 class FormulaError(ValueError):
@@ -51,13 +55,23 @@ class FormulaError(ValueError):
         if self.column is None or not self.text:
             return ""
         width = max(1, min(len(self.piece), len(self.text) - self.column))
-        return f"{self.text}\n{' ' * self.column}{'^' * width}"
+        shown = "".join(_visible(char) for char in self.text)
+        return f"{shown}\n{' ' * self.column}{'^' * width}"
 
     def render(self, lang: str) -> str:
         where = ""
         if self.column is not None:
             where = " " + Message("formula.at_column", column=self.column + 1).render(lang)
         return self.message.render(lang) + where
+
+
+def _visible(char: str) -> str:
+    """One character of the caret line's formula: tabs as spaces, and anything outside
+    printable ASCII (newlines, control or right-to-left marks, look-alikes) as "�", so
+    the caret stays under its column."""
+    if char == "\t":
+        return " "
+    return char if " " <= char <= "~" else "\N{REPLACEMENT CHARACTER}"
 
 
 @dataclass(frozen=True)
@@ -108,7 +122,7 @@ def _check_characters(text: str) -> None:
     for column, char in enumerate(text):
         if char in " \t":
             continue
-        if ord(char) > 126 or ord(char) < 32:
+        if ord(char) > 126 or ord(char) < 32 or char in _REFUSED_CHARACTERS:
             name = unicodedata.name(char, f"U+{ord(char):04X}")
             raise FormulaError(Message("formula.bad_character", piece=repr(char), name=name),
                                text, column, char)
@@ -134,17 +148,20 @@ class _Builder:
         self.steps: list[Step] = []
         self.constants: dict[str, float] = {}
 
-    def _emit(self, op: str, args: tuple) -> str:
+    def _emit(self, op: str, args: tuple, node: ast.AST) -> str:
         if len(self.steps) >= MAX_OPERATIONS:
-            raise FormulaError(Message("formula.too_many_operations", limit=MAX_OPERATIONS),
-                               self.text)
+            raise _refuse("formula.too_many_operations", self.text, node, limit=MAX_OPERATIONS)
         name = f"z{len(self.steps) + 1}"
         self.steps.append(Step(name, op, args))
         return name
 
-    def build(self, node: ast.AST, depth: int = 0):
-        """Returns a step name (depends on x) or a float (a constant)."""
-        if depth > MAX_DEPTH:
+    def build(self, node: ast.AST, depth: int = 0, path: int = 0):
+        """Returns a step name (depends on x) or a float (a constant).
+
+        ``depth`` counts calls and unary signs (parentheses are counted on the text);
+        ``path`` counts every node, as a guard against recursion.
+        """
+        if depth > MAX_DEPTH or path > HARD_RECURSION_LIMIT:
             raise _refuse("formula.too_deep", self.text, node, limit=MAX_DEPTH)
         if isinstance(node, ast.Constant):
             return _number(node, self.text)
@@ -156,38 +173,41 @@ class _Builder:
                 return CONSTANTS[node.id]
             raise _refuse("formula.unknown_name", self.text, node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            operand = self.build(node.operand, depth + 1)
+            operand = self.build(node.operand, depth + 1, path + 1)
             if isinstance(node.op, ast.UAdd):
                 return operand
-            return -operand if isinstance(operand, float) else self._emit("neg", (operand,))
+            return -operand if isinstance(operand, float) else self._emit("neg", (operand,), node)
         if isinstance(node, ast.BinOp):
             op = BINARY.get(type(node.op))
             if op is None:
                 hint = _OPERATOR_HINTS.get(type(node.op))
-                raise _refuse(hint or "formula.operator_not_allowed", self.text, node,
-                              piece=self._operator_text(node))
-            left = self.build(node.left, depth + 1)
-            right = self.build(node.right, depth + 1)
+                symbol, column = self._operator(node)
+                raise _refuse(hint or "formula.operator_not_allowed", self.text, column,
+                              piece=symbol)
+            left = self.build(node.left, depth, path + 1)
+            right = self.build(node.right, depth, path + 1)
             if op == "pow" and isinstance(right, float) and not abs(right) <= MAX_EXPONENT:
                 raise _refuse("formula.exponent_too_big", self.text, node.right,
                               limit=MAX_EXPONENT)
             if isinstance(left, float) and isinstance(right, float):
                 return _fold(op, left, right)
-            return self._emit(op, (left, right))
+            return self._emit(op, (left, right), node)
         if isinstance(node, ast.Call):
-            return self._call(node, depth)
+            return self._call(node, depth, path)
         raise _refuse("formula.not_allowed", self.text, node)
 
-    def _operator_text(self, node: ast.BinOp) -> str:
-        segment = ast.get_source_segment(self.text, node) or ""
-        left = ast.get_source_segment(self.text, node.left) or ""
-        rest = segment[len(left):].lstrip()
-        for symbol in ("**", "//", ">>", "<<", "^", "%", "@", "&", "|"):
-            if rest.startswith(symbol):
-                return symbol
-        return segment
+    def _operator(self, node: ast.BinOp) -> tuple[str, int]:
+        """The operator's symbol and its column (between the two operands)."""
+        line = self.text
+        column = node.left.end_col_offset or node.col_offset
+        while column < len(line) and line[column] in " \t)":
+            column += 1
+        for symbol in ("**", "//", ">>", "<<", "^", "%", "@", "&", "|", "*", "/", "+", "-"):
+            if line.startswith(symbol, column):
+                return symbol, column
+        return ast.get_source_segment(line, node) or "", node.col_offset
 
-    def _call(self, node: ast.Call, depth: int):
+    def _call(self, node: ast.Call, depth: int, path: int):
         if not isinstance(node.func, ast.Name):
             raise _refuse("formula.not_allowed", self.text, node.func)
         name = node.func.id
@@ -196,20 +216,23 @@ class _Builder:
                           functions=", ".join(FUNCTIONS + REDUCTIONS))
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise _refuse("formula.one_argument", self.text, node, piece=name)
-        argument = self.build(node.args[0], depth + 1)
+        argument = self.build(node.args[0], depth + 1, path + 1)
         if isinstance(argument, float):
             if name in REDUCTIONS:
                 return argument
             return _fold(name, argument)
-        return self._emit(name, (argument,))
+        return self._emit(name, (argument,), node)
 
 
-def _fold(op: str, *args: float) -> float:
+def evaluate_constant(op: str, *args: float) -> float:
     """Constant arithmetic in float64 torch semantics (inf/nan, never an exception)."""
     import torch
 
     tensors = [torch.tensor(a, dtype=torch.float64) for a in args]
     return float(apply(op, tensors))
+
+
+_fold = evaluate_constant
 
 
 def apply(op: str, args):
@@ -233,6 +256,43 @@ def apply(op: str, args):
     return getattr(torch, op)(args[0])
 
 
+def _syntax_error(text: str, error: SyntaxError, offset: int) -> FormulaError:
+    """Where Python's parser stopped, as a message a student can act on.
+
+    Python reports offset 0 when the text ends too early, and the position of an
+    opening bracket that was never closed.
+    """
+    reason = error.msg or ""
+    if not error.offset:                     # ran out of text: "x**", "x +", "x if"
+        end = len(text.rstrip())
+        column = end - 1
+        kind = _OPERATOR_CHARACTERS if text[column] in _OPERATOR_CHARACTERS else None
+        while column > 0 and text[column - 1] != " " and (
+                text[column - 1] in _OPERATOR_CHARACTERS if kind else text[column - 1].isalnum()):
+            column -= 1
+        piece = text[column:end]
+        return FormulaError(Message("formula.incomplete", piece=piece), text, column, piece)
+    column = min(error.offset - 1 + offset, len(text) - 1)
+    piece = text[column]
+    end = (error.end_offset or 0) - 1 + offset
+    if end > column + 1 and reason == "invalid syntax":
+        piece = text[column:end].strip() or piece
+    if "never closed" in reason:
+        return FormulaError(Message("formula.unclosed", piece=piece), text, column, piece)
+    if reason.startswith("unmatched"):
+        return FormulaError(Message("formula.unmatched", piece=piece), text, column, piece)
+    if reason == "invalid decimal literal":
+        # "2x", "1.5e": a number glued to letters; point at the whole glued word.
+        start, stop = column, column + 1
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._"):
+            start -= 1
+        while stop < len(text) and (text[stop].isalnum() or text[stop] == "_"):
+            stop += 1
+        glued = text[start:stop]
+        return FormulaError(Message("formula.glued", piece=glued), text, start, glued)
+    return FormulaError(Message("formula.syntax", piece=piece), text, column, piece)
+
+
 def parse(text: str) -> Formula:
     """Check ``text`` against the whitelist and return its ``Formula``.
 
@@ -246,12 +306,10 @@ def parse(text: str) -> Formula:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
-        column = max(0, (error.offset or 1) - 1) + offset
-        piece = text[column:column + 1] if column < len(text) else ""
-        raise FormulaError(Message("formula.syntax", piece=piece), text, min(column, len(text) - 1),
-                           piece) from None
+        raise _syntax_error(text, error, offset) from None
     except (MemoryError, RecursionError, ValueError):
-        raise FormulaError(Message("formula.too_deep", limit=MAX_DEPTH), text) from None
+        raise FormulaError(Message("formula.too_deep", limit=MAX_DEPTH), text, offset,
+                           source) from None
     if offset:
         for node in ast.walk(tree):
             if hasattr(node, "col_offset"):
@@ -261,9 +319,10 @@ def parse(text: str) -> Formula:
     try:
         output = builder.build(tree.body)
     except RecursionError:
-        raise FormulaError(Message("formula.too_deep", limit=MAX_DEPTH), text) from None
+        raise FormulaError(Message("formula.too_deep", limit=MAX_DEPTH), text, offset,
+                           source) from None
     if isinstance(output, float):
-        raise FormulaError(Message("formula.no_x"), text)
+        raise FormulaError(Message("formula.no_x", piece=source), text, offset, source)
     steps = tuple(builder.steps)
     last = steps[-1] if steps else None
     reduction = last.op if last and last.op in REDUCTIONS and last.name == output else None

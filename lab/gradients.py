@@ -22,6 +22,7 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 REDUCES = ("mean", "sum")
 TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)}   # (rtol, atol) vs float64 refs
 SIGNIFICANT = 6                   # digits shown; a float32/float64 gap above this shows
+PRECISION_VISIBLE = 0.5 * 10 ** (1 - SIGNIFICANT)   # relative gap that changes the 6th digit
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class XSpec:
             raise InputError(Message("x.not_finite"))
         if self.step == 0:
             raise InputError(Message("x.zero_step"))
-        count = math.ceil((self.stop - self.start) / self.step)
+        span = (self.stop - self.start) / self.step
+        count = math.ceil(span) if math.isfinite(span) else MAX_ELEMENTS + 1
         if count <= 0:
             raise InputError(Message("x.empty_range", start=format_number(self.start),
                                      stop=format_number(self.stop),
@@ -102,10 +104,22 @@ def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
     values = []
     for position, item in enumerate(items, start=1):
         try:
-            values.append(formulas.parse_number(item))
-        except FormulaError:
-            raise InputError(Message("x.bad_item", position=position, item=item.strip()[:40]))
+            values.append(_plain_number(item))
+        except ValueError:
+            try:
+                values.append(formulas.parse_number(item))
+            except FormulaError:
+                raise InputError(Message("x.bad_item", position=position,
+                                         item=item.strip()[:40])) from None
     return tuple(values)
+
+
+def _plain_number(item: str) -> float:
+    """A plain decimal such as ``-2.5e3`` without the formula parser (10,000 items stay fast)."""
+    text = item.strip()
+    if not text or not all(c in "0123456789.eE+-" for c in text):
+        raise ValueError(item)
+    return float(text)
 
 
 @dataclass
@@ -132,23 +146,44 @@ class GradientRun:
     code: str
     notes: list[Message] = field(default_factory=list)
     formula_latex: str = ""
+    # Estimated error of each finite difference (None where it is too unreliable to compare).
+    numeric_error: list[float | None] | None = None
+    # Elements where the formula has a corner (relu/abs at 0): no derivative to compare.
+    kinks: list[bool] = field(default_factory=list)
 
     @property
     def n(self) -> int:
         return len(self.x)
 
-    def agrees(self, reference: list[float] | None) -> list[bool | None]:
-        """Per element: autograd within tolerance of ``reference`` (None: not comparable)."""
+    def agrees(self, reference: list[float] | None,
+               slack: list[float | None] | None = None) -> list[bool | None]:
+        """Per element: |autograd − reference| ≤ atol + rtol·|reference| (+ slack[i]).
+
+        None where it cannot be compared: a value is inf/nan, the formula has a corner
+        there, or the slack is None (an unreliable reference). Given ``self.numeric``, the
+        slack defaults to ``self.numeric_error``: finite differences carry their own error.
+        """
         if reference is None:
             return [None] * self.n
+        if slack is None and reference is self.numeric:
+            slack = self.numeric_error
         rtol, atol = self.tolerance
         marks = []
-        for a, b in zip(self.grad, reference):
-            if not (math.isfinite(a) and math.isfinite(b)):
+        for i, (a, b) in enumerate(zip(self.grad, reference)):
+            extra = 0.0 if slack is None else slack[i]
+            if (extra is None or not (math.isfinite(a) and math.isfinite(b))
+                    or (self.kinks and self.kinks[i])):
                 marks.append(None)
             else:
-                marks.append(abs(a - b) <= atol + rtol * abs(b))
+                marks.append(abs(a - b) <= atol + rtol * abs(b) + extra)
         return marks
+
+    def symbolic_marks(self) -> list[bool | None]:
+        return self.agrees(self.symbolic)
+
+    def numeric_marks(self) -> list[bool | None]:
+        """Against finite differences, allowing for their own estimated error."""
+        return self.agrees(self.numeric, self.numeric_error)
 
 
 def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.Tensor]:
@@ -199,6 +234,11 @@ def code(formula: Formula, x_spec: XSpec, reduce: str, dtype: str,
     return "\n".join(lines) + "\n"
 
 
+def _point(value: float) -> str:
+    """An x value in a sentence, as the table shows it (6 significant digits)."""
+    return f"{value:.6g}"
+
+
 def _nonfinite_notes(formula: Formula, tensors: dict, x: torch.Tensor) -> list[Message]:
     """Explain the first step whose value stops being finite, and where."""
     for step in formula.steps:
@@ -209,39 +249,112 @@ def _nonfinite_notes(formula: Formula, tensors: dict, x: torch.Tensor) -> list[M
         if inputs_finite and bad.any():
             where = ""
             if value.shape == x.shape:
-                where = ", ".join(format_number(float(v)) for v in x.detach()[bad][:5].tolist())
+                where = ", ".join(_point(v) for v in x.detach()[bad][:5].tolist())
             kind = step.op if step.op in ("div", "log", "sqrt", "pow", "exp", "tan") else "other"
             return [Message(f"nonfinite.{kind}", step=step.name, where=where or "—")]
     return []
 
 
-def numeric_gradient(formula: Formula, x_spec: XSpec, reduce: str) -> list[float] | None:
-    """Central finite differences of y in float64 (None when too costly to run)."""
+FD_STEP = 6e-6                    # relative step of the central differences (float64)
+FD_RELIABLE = 0.01                # an estimate whose own error exceeds 1% is not compared
+
+
+def numeric_gradient(formula: Formula, x, reduce: str) -> list[float] | None:
+    """Central finite differences of y in float64 at the points of ``x`` (an XSpec or tensor).
+
+    None when too costly (a formula with an inner mean/sum over many elements).
+    """
+    result = numeric_check(formula, _points(x), reduce)
+    return None if result is None else result[0]
+
+
+def _points(x) -> torch.Tensor:
+    if isinstance(x, XSpec):
+        return x.tensor(torch.float64, requires_grad=False)
+    return x.detach().to(torch.float64)
+
+
+def _watched(formula: Formula) -> list[str]:
+    """Tensors whose sign change means a corner or a pole: relu/abs/sqrt/log inputs,
+    denominators, and bases raised to a power that is not a whole number >= 0."""
+    names = set()
+    for step in formula.steps:
+        first = step.args[0]
+        if step.op in ("abs", "relu", "sqrt", "log"):
+            names.add(first)
+        elif step.op == "div":
+            names.add(step.args[1])
+        elif step.op == "pow":
+            exponent = step.args[1]
+            if not (isinstance(exponent, float) and exponent >= 0 and exponent.is_integer()):
+                names.add(first)
+    return sorted(name for name in names if isinstance(name, str))
+
+
+def _sign_changes(formula: Formula, up: dict, down: dict, elementwise: bool) -> torch.Tensor:
+    """True where a watched tensor changes sign between the two points."""
+    changed = torch.zeros((), dtype=torch.bool)
+    for name in _watched(formula):
+        flipped = torch.sign(up[name]) != torch.sign(down[name])
+        changed = changed | (flipped if elementwise else flipped.any())
+    return changed
+
+
+def numeric_check(formula: Formula, x: torch.Tensor, reduce: str):
+    """(∂y/∂x_i by central differences, the estimated error of each, or None if unreliable).
+
+    The error estimate adds the truncation error (Richardson: the same difference with a
+    step twice as long) and the rounding error (float64 epsilon times |f| over the step).
+    An estimate is not used where the steps straddle a corner or a pole (a relu/abs input
+    or a denominator changes sign), or where its own error exceeds 1% of it.
+    """
+    eps = torch.finfo(torch.float64).eps
     with torch.no_grad():
-        x = x_spec.tensor(torch.float64, requires_grad=False)
-        h = 6e-6 * torch.clamp(x.abs(), min=1.0)
+        x = x.detach().to(torch.float64)
+        h = FD_STEP * torch.clamp(x.abs(), min=1.0)
+        scale = 1.0 / x.numel() if (formula.reduction or reduce) == "mean" else 1.0
         if formula.elementwise:
-            def body(t):
-                return forward(formula, t, reduce)[formula.body]
+            def slope(step):
+                up, down = x + step, x - step
+                t_up, t_down = forward(formula, up, reduce), forward(formula, down, reduce)
+                f_up, f_down = t_up[formula.body], t_down[formula.body]
+                return ((f_up - f_down) / (up - down), f_up.abs() + f_down.abs(),
+                        _sign_changes(formula, t_up, t_down, True))
 
-            slope = (body(x + h) - body(x - h)) / (2 * h)
-            scale = 1.0 / x.numel() if (formula.reduction or reduce) == "mean" else 1.0
-            return (slope * scale).tolist()
-        if x.numel() > NUMERIC_LOOP_UP_TO:
-            return None
-        grads = []
-        for i in range(x.numel()):
-            up, down = x.clone(), x.clone()
-            up[i] += h[i]
-            down[i] -= h[i]
-            y_up = forward(formula, up, reduce)["y"]
-            y_down = forward(formula, down, reduce)["y"]
-            grads.append(float((y_up - y_down) / (2 * h[i])))
-        return grads
+            d1, size, _ = slope(h)
+            d2, _, straddles = slope(2 * h)
+            error = ((d2 - d1).abs() / 3 + 4 * eps * size / (2 * h)) * scale
+            d1 = d1 * scale
+        else:
+            if x.numel() > NUMERIC_LOOP_UP_TO:
+                return None
+            d1, error = torch.empty_like(x), torch.empty_like(x)
+            straddles = torch.zeros_like(x, dtype=torch.bool)
+            for i in range(x.numel()):
+                estimates = []
+                for step in (h[i], 2 * h[i]):
+                    up, down = x.clone(), x.clone()
+                    up[i] += step
+                    down[i] -= step
+                    t_up, t_down = forward(formula, up, reduce), forward(formula, down, reduce)
+                    estimates.append(((t_up["y"] - t_down["y"]) / (up[i] - down[i]),
+                                      t_up["y"].abs() + t_down["y"].abs()))
+                (first, size), (second, _) = estimates
+                d1[i] = first
+                error[i] = (second - first).abs() / 3 + 4 * eps * size / (2 * h[i])
+                straddles[i] = _sign_changes(formula, t_up, t_down, False)
+    reliable = (torch.isfinite(error) & ~straddles
+                & (error <= FD_RELIABLE * d1.abs() + 1e-8 * scale))
+    errors = [float(e) if ok else None for e, ok in zip(error.tolist(), reliable.tolist())]
+    return d1.tolist(), errors
 
 
-def _autograd(formula: Formula, x_spec: XSpec, reduce: str, dtype: str):
-    x = x_spec.tensor(DTYPES[dtype])
+def _autograd(formula: Formula, x_spec: XSpec | torch.Tensor, reduce: str, dtype: str):
+    """x (a fresh leaf) and every named tensor after ``y.backward()``."""
+    if isinstance(x_spec, XSpec):
+        x = x_spec.tensor(DTYPES[dtype])
+    else:
+        x = x_spec.detach().to(DTYPES[dtype]).requires_grad_(True)
     tensors = forward(formula, x, reduce)
     for name, tensor in tensors.items():
         if name != "x" and tensor.requires_grad:
@@ -276,26 +389,40 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
     notes = _nonfinite_notes(formula, tensors, x)
     if not math.isfinite(float(y.detach())) and not notes:
         notes.append(Message("nonfinite.other", step="y", where="—"))
+    if not notes and not bool(torch.isfinite(x.grad).all()):
+        bad = ~torch.isfinite(x.grad)
+        where = ", ".join(_point(v) for v in x.detach()[bad][:5].tolist())
+        notes.append(Message("nonfinite.gradient", where=where))
+    kinks = _kinks(formula, tensors, x)
+    if any(kinks):
+        where = [_point(v) for v, k in zip(x.detach().tolist(), kinks) if k]
+        notes.append(Message("checks.kink", where=", ".join(where[:5])))
+    # The float64 reference runs at the very same points (x cast to float64), so any gap
+    # comes from float32 arithmetic, not from float32 rounding of the points themselves.
     if dtype == "float64":
         grad64 = x.grad.tolist()
     else:
-        _, t64 = _autograd(formula, x_spec, reduce, "float64")
+        _, t64 = _autograd(formula, x.detach(), reduce, "float64")
         grad64 = t64["x"].grad.tolist()
 
-    symbolic, symbolic_latex, numeric = None, "", None
+    symbolic, symbolic_latex, numeric, numeric_error = None, "", None, None
+    formula_latex = ""
     if checks:
-        try:
-            from lab import symbolic as symbolic_module
+        from lab import symbolic as symbolic_module
 
-            values64, symbolic_latex, reason = symbolic_module.gradient(formula, x, reduce)
-            symbolic = None if values64 is None else values64.tolist()
-            if reason:
-                notes.append(Message(reason, limit=symbolic_module.PER_ELEMENT_UP_TO))
-        except (ValueError, TypeError, RecursionError, ZeroDivisionError):
+        try:
+            found = symbolic_module.gradient(formula, x, reduce)
+            formula_latex, symbolic_latex = found.formula_latex, found.latex
+            symbolic = None if found.values is None else found.values.tolist()
+            if found.note:
+                notes.append(found.note)
+        except Exception:   # noqa: BLE001 - a check that fails must not take the run down
             notes.append(Message("checks.symbolic_failed"))
-        numeric = numeric_gradient(formula, x_spec, reduce)
-        if numeric is None:
+        fd = numeric_check(formula, x.detach(), reduce)
+        if fd is None:
             notes.append(Message("checks.numeric_too_many", limit=NUMERIC_LOOP_UP_TO))
+        else:
+            numeric, numeric_error = fd
 
     grad = x.grad.tolist()
     result = GradientRun(
@@ -303,17 +430,37 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
         x=x.detach().tolist(), y=float(y.detach()), y_repr=repr(y), grad=grad,
         grad_repr=repr(x.grad), values=values, node_grads=node_grads, grad_fns=grad_fns,
         symbolic=symbolic, symbolic_latex=symbolic_latex, numeric=numeric, grad64=grad64,
-        tolerance=TOLERANCES[dtype], code=code(formula, x_spec, reduce, dtype), notes=notes)
+        tolerance=TOLERANCES[dtype], code=code(formula, x_spec, reduce, dtype), notes=notes,
+        formula_latex=formula_latex, numeric_error=numeric_error, kinks=kinks)
     if dtype == "float32":
         gap = _largest_gap(grad, grad64)
-        if gap is not None and gap > 0.5 * 10 ** (1 - SIGNIFICANT):
-            result.notes.append(Message("checks.precision_gap", gap=f"{gap:.1e}"))
+        if gap is not None and gap[0] > PRECISION_VISIBLE:
+            result.notes.append(Message("checks.precision_gap", gap=f"{gap[0]:.1e}",
+                                        where=_point(result.x[gap[1]])))
     return result
 
 
-def _largest_gap(a: list[float], b: list[float]) -> float | None:
-    gaps = [abs(u - v) / max(abs(v), 1e-12) for u, v in zip(a, b)
-            if math.isfinite(u) and math.isfinite(v) and v != 0]
+def _kinks(formula: Formula, tensors: dict, x: torch.Tensor) -> list[bool]:
+    """Elements where a relu/abs input is exactly 0: no derivative, autograd uses 0."""
+    mask = torch.zeros(x.shape, dtype=torch.bool)
+    for step in formula.steps:
+        if step.op in ("abs", "relu") and isinstance(step.args[0], str):
+            zero = tensors[step.args[0]].detach() == 0
+            mask = mask | (zero if zero.shape == x.shape else zero.any())
+    if mask.any() and not formula.elementwise:
+        mask = torch.ones_like(mask)      # an inner mean/sum spreads the corner to every x_i
+    return mask.reshape(-1).tolist()
+
+
+def _largest_gap(a: list[float], b: list[float]) -> tuple[float, int] | None:
+    """The largest relative gap between two gradients, and where (near-zero values are
+    measured against a millionth of the largest value, not against themselves)."""
+    finite = [abs(v) for v in b if math.isfinite(v)]
+    if not finite:
+        return None
+    floor = max(max(finite) * 1e-6, 1e-300)
+    gaps = [(abs(u - v) / max(abs(v), floor), i) for i, (u, v) in enumerate(zip(a, b))
+            if math.isfinite(u) and math.isfinite(v)]
     return max(gaps) if gaps else None
 
 

@@ -3,92 +3,279 @@
 sympy objects are built directly from the parse tree (never ``sympify``), and the
 derivative is evaluated by walking the sympy tree into float64 torch operations,
 so no generated code is ever executed.
+
+Time is bounded by construction, not by a clock:
+- sympy computes exact powers of numbers (``Integer(3)**10**12`` would never end), and
+  numbers can meet once ``x`` cancels out (``2**(0*x + 1e12)``). Any step whose sympy
+  arguments are all numbers is therefore computed in float64 by torch instead.
+- ``simplify`` can take seconds on a 4-operation formula, so it is never called: the
+  derivative is shown as ``diff`` gives it, the chain rule written out.
+- With an inner mean/sum, each element needs its own symbol and the tree can grow as
+  n**depth; its size is estimated from the steps first, and big ones are skipped.
+- Even so, sympy's assumption queries can call ``simplify`` behind the scenes (its LaTeX
+  printer does, on nested negative exponents), so all sympy work runs under a time
+  budget (``time_limit``): past it, the symbolic check is skipped with a note and the
+  run goes on.
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
+import threading
+from contextlib import contextmanager
+from fractions import Fraction
 from functools import lru_cache
+from typing import NamedTuple
 
 import sympy
 import torch
 
-from lab.formula import Formula, format_number, parse
+from lab.formula import Formula, evaluate_constant, format_number, parse
+from lab.i18n import Message
 
 X = sympy.Symbol("x", real=True)
-SIMPLIFY_UP_TO = 8        # sympy's simplify is slow on big trees; show diff() as is beyond
 PER_ELEMENT_UP_TO = 8     # formulas with an inner mean/sum need one symbol per element
+PER_ELEMENT_SIZE = 3000   # estimated nodes of y beyond which that expansion is skipped
+LATEX_UP_TO = 8000        # characters of LaTeX worth showing
+BUDGET_SECONDS = 0.5      # sympy time per formula; beyond it the check is skipped
+
+
+class SymbolicTimeout(BaseException):
+    """Raised inside sympy when the budget is spent.
+
+    A BaseException, so that no ``except Exception`` inside sympy can swallow it.
+    """
+
+
+def _raise_in(thread_id: int, exception) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), exception)
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Stop pure-Python work (sympy) in this thread after ``seconds``.
+
+    A timer thread raises ``SymbolicTimeout`` in this thread when the time is up
+    (CPython's ``PyThreadState_SetAsyncExc``: the exception arrives at the next
+    bytecode, so nothing is slowed down before that). sympy is pure Python; the only
+    long C calls it could make, exact powers of big numbers, are never given to it.
+    Whatever happens, the exception never escapes this block unannounced: if the timer
+    fired, the block ends with ``SymbolicTimeout``.
+    """
+    target = threading.get_ident()
+    lock = threading.Lock()
+    state = {"active": True, "fired": False}
+
+    def fire():
+        with lock:
+            if state["active"]:
+                state["fired"] = True
+                _raise_in(target, ctypes.py_object(SymbolicTimeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["active"] = False
+        timer.cancel()
+        if state["fired"]:
+            _raise_in(target, None)      # drop it if it is still pending...
+            raise SymbolicTimeout        # ...and report it here instead
+
+
+class Symbolic(NamedTuple):
+    """The symbolic side of a run (float64 values per element, or None when skipped)."""
+
+    values: torch.Tensor | None
+    latex: str                  # the derivative shown
+    formula_latex: str          # the formula itself
+    note: Message | None        # why something was skipped
+
+
+_TIMED_OUT: dict = {}
+
+
+def _with_power(tex: str, exp) -> str:
+    return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
+
+class RealAbs(sympy.Function):
+    """``abs`` of a real argument: its derivative is ``sign(a)``.
+
+    sympy's ``Abs`` cannot assume its argument is real (``log(x)`` might not be), and
+    then differentiates through ``re``/``im``; every formula here is real-valued.
+    """
+
+    def fdiff(self, argindex=1):
+        return sympy.sign(self.args[0])
+
+    def _latex(self, printer, exp=None):
+        return _with_power(r"\left|{%s}\right|" % printer._print(self.args[0]), exp)
+
+
+class Relu(sympy.Function):
+    """``relu(a) = max(0, a)``; its derivative is the step function ``θ(a)``."""
+
+    def fdiff(self, argindex=1):
+        return sympy.Heaviside(self.args[0])
+
+    def _latex(self, printer, exp=None):
+        return _with_power(r"\max\left(0, %s\right)" % printer._print(self.args[0]), exp)
+
+
+class Sigmoid(sympy.Function):
+    """``σ(a) = 1 / (1 + e^(-a))``, with its textbook derivative ``σ(a)·(1 − σ(a))``.
+
+    Written out as ``1/(1 + exp(-a))``, nested sigmoids make sympy's LaTeX printer call
+    ``simplify`` (seconds for ``sigmoid(sigmoid(sigmoid(x)))``); as a function they stay
+    short and read like the lesson.
+    """
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _latex(self, printer, exp=None):
+        tex = r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return tex if exp is None else r"\sigma^{%s}\left(%s\right)" % (
+            exp, printer._print(self.args[0]))
 
 
 def _function(name: str, a):
-    if name == "sigmoid":
-        return 1 / (1 + sympy.exp(-a))
-    if name == "relu":
-        return sympy.Piecewise((a, a > 0), (0, True))
-    if name == "abs":
-        return sympy.Abs(a)
+    special = {"sigmoid": Sigmoid, "relu": Relu, "abs": RealAbs}
+    if name in special:
+        return special[name](a)
     return getattr(sympy, name)(a)
 
 
 def _const(value: float):
-    if value.is_integer():
+    """A float as the nicest exact sympy number that equals it (pi/2, 1/3, 2), else a Float."""
+    if not math.isfinite(value):
+        return sympy.nan if math.isnan(value) else (sympy.oo if value > 0 else -sympy.oo)
+    if value.is_integer() and abs(value) <= 2 ** 53:
         return sympy.Integer(int(value))
+    for symbol, number in ((sympy.pi, math.pi), (sympy.E, math.e)):
+        ratio = Fraction(value / number).limit_denominator(12)
+        if ratio and abs(ratio.numerator) <= 100 and (
+                ratio.numerator * number / ratio.denominator == value
+                or float(ratio) * number == value):
+            return sympy.Rational(ratio.numerator, ratio.denominator) * symbol
+    ratio = Fraction(value).limit_denominator(1000)
+    if abs(ratio.numerator) <= 10 ** 6 and ratio.numerator / ratio.denominator == value:
+        return sympy.Rational(ratio.numerator, ratio.denominator)
     return sympy.Float(value)
 
 
-def expression(formula: Formula, xs=None):
-    """f as sympy: one expression in ``X`` (elementwise), or a list with one per element."""
+def _to_float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _apply(op: str, args: list):
+    """One step in sympy; all-number arguments are computed by torch (see module doc)."""
+    if all(getattr(a, "is_number", False) for a in args):
+        return _const(evaluate_constant(op, *[_to_float(a) for a in args]))
+    if op == "neg":
+        return -args[0]
+    if op == "add":
+        return args[0] + args[1]
+    if op == "sub":
+        return args[0] - args[1]
+    if op == "mul":
+        return args[0] * args[1]
+    if op == "div":
+        return args[0] / args[1]
+    if op == "pow":
+        return args[0] ** args[1]
+    return _function(op, args[0])
+
+
+def expression(formula: Formula, xs=None, reductions_as_functions: bool = False):
+    """f as sympy: one expression in ``X`` (elementwise), or a list with one per element.
+
+    ``reductions_as_functions`` keeps an inner mean/sum as a named function (for showing
+    the formula, not for differentiating it).
+    """
     env = {"x": X if xs is None else list(xs)}
 
     def arg(a):
         return env[a] if isinstance(a, str) else _const(a)
 
-    def each(fn, *args):
-        lists = [a for a in args if isinstance(a, list)]
-        if not lists:
-            return fn(*args)
-        length = len(lists[0])
-        return [fn(*[a[i] if isinstance(a, list) else a for a in args]) for i in range(length)]
-
     for step in formula.body_steps():
         args = [arg(a) for a in step.args]
         if step.op in ("mean", "sum"):
+            if reductions_as_functions:
+                env[step.name] = sympy.Function(step.op)(args[0])
+                continue
             items = args[0] if isinstance(args[0], list) else [args[0]]
             total = sympy.Add(*items)
             env[step.name] = total / len(items) if step.op == "mean" else total
-        elif step.op == "neg":
-            env[step.name] = each(lambda a: -a, *args)
-        elif step.op in ("add", "sub", "mul", "div", "pow"):
-            binary = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
-                      "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
-                      "pow": lambda a, b: a ** b}[step.op]
-            env[step.name] = each(binary, *args)
+            continue
+        lists = [a for a in args if isinstance(a, list)]
+        if lists:
+            env[step.name] = [_apply(step.op, [a[i] if isinstance(a, list) else a
+                                               for a in args]) for i in range(len(lists[0]))]
         else:
-            env[step.name] = each(lambda a, op=step.op: _function(op, a), *args)
+            env[step.name] = _apply(step.op, args)
     return env[formula.body]
+
+
+def expanded_size(formula: Formula, n: int) -> int:
+    """Nodes of y once every inner mean/sum is written out over ``n`` symbols (an estimate)."""
+    size = {"x": 1}
+    for step in formula.steps:
+        inner = sum(size[a] if isinstance(a, str) else 1 for a in step.args)
+        size[step.name] = (n * inner if step.op in ("mean", "sum") else inner) + 1
+    return n * size[formula.output]
+
+
+def _has_nonfinite_constant(formula: Formula) -> bool:
+    return any(isinstance(a, float) and not math.isfinite(a)
+               for step in formula.steps for a in step.args)
 
 
 @lru_cache(maxsize=256)
 def derivative_of_text(text: str) -> tuple[object, str]:
     """(d f / d x as sympy, its LaTeX) for an elementwise formula, cached by text."""
-    formula = parse(text)
-    derivative = sympy.diff(expression(formula), X)
-    if formula.operations <= SIMPLIFY_UP_TO:
-        derivative = sympy.simplify(derivative)
+    derivative = sympy.diff(expression(parse(text)), X)
     return derivative, sympy.latex(derivative)
 
 
 @lru_cache(maxsize=256)
 def latex_of_text(text: str) -> str:
-    return sympy.latex(expression(parse(text)))
+    """The formula itself in LaTeX (an inner mean/sum shown as a function)."""
+    return sympy.latex(expression(parse(text), reductions_as_functions=True))
 
 
 def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
-    """Evaluate a sympy expression with float64 torch ops (no code generation)."""
+    """Evaluate a sympy expression with float64 torch ops (no code generation).
+
+    Shared subtrees (the chain rule repeats inner functions) are computed once.
+    """
+    memo: dict = dict(values)
+
+    def constant(v: float) -> torch.Tensor:
+        return torch.full_like(like, v)
+
     def ev(e):
-        if e in values:
-            return values[e]
-        if e.is_Number or e in (sympy.pi, sympy.E):
-            return torch.full_like(like, float(e))
+        if e in memo:
+            return memo[e]
+        out = _node(e)
+        memo[e] = out
+        return out
+
+    def _node(e):
+        if e is sympy.nan or e is sympy.zoo:
+            return constant(math.nan)
+        if e.is_Number or e.is_NumberSymbol:
+            return constant(_to_float(e))
         if e.is_Add:
             out = ev(e.args[0])
             for a in e.args[1:]:
@@ -102,77 +289,136 @@ def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
         if e.is_Pow:
             base, exponent = e.args
             if exponent.is_Number:
-                return ev(base) ** float(exponent)
+                return ev(base) ** _to_float(exponent)
             return ev(base) ** ev(exponent)
         if isinstance(e, sympy.Piecewise):
-            out = torch.full_like(like, float("nan"))
+            out = constant(math.nan)
             done = torch.zeros_like(like, dtype=torch.bool)
             for value, condition in e.args:
-                mask = ev_condition(condition) & ~done
+                mask = condition_of(condition) & ~done
                 out = torch.where(mask, ev(value), out)
                 done = done | mask
             return out
-        if isinstance(e, sympy.Abs):
+        if isinstance(e, (sympy.Abs, RealAbs)):
             return torch.abs(ev(e.args[0]))
+        if isinstance(e, Relu):
+            return torch.relu(ev(e.args[0]))
+        if isinstance(e, Sigmoid):
+            return torch.sigmoid(ev(e.args[0]))
         if isinstance(e, sympy.sign):
             return torch.sign(ev(e.args[0]))
         if isinstance(e, sympy.Heaviside):
             a = ev(e.args[0])
-            return torch.where(a > 0, 1.0, torch.where(a < 0, 0.0, 0.5)).to(like.dtype)
+            at_zero = _to_float(e.args[1]) if len(e.args) > 1 else 0.5
+            step = torch.where(a > 0, 1.0, torch.where(a < 0, 0.0, at_zero)).to(like.dtype)
+            return torch.where(torch.isnan(a), a, step)
+        if isinstance(e, (sympy.Max, sympy.Min)):
+            combine = torch.maximum if isinstance(e, sympy.Max) else torch.minimum
+            out = ev(e.args[0])
+            for a in e.args[1:]:
+                out = combine(out, ev(a))
+            return out
         name = type(e).__name__
         if name in ("sin", "cos", "tan", "exp", "log", "tanh", "cosh", "sinh"):
             return getattr(torch, name)(ev(e.args[0]))
-        if name == "sec":
-            return 1 / torch.cos(ev(e.args[0]))
+        if name in ("sec", "csc", "cot"):
+            inverse = {"sec": torch.cos, "csc": torch.sin, "cot": torch.tan}[name]
+            return 1 / inverse(ev(e.args[0]))
         raise ValueError(f"cannot evaluate {name}")
 
-    def ev_condition(c):
+    def condition_of(c):
         if c is sympy.true:
             return torch.ones_like(like, dtype=torch.bool)
         if c is sympy.false:
             return torch.zeros_like(like, dtype=torch.bool)
-        ops = {sympy.StrictGreaterThan: torch.gt, sympy.GreaterThan: torch.ge,
-               sympy.StrictLessThan: torch.lt, sympy.LessThan: torch.le}
-        for kind, fn in ops.items():
+        compare = {sympy.StrictGreaterThan: torch.gt, sympy.GreaterThan: torch.ge,
+                   sympy.StrictLessThan: torch.lt, sympy.LessThan: torch.le,
+                   sympy.Eq: torch.eq, sympy.Ne: torch.ne}
+        for kind, fn in compare.items():
             if isinstance(c, kind):
                 return fn(ev(c.args[0]), ev(c.args[1]))
-        if isinstance(c, sympy.And):
-            out = ev_condition(c.args[0])
+        if isinstance(c, (sympy.And, sympy.Or)):
+            out = condition_of(c.args[0])
             for a in c.args[1:]:
-                out = out & ev_condition(a)
+                out = (out & condition_of(a)) if isinstance(c, sympy.And) else (
+                    out | condition_of(a))
             return out
+        if isinstance(c, sympy.Not):
+            return ~condition_of(c.args[0])
+        if isinstance(c, sympy.ITE):
+            test, yes, no = (condition_of(a) for a in c.args)
+            return torch.where(test, yes, no)
         raise ValueError(f"cannot evaluate condition {c}")
 
     return ev(expr)
 
 
-def gradient(formula: Formula, x: torch.Tensor, reduce: str):
-    """∂y/∂x_i from sympy in float64, and the LaTeX shown for it.
+def gradient(formula: Formula, x: torch.Tensor, reduce: str) -> Symbolic:
+    """∂y/∂x_i from sympy in float64, the LaTeX shown for it, within the time budget."""
+    key = (formula.text, formula.elementwise or x.numel())
+    if key in _TIMED_OUT:
+        return Symbolic(None, "", "", Message("checks.symbolic_timeout",
+                                              seconds=f"{BUDGET_SECONDS:g}"))
+    try:
+        with time_limit(BUDGET_SECONDS):
+            formula_latex = latex_of_text(formula.text)
+            values, latex, note = _gradient(formula, x, reduce)
+    except SymbolicTimeout:
+        if len(_TIMED_OUT) > 1000:
+            _TIMED_OUT.clear()
+        _TIMED_OUT[key] = True
+        sympy.core.cache.clear_cache()   # drop objects whose assumptions were cut short
+        return Symbolic(None, "", "", Message("checks.symbolic_timeout",
+                                              seconds=f"{BUDGET_SECONDS:g}"))
+    return Symbolic(values, latex, formula_latex, note)
 
-    Returns (values or None, latex or "", reason-key or None).
-    """
+
+def _gradient(formula: Formula, x: torch.Tensor, reduce: str):
+    """(values or None, latex or "", a ``Message`` to show or None)."""
     x64 = x.detach().to(torch.float64)
     n = x64.numel()
+    mean = (formula.reduction or reduce) == "mean"
+    if _has_nonfinite_constant(formula):
+        return None, "", Message("checks.symbolic_nonfinite")
     if formula.elementwise:
         derivative, latex = derivative_of_text(formula.text)
         values = evaluate(derivative, {X: x64}, x64)
-        scale = 1.0 / n if (formula.reduction or reduce) == "mean" else 1.0
-        return values * scale, latex, None
+        note = None
+        if len(latex) > LATEX_UP_TO:
+            latex, note = "", Message("checks.latex_too_long", limit=LATEX_UP_TO)
+        return values * (1.0 / n if mean else 1.0), latex, note
     if n > PER_ELEMENT_UP_TO:
-        return None, "", "checks.symbolic_too_many"
+        return None, "", Message("checks.symbolic_too_many", limit=PER_ELEMENT_UP_TO)
+    if expanded_size(formula, n) > PER_ELEMENT_SIZE:
+        return None, "", Message("checks.symbolic_too_big", limit=PER_ELEMENT_SIZE)
     symbols = sympy.symbols(f"x_0:{n}", real=True)
     f = expression(formula, symbols)
     items = f if isinstance(f, list) else [f]
     y = sympy.Add(*items)
-    if (formula.reduction or reduce) == "mean" and isinstance(f, list):
+    if mean and isinstance(f, list):
         y = y / n
     grads = [sympy.diff(y, s) for s in symbols]
     env = {s: x64[i] for i, s in enumerate(symbols)}
     one = torch.ones((), dtype=torch.float64)
     values = torch.stack([evaluate(g, env, one).reshape(()) for g in grads])
     latex = r"\frac{\partial y}{\partial x_0} = " + sympy.latex(grads[0])
+    if len(latex) > LATEX_UP_TO:
+        return values, "", Message("checks.latex_too_long", limit=LATEX_UP_TO)
     return values, latex, None
+
+
+def _warm_up() -> None:
+    """sympy imports parts of itself on first use; do it now, outside any time budget."""
+    warm = parse("relu(x)*abs(x)/sigmoid(x) + exp(-x)**0.5 + tan(x)**2")
+    derivative = sympy.diff(expression(warm), X)
+    sympy.latex(derivative)
+    sympy.latex(expression(parse("mean(x) * x"), reductions_as_functions=True))
+    evaluate(derivative, {X: torch.ones(2, dtype=torch.float64)},
+             torch.ones(2, dtype=torch.float64))
 
 
 def number_latex(value: float) -> str:
     return format_number(value)
+
+
+_warm_up()
