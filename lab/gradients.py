@@ -199,7 +199,8 @@ def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.T
     return tensors
 
 
-def _statement(step) -> str:
+def statement(step) -> str:
+    """One step as the line of Python the generated code runs: ``z3 = z1 * z2``."""
     def show(a):
         return a if isinstance(a, str) else format_number(a)
 
@@ -223,7 +224,7 @@ def code(formula: Formula, x_spec: XSpec, reduce: str, dtype: str,
     """The PyTorch script that reproduces the run; the lab's numbers come from the same steps."""
     lines = ["import torch", "", f"# y = {reduce}({formula.text})" if not formula.reduction
              else f"# y = {formula.text}", x_spec.code(dtype)]
-    lines += [_statement(step) for step in formula.steps]
+    lines += [statement(step) for step in formula.steps]
     if formula.reduction is None:
         lines.append(f"y = {formula.output}.{reduce}()")
     else:
@@ -363,16 +364,21 @@ def _autograd(formula: Formula, x_spec: XSpec | torch.Tensor, reduce: str, dtype
     return x, tensors
 
 
+def check_options(reduce: str, dtype: str) -> None:
+    """Refuse an unknown reduction or dtype with a message (``InputError``)."""
+    if reduce not in REDUCES:
+        raise InputError(Message("x.bad_option", option="reduce", value=str(reduce)[:20]))
+    if dtype not in DTYPES:
+        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+
+
 def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
         checks: bool = True) -> GradientRun:
     """Parse, run forward and backward, and compare with sympy and finite differences.
 
     Raises ``FormulaError`` or ``InputError`` with a message for the user.
     """
-    if reduce not in REDUCES:
-        raise InputError(Message("x.bad_option", option="reduce", value=str(reduce)[:20]))
-    if dtype not in DTYPES:
-        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+    check_options(reduce, dtype)
     formula = formulas.parse(text)
     x_spec.check()
     x, tensors = _autograd(formula, x_spec, reduce, dtype)
