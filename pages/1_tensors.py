@@ -5,7 +5,7 @@ import streamlit as st
 from lab.gradients import InputError
 from lab.tensors import DTYPES
 from lab.ui import cached
-from lab.ui.shell import code_panel, header, show_problem, tr
+from lab.ui.shell import code_panel, footer, header, show_problem, tr
 from lab.ui.views import tensor_report
 
 header("tensors")
@@ -25,4 +25,5 @@ with right:
         show_problem(problem)
     else:
         tensor_report(report)
-        code_panel(report.code, expanded=True)
+        code_panel(report.code, expanded=True, name="tensors")
+footer()

@@ -5,7 +5,7 @@ import streamlit as st
 from lab import chain
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
-from lab.ui.shell import code_panel, header, tr
+from lab.ui.shell import code_panel, footer, header, tr
 
 header("chain")
 inputs = chain_inputs()
@@ -21,4 +21,5 @@ with right:
     by_hand = chain.chain_rule(result.x, inputs["a"], inputs["p"], inputs["reduce"])
     views.gradient_table(result, {tr("chain.col_chain_rule"): by_hand}, checks=False)
 views.curve_chart(chain.chain_formula(inputs["a"], inputs["p"], inputs["c"]), result)
-code_panel(result.code)
+code_panel(result.code, name="backward")
+footer()

@@ -5,7 +5,7 @@ import streamlit as st
 from lab import chain, graphs
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
-from lab.ui.shell import code_panel, header, tr
+from lab.ui.shell import code_panel, footer, header, tr
 
 header("torchviz")
 inputs = chain_inputs()
@@ -18,4 +18,5 @@ text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["
 dot = cached.torchviz_dot(text, x_spec, inputs["reduce"], "float32", show_attrs, show_saved)
 views.graph_panel(dot, "torchviz_graph")
 code_panel(graphs.torchviz_code(text, x_spec, inputs["reduce"], "float32", show_attrs,
-                                show_saved))
+                                show_saved), name="torchviz")
+footer()

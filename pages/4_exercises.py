@@ -5,7 +5,7 @@ import streamlit as st
 from lab import chain, graphs
 from lab.gradients import InputError
 from lab.ui import cached, views
-from lab.ui.shell import code_panel, header, show_problem, tr
+from lab.ui.shell import code_panel, footer, header, show_problem, tr
 
 header("exercises")
 one, two, three = st.tabs([tr("exercises.tab1"), tr("exercises.tab2"), tr("exercises.tab3")])
@@ -21,7 +21,7 @@ with one:
                                    placeholder="2/3", max_chars=40)
              for i in range(n)]
     views.answer_feedback(chain.check_answers(typed, result))
-    code_panel(result.code)
+    code_panel(result.code, name="exercise1")
 
 with two:
     st.markdown(tr("exercises.ex2_task"))
@@ -29,7 +29,7 @@ with two:
     report = cached.tensor_report("2., 3." if floats else "2, 3",
                                   "float32" if floats else "int64", True, False)
     views.tensor_report(report)
-    code_panel(report.code, expanded=True)
+    code_panel(report.code, expanded=True, name="exercise2")
     if st.toggle(tr("exercises.ex2_reveal"), False, key="ex2_reveal", bind="query-params"):
         st.success(tr("exercises.ex2_answer"))
 
@@ -57,4 +57,6 @@ with three:
                 tr("exercises.col_by_hand"): chain.exercise_3_by_hand(result.x)})
         dot = cached.torchviz_dot(text, x_spec, "mean", dtype, False, False)
         views.graph_panel(dot, "exercise3_graph", key="ex3_graph")
-        code_panel(graphs.torchviz_code(text, x_spec, "mean", dtype, False, False))
+        code_panel(graphs.torchviz_code(text, x_spec, "mean", dtype, False, False),
+                   name="exercise3")
+footer()

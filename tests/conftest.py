@@ -3,23 +3,30 @@
 from pathlib import Path
 
 import pytest
+from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = str(ROOT / "streamlit_app.py")
+SIDEBAR_PARAMETERS = {"lang", "lecture"}
 
 
 def open_page(page: str | None = None, query: dict | None = None,
               locale: str = "en-US") -> AppTest:
     """Run the app as a browser would open it: entry point, then the page."""
+    # AppTest starts at the entry point (the home page), where a browser opens the page
+    # directly: the sidebar's parameters go in first, the page's own after the home run.
+    query = dict(query or {})
     at = AppTest.from_file(ENTRY, default_timeout=60)
     at.context = {"locale": locale}
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    at.run()
+    for name in SIDEBAR_PARAMETERS & set(query):
+        at.query_params[name] = query.pop(name)
     if page:
-        at.switch_page(page).run()
-    return at
+        at.run()
+        for name, value in query.items():
+            at.query_params[name] = value
+        at.switch_page(page)
+    return at.run()
 
 
 @pytest.fixture
@@ -33,4 +40,23 @@ def texts(at: AppTest) -> str:
     for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning",
                  "info", "success", "code", "latex"):
         parts += [str(element.value) for element in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def all_text(at: AppTest) -> str:
+    """Every text the page sent: element protos (labels, help, bodies) and table cells."""
+    parts = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(text_format.MessageToString(proto, as_utf8=True))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    for frame in at.dataframe:
+        value = frame.value
+        parts += [str(column) for column in value.columns]
+        parts += [str(cell) for cell in value.to_numpy().ravel()]
     return "\n".join(parts)

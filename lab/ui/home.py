@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab.ui.shell import PAGES, header, tr
+from lab.ui.shell import PAGES, carried_parameters, footer, header, tr
 
 
 def render() -> None:
@@ -11,5 +11,7 @@ def render() -> None:
     st.markdown(tr("home.how"))
     st.subheader(tr("home.sections"))
     for info in PAGES:
-        st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon)
+        st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon,
+                     query_params=carried_parameters())
         st.caption(tr(f"{info.section}.summary"))
+    footer()

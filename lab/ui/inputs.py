@@ -1,23 +1,32 @@
-"""Input widgets shared by several pages; each is bound to the URL so a link reopens it."""
+"""Input widgets shared by several pages."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from lab.ui.carried import carried, number_in, one_of
 from lab.ui.shell import tr
 
-# Bound to the URL (a link reopens the state) and kept for the session, so the
-# seed's chain keeps its values when the student moves between pages 2, 3 and 6.
-SHARED = {"bind": "query-params", "persist_state": "session"}
+
+def _slider(column, key: str, low, high, default, step, kind=float):
+    with column:
+        return carried(st.slider, key, default, number_in(low, high, step, kind), label=key,
+                       min_value=low, max_value=high, step=step, help=tr(f"chain.{key}_help"))
 
 
 def chain_inputs() -> dict:
-    """The seed's chain: n, a, p, c and the reduction (shared by the graph pages)."""
+    """The seed's chain: n, a, p, c and the reduction, shared by pages 2, 3 and 6.
+
+    They follow the student between those pages and live in the URL (lab.ui.carried).
+    """
     columns = st.columns(5)
-    n = columns[0].slider("n", 1, 20, 3, key="n", help=tr("chain.n_help"), **SHARED)
-    a = columns[1].slider("a", -5.0, 5.0, 1.0, 0.5, key="a", help=tr("chain.a_help"), **SHARED)
-    p = columns[2].slider("p", -3.0, 4.0, 2.0, 0.5, key="p", help=tr("chain.p_help"), **SHARED)
-    c = columns[3].slider("c", -5.0, 5.0, 2.0, 0.5, key="c", help=tr("chain.c_help"), **SHARED)
-    reduce = columns[4].radio(tr("chain.reduce"), ("mean", "sum"), key="reduce", horizontal=True,
-                              help=tr("chain.reduce_help"), **SHARED)
-    return {"n": n, "a": a, "p": p, "c": c, "reduce": reduce}
+    values = {"n": _slider(columns[0], "n", 1, 20, 3, 1, int),
+              "a": _slider(columns[1], "a", -5.0, 5.0, 1.0, 0.5),
+              "p": _slider(columns[2], "p", -3.0, 4.0, 2.0, 0.5),
+              "c": _slider(columns[3], "c", -5.0, 5.0, 2.0, 0.5)}
+    with columns[4]:
+        values["reduce"] = carried(st.radio, "reduce", "mean", one_of(("mean", "sum")),
+                                   label=tr("chain.reduce"),
+                                   options=("mean", "sum"), horizontal=True,
+                                   help=tr("chain.reduce_help"))
+    return values

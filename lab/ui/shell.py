@@ -6,12 +6,13 @@ Streamlit-aware, but it imports no torch, so the home page stays light.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from lab.i18n import LANGUAGES, language_for_locale, t
-
-LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+from lab.ui.carried import boolean, carried, one_of, start_run
+from lab.ui.carried import refused as carried_refused
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,15 @@ PAGES = (
     PageInfo("pages/2_backward.py", "backward", "chain", ":material/account_tree:"),
     PageInfo("pages/3_torchviz.py", "torchviz", "torchviz", ":material/schema:"),
     PageInfo("pages/4_exercises.py", "exercises", "exercises", ":material/edit_note:"),
+    PageInfo("pages/5_playground.py", "playground", "playground", ":material/calculate:"),
+    PageInfo("pages/6_inside_backward.py", "inside_backward", "inside", ":material/footprint:"),
+    PageInfo("pages/7_mistakes.py", "mistakes", "mistakes", ":material/bug_report:"),
 )
 
 
 def lang() -> str:
     """The page language: the sidebar choice, else the browser's."""
-    chosen = st.session_state.get("lang")
+    chosen = st.session_state.get("_carried", {}).get("lang") or st.session_state.get("lang")
     if chosen in LANGUAGES:
         return chosen
     return language_for_locale(getattr(st.context, "locale", None))
@@ -44,12 +48,27 @@ def tr(key: str, **values) -> str:
 
 
 def language_selector() -> str:
+    """Español / English, kept in the URL as ``?lang=es``; defaults to the browser's."""
     default = language_for_locale(getattr(st.context, "locale", None))
-    st.sidebar.selectbox(
-        t("app.language", lang()), LANGUAGES, index=LANGUAGES.index(default),
-        format_func=LANGUAGE_NAMES.get, key="lang", bind="query-params",
-        persist_state="session")
+    with st.sidebar:
+        carried(st.segmented_control, "lang", default, one_of(LANGUAGES),
+                label=t("app.language", lang()), options=LANGUAGES, required=True)
     return lang()
+
+
+# Settings that follow the student from page to page: the language, lecture mode and the
+# seed's chain (pages 2, 3 and 6 show the same computation). A bound widget takes its
+# value from the URL on every page load, so the links carry these parameters along.
+CARRIED = ("lang", "lecture", "n", "a", "p", "c", "reduce")
+
+
+def carried_parameters() -> dict[str, str]:
+    params = {}
+    for name in CARRIED:
+        value = st.session_state.get(name)
+        if value is not None:
+            params[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return params
 
 
 def navigation() -> None:
@@ -59,26 +78,99 @@ def navigation() -> None:
     link such as ``/backward`` runs that page's script directly, before any entry point
     could declare ``st.navigation``. The built-in list is hidden in config.toml.
     """
+    carried = carried_parameters()
     with st.sidebar:
-        st.page_link("streamlit_app.py", label=tr("home.title"), icon=":material/home:")
+        st.page_link("streamlit_app.py", label=tr("home.title"), icon=":material/home:",
+                     query_params=carried)
         for info in PAGES:
-            st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon)
+            st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon,
+                         query_params=carried)
+
+
+URL_KEEP = {"embed", "embed_options"}     # Streamlit's own parameters, never ours to judge
+LECTURE_CSS = """<style>
+html { font-size: 22px; }
+[data-testid="stMainBlockContainer"] { padding-top: 2rem; max-width: 100%; }
+[data-testid="stCaptionContainer"], [data-testid="stExpander"] { display: none; }
+</style>"""
+
+
+def lecture() -> bool:
+    """Lecture mode: large type and only the essentials, for projection."""
+    return bool(st.session_state.get("lecture", False))
 
 
 def header(section: str) -> None:
     """Begin a page: config, the shared sidebar, then the section's title and intro."""
+    st.session_state["_page_title"] = tr(f"{section}.title")
     st.set_page_config(page_title=f"{tr(f'{section}.title')} · Autograd Lab",
                        page_icon=":material/functions:", layout="wide")
+    st.session_state["_url_at_start"] = st.query_params.to_dict()
+    start_run()
     language_selector()
+    with st.sidebar:
+        carried(st.toggle, "lecture", False, boolean, label=tr("app.lecture"),
+                help=tr("app.lecture_help"))
     navigation()
+    if lecture():
+        st.html(LECTURE_CSS)
     st.title(tr(f"{section}.title"))
-    st.markdown(tr(f"{section}.intro"))
+    st.session_state["_url_notice"] = st.empty()
+    if not lecture():
+        st.markdown(tr(f"{section}.intro"))
 
 
-def code_panel(code: str, expanded: bool = False, key_suffix: str = "") -> None:
-    """The exact PyTorch code behind the numbers on the page."""
+def _same(value, raw: str) -> bool:
+    """Whether a widget's value is what the URL asked for (Streamlit drops defaults)."""
+    if isinstance(value, bool):
+        return raw.lower() in ("true", "1") if value else raw.lower() in ("false", "0")
+    try:
+        return float(value) == float(raw)
+    except (TypeError, ValueError):
+        return str(value) == raw
+
+
+def footer() -> None:
+    """End a page: say which link parameters were refused, and offer a link to this state."""
+    raw = st.session_state.pop("_url_at_start", {})
+    now = st.query_params.to_dict()
+    refused = sorted(set(carried_refused()) | {
+        name for name, value in raw.items()
+        if name not in now and name not in URL_KEEP and name not in CARRIED
+        and not _same(st.session_state.get(name), value)})
+    unknown = sorted(name for name in now if name not in st.session_state
+                     and name not in URL_KEEP)
+    for name in unknown:
+        del st.query_params[name]
+    notice = st.session_state.pop("_url_notice", None)
+    if (refused or unknown) and notice is not None:
+        notice.info(tr("app.url_fallback", names=", ".join(refused + unknown)),
+                    icon=":material/link_off:")
+    base = getattr(st.context, "url", None) or ""
+    query = urlencode(st.query_params.to_dict(), doseq=True)
+    with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
+        st.caption(tr("app.share_help"))
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+
+
+def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") -> None:
+    """The exact PyTorch code behind the numbers, downloadable as a script or notebook."""
+    if lecture():
+        return
+    from lab import export
+
     with st.expander(tr("app.code"), expanded=expanded):
         st.code(code, language="python")
+        title = st.session_state.get("_page_title", "Autograd Lab")
+        url = getattr(st.context, "url", None) or ""
+        left, right = st.columns(2)
+        left.download_button(tr("app.download_script"), lambda: export.script(code, title, url),
+                             f"{name}.py", mime="text/x-python", key=f"{name}_py",
+                             icon=":material/download:")
+        right.download_button(tr("app.download_notebook"),
+                              lambda: export.notebook(code, title, url),
+                              f"{name}.ipynb", mime="application/x-ipynb+json",
+                              key=f"{name}_ipynb", icon=":material/download:")
 
 
 def error_box(text: str, why: str = "", fix: str = "") -> None:

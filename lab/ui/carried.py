@@ -1,0 +1,96 @@
+"""Widgets whose value follows the student from page to page and lives in the URL.
+
+Streamlit's ``bind="query-params"`` keeps a widget in the URL, but drops a parameter on
+a page change when it was bound on another page (checked in a browser), and a bound
+widget ignores ``persist_state``. The language, lecture mode and the seed's chain must
+survive page changes, so for them the URL is kept in sync here by hand: a new value in
+the URL (a shared link, or a navigation link carrying it) sets the widget; otherwise
+the widget's own state rules and is written back to the URL.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import streamlit as st
+
+_STORE = "_carried"           # the values themselves, kept for the whole session
+_WRITTEN = "_url_written"      # what this session last wrote to the URL, per parameter
+_REFUSED = "_url_refused"      # parameters refused in this run (for the page's notice)
+
+
+def serialize(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(value)
+    return str(value)
+
+
+def number_in(low: float, high: float, step: float, kind: type = float) -> Callable:
+    """A parser for a slider's URL value: inside [low, high] and on the step grid."""
+    def parse(raw: str):
+        value = float(raw)
+        steps = (value - low) / step
+        if not (low <= value <= high) or not math.isclose(steps, round(steps), abs_tol=1e-9):
+            raise ValueError(raw)
+        return kind(value)
+    return parse
+
+
+def one_of(options) -> Callable:
+    def parse(raw: str):
+        if raw not in options:
+            raise ValueError(raw)
+        return raw
+    return parse
+
+
+def boolean(raw: str) -> bool:
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise ValueError(raw)
+
+
+def refused() -> list[str]:
+    return st.session_state.get(_REFUSED, [])
+
+
+def start_run() -> None:
+    st.session_state[_REFUSED] = []
+
+
+def _remember(key: str) -> None:
+    st.session_state[_STORE][key] = st.session_state[key]
+
+
+def carried(widget: Callable, key: str, default, parse: Callable, **kwargs):
+    """Draw ``widget`` with its value kept across pages and synced to ``?key=``.
+
+    The value lives in a plain session entry (widget state is dropped when a page
+    changes) and seeds the widget on every run; a user's change reaches it through
+    ``on_change`` before the rerun starts.
+    """
+    store = st.session_state.setdefault(_STORE, {})
+    written = st.session_state.setdefault(_WRITTEN, {})
+    raw = st.query_params.get(key)
+    if raw is not None and raw != written.get(key):
+        try:
+            store[key] = parse(raw)
+        except (ValueError, TypeError):
+            st.session_state.setdefault(_REFUSED, []).append(key)
+    st.session_state[key] = store.get(key, default)
+    value = widget(key=key, on_change=_remember, args=(key,), **kwargs)
+    store[key] = value
+    text = serialize(value)
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+        written[key] = None
+    else:
+        st.query_params[key] = text
+        written[key] = text
+    return value

@@ -1,0 +1,206 @@
+"""Issue 5: two languages, links that reopen a state, lecture mode, exports that reproduce."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lab import chain, export
+from lab.i18n import LANGUAGES, MISSING, catalogue, language_for_locale, placeholders, t
+from lab.ui.shell import PAGES
+from tests.conftest import all_text, open_page
+
+ALL_PAGES = [None] + [info.path for info in PAGES]
+
+
+def test_catalogues_have_the_same_keys_and_placeholders():
+    es, en = catalogue("es"), catalogue("en")
+    assert set(es) == set(en)
+    for key in en:
+        assert placeholders(es[key]) == placeholders(en[key]), key
+        assert es[key].strip() and en[key].strip(), key
+
+
+def test_missing_key_renders_a_visible_marker():
+    assert t("no.such_key", "en") == MISSING.format("no.such_key")
+
+
+@pytest.mark.parametrize("locale,expected", [("es-ES", "es"), ("es", "es"), ("es-419", "es"),
+                                             ("en-US", "en"), ("fr-FR", "en"), (None, "en")])
+def test_browser_locale_picks_the_language(locale, expected):
+    assert language_for_locale(locale) == expected
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_page_in_both_languages_shows_no_missing_key(page, lang):
+    at = open_page(page, query={"lang": lang})
+    assert not at.exception
+    text = all_text(at)
+    assert "⟦" not in text, re.findall(r"⟦[^⟧]*⟧", text)
+    other = "en" if lang == "es" else "es"
+    title_key = "home.title" if page is None else next(
+        f"{info.section}.title" for info in PAGES if info.path == page)
+    assert at.title[0].value == t(title_key, lang)
+    if page is not None:   # the section titles differ between languages
+        assert t(title_key, other) not in [el.value for el in at.title]
+
+
+def test_locale_sets_the_default_language_and_the_url_overrides_it():
+    assert open_page("pages/2_backward.py", locale="es-ES").title[0].value.startswith(
+        "2 · Grafo computacional")
+    assert open_page("pages/2_backward.py", locale="en-US").title[0].value.startswith(
+        "2 · Computational graph")
+    at = open_page("pages/2_backward.py", query={"lang": "en"}, locale="es-ES")
+    assert at.title[0].value.startswith("2 · Computational graph")
+    at = open_page("pages/2_backward.py", query={"lang": "es"}, locale="en-US")
+    assert at.title[0].value.startswith("2 · Grafo computacional")
+    at.segmented_control(key="lang").set_value("en").run()
+    assert at.title[0].value.startswith("2 · Computational graph")
+
+
+def test_pytorch_messages_stay_verbatim_in_spanish():
+    at = open_page("pages/1_tensors.py", query={"lang": "es", "dtype": "int64",
+                                                "requires_grad": "true"})
+    message = at.error[0].value
+    assert "Only Tensors of floating point and complex dtype can require gradients" in message
+    assert "Por qué" in message and "Cómo arreglarlo" in message
+
+
+# ---- links that reopen a state ---------------------------------------------------------------
+
+URL_STATES = {
+    "pages/1_tensors.py": ({"values": "1, 2.5", "dtype": "float64", "requires_grad": "true",
+                            "backward": "true"},
+                           [("text_input", "values", "1, 2.5"), ("selectbox", "dtype", "float64"),
+                            ("toggle", "requires_grad", True), ("toggle", "backward", True)]),
+    "pages/2_backward.py": ({"n": "5", "a": "0.5", "p": "3.0", "c": "-1.0", "reduce": "sum"},
+                            [("slider", "n", 5), ("slider", "a", 0.5), ("slider", "p", 3.0),
+                             ("slider", "c", -1.0), ("radio", "reduce", "sum")]),
+    "pages/3_torchviz.py": ({"n": "4", "show_attrs": "true", "show_saved": "true"},
+                            [("slider", "n", 4), ("toggle", "show_attrs", True),
+                             ("toggle", "show_saved", True)]),
+    "pages/4_exercises.py": ({"ex3_range": ["0", "7"], "ex3_dtype": "float64",
+                              "ex1_answer_0": "2/3", "ex2_reveal": "true"},
+                             [("slider", "ex3_range", (0, 7)), ("selectbox", "ex3_dtype", "float64"),
+                              ("text_input", "ex1_answer_0", "2/3"), ("toggle", "ex2_reveal", True)]),
+}
+
+
+def _set(at, kind, key, value):
+    widget = getattr(at, kind)(key=key)
+    if kind == "selectbox":
+        widget.select(value)
+    elif kind == "text_input":
+        widget.input(value)
+    else:
+        widget.set_value(value)
+    at.run()
+
+
+def numbers(at):
+    """What a student reads: metrics, tables, code and alerts."""
+    return ([m.value for m in at.metric], [f.value.to_dict() for f in at.dataframe],
+            [c.value for c in at.main.code], [e.value for e in at.error],
+            [s.value for s in at.success], [g.proto.spec for g in at.get("graphviz_chart")])
+
+
+@pytest.mark.parametrize("page", sorted(URL_STATES))
+def test_a_link_reproduces_the_state_set_through_the_widgets(page):
+    query, moves = URL_STATES[page]
+    by_link = open_page(page, query=query)
+    by_hand = open_page(page)
+    for kind, key, value in moves:
+        _set(by_hand, kind, key, value)
+    assert not by_link.exception and not by_hand.exception
+    assert not by_link.info          # no "parameters were reset" notice
+    assert numbers(by_link) == numbers(by_hand)
+    assert numbers(by_link) != numbers(open_page(page))
+
+
+@pytest.mark.parametrize("page,query,key,default", [
+    ("pages/2_backward.py", {"n": "999"}, "n", 3),
+    ("pages/2_backward.py", {"p": "banana"}, "p", 2.0),
+    ("pages/1_tensors.py", {"dtype": "float128"}, "dtype", "float32"),
+    ("pages/4_exercises.py", {"ex3_range": ["9", "-40"]}, "ex3_range", (1, 5)),
+    ("pages/3_torchviz.py", {"show_saved": "maybe", "zzz": "1"}, "show_saved", False),
+])
+def test_tampered_parameters_fall_back_to_defaults_with_a_notice(page, query, key, default):
+    at = open_page(page, query=query)
+    assert not at.exception
+    widget = {"n": at.slider, "p": at.slider, "ex3_range": at.slider, "dtype": at.selectbox,
+              "show_saved": at.toggle}[key](key=key)
+    assert widget.value == default
+    assert any("reset to their defaults" in info.value for info in at.info)
+    assert "zzz" not in at.query_params
+
+
+def test_the_share_box_holds_the_current_state():
+    at = open_page("pages/2_backward.py", query={"n": "6"})
+    shared = [c.value for c in at.sidebar.code]
+    assert len(shared) == 1 and "n=6" in shared[0]
+
+
+# ---- lecture mode ---------------------------------------------------------------------------------
+
+def test_lecture_mode_keeps_the_essentials():
+    normal = open_page("pages/4_exercises.py")
+    lecture = open_page("pages/4_exercises.py", query={"lecture": "true"})
+    assert not lecture.exception
+    assert len(lecture.markdown) < len(normal.markdown)            # no intro text
+    assert not lecture.main.expander and normal.main.expander       # no code panels
+    assert lecture.metric and lecture.get("graphviz_chart")         # results and graph stay
+    assert "font-size: 22px" in all_text(lecture)
+    lecture.toggle(key="lecture").set_value(False).run()
+    assert lecture.main.expander
+
+
+# ---- exports that reproduce the page's numbers ---------------------------------------------------
+
+def _run_script(source: str, tmp_path) -> str:
+    path = tmp_path / "exported.py"
+    path.write_text(source)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("args", [(3, 1.0, 2.0, 2.0, "mean"), (5, -0.5, 3.0, 1.0, "sum")])
+def test_exported_script_prints_the_pages_numbers(args, tmp_path):
+    result = chain.run_chain(*args)
+    out = _run_script(export.script(result.code, "test"), tmp_path).splitlines()
+    assert out == [result.y_repr, result.grad_repr]
+
+
+def test_exported_exercise_3_script_with_torchviz_runs(tmp_path):
+    from lab import graphs
+
+    text, x_spec = chain.exercise_3_input(1, 5)
+    result = chain.run_exercise_3(1, 5)
+    out = _run_script(graphs.torchviz_code(text, x_spec, "mean", "float32", False, False),
+                      tmp_path)
+    assert "SinBackward0" in out
+    assert out.splitlines()[-2:] == [result.y_repr, result.grad_repr]
+
+
+def test_exported_notebook_executes_to_the_pages_numbers():
+    import nbclient
+    import nbformat
+
+    result = chain.run_exercise_3(1, 5, "float64")
+    book = nbformat.reads(export.notebook(result.code, "Exercise 3"), as_version=4)
+    nbclient.NotebookClient(book, timeout=120, kernel_name="python3").execute()
+    printed = "".join(output.get("text", "") for cell in book.cells
+                      for output in cell.get("outputs", []))
+    assert printed.splitlines() == [result.y_repr, result.grad_repr]
+
+
+def test_page_downloads_are_the_shown_code():
+    at = open_page("pages/2_backward.py")
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert "Download as script (.py)" in labels and "Download as notebook (.ipynb)" in labels
+    shown = at.code[0].value if "import torch" in at.code[0].value else at.code[1].value
+    assert shown == chain.run_chain(3, 1.0, 2.0, 2.0, "mean").code.rstrip("\n")
+    json.loads(export.notebook(shown, "x"))
