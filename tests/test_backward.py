@@ -229,3 +229,15 @@ def test_random_formulas_steps_match_autograd(text, values, reduce):
             finite = torch.isfinite(expected) & torch.isfinite(passed)
             assert torch.allclose(expected[finite], passed[finite], rtol=1e-4, atol=1e-5), (
                 step.name, one.local_text)
+
+
+def test_kinds_differ_by_colour_and_by_shape_with_explicit_text_colours():
+    from lab.annotated import INK, STYLES
+
+    looks = {kind: (style["shape"], style.get("peripheries", "1")) for kind, style in
+             STYLES.items()}
+    assert len(set(looks.values())) == len(STYLES)                      # shapes differ
+    assert len({style["fillcolor"] for style in STYLES.values()}) == len(STYLES)
+    dot = annotated_dot(seed_trace())
+    assert f'fontcolor="{INK}"' in dot.splitlines()[2]                 # node default
+    assert 'bgcolor="transparent"' in dot and 'edge [' in dot and 'fontcolor="#7A7A7A"' in dot

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab import chain, graphs, gradients, tensors
+from lab import backward, chain, graphs, gradients, mistakes, tensors
 from lab.gradients import XSpec
 
 ENTRIES = 512
@@ -35,3 +35,13 @@ def tensor_report(values_text: str, dtype: str, requires_grad: bool,
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
 def chain_run(n: int, a: float, p: float, c: float, reduce: str) -> gradients.GradientRun:
     return chain.run_chain(n, a, p, c, reduce)
+
+
+@st.cache_data(max_entries=ENTRIES, show_spinner=False)
+def backward_trace(text: str, x_spec: XSpec, reduce: str, dtype: str) -> backward.BackwardTrace:
+    return backward.trace(text, x_spec, reduce, dtype)
+
+
+@st.cache_data(max_entries=ENTRIES, show_spinner=False)
+def mistake_run(key: str, mistake: bool) -> mistakes.MistakeRun:
+    return mistakes.run(key, mistake)

@@ -105,7 +105,8 @@ def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_
                 key: str = "graph") -> None:
     """The graph laid out in the browser, its legend, and downloads (SVG/PNG need ``dot``)."""
     st.graphviz_chart(dot_source, width="stretch")
-    st.caption(" · ".join(f"**{colour}**: {tr(label)}" for colour, label in legend))
+    if legend:      # a graph that draws its own legend passes ()
+        st.caption(" · ".join(f"**{colour}**: {tr(label)}" for colour, label in legend))
     columns = st.columns(3)
     columns[0].download_button(tr("graph.download_dot"), dot_source, f"{filename}.dot",
                                mime="text/vnd.graphviz", key=f"{key}_dot")

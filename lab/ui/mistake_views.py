@@ -1,0 +1,36 @@
+"""Page 7's view: one classic mistake as a live experiment, with PyTorch's words verbatim."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lab.mistakes import MistakeRun
+from lab.ui.shell import tr
+
+# The toggle of each experiment: its URL parameter name.
+TOGGLES = {"accumulate": "acc", "twice": "twice", "vector": "vec", "nonleaf": "leaf",
+           "no_grad": "nograd", "detach": "detach", "inplace": "inplace", "integer": "int"}
+
+
+def mistake_toggle(key: str) -> bool:
+    """On (the default): the experiment makes the mistake; off: the fixed version runs."""
+    return st.toggle(tr(f"mistakes.{key}_toggle"), True, key=TOGGLES[key], bind="query-params")
+
+
+def experiment(result: MistakeRun) -> None:
+    """What the version printed, warned or raised, why, the fix, and the code that ran."""
+    left, right = st.columns([1, 1])
+    with left:
+        if result.output or not result.error:
+            st.markdown(tr("mistakes.printed"))
+            st.code(result.output or tr("mistakes.no_output"), language=None)
+        if result.warning:
+            st.warning(f"{tr('mistakes.warned')}\n\n`UserWarning: {result.warning}`",
+                       icon=":material/warning:")
+        if result.error:
+            st.error(f"{tr('mistakes.raised')}\n\n`{result.error_type}: {result.error}`",
+                     icon=":material/error:")
+        st.markdown(f"**{tr('app.why')}** {tr(f'mistakes.{result.key}_why')}")
+        st.markdown(f"**{tr('app.fix')}** {tr(f'mistakes.{result.key}_fix')}")
+    with right:
+        st.code(result.code, language="python", wrap_lines=True)

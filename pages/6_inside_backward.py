@@ -1,0 +1,35 @@
+"""Inside backward(): the annotated autograd graph, and both passes walked step by step."""
+
+import streamlit as st
+
+from lab.annotated import annotated_dot
+from lab.formula import FormulaError
+from lab.gradients import InputError
+from lab.ui import cached, inside_views, views
+from lab.ui.shell import code_panel, footer, header, lang, show_problem, tr
+
+header("inside")
+try:
+    text, x_spec, reduce, dtype = inside_views.computation_inputs()
+    trace = cached.backward_trace(text, x_spec, reduce, dtype)
+except (FormulaError, InputError) as problem:
+    show_problem(problem)
+else:
+    torchviz, mode = inside_views.view_options()
+    step = inside_views.step_controls(len(trace.steps(mode)))
+    for note in trace.notes:
+        st.warning(tr(note.key, **note.values), icon=":material/warning:")
+    left, right = st.columns([3, 2])
+    with left:
+        if torchviz:
+            views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
+                              "torchviz_graph", key="inside_graph")
+            st.caption(tr("inside.torchviz_note"))
+        else:
+            views.graph_panel(annotated_dot(trace, lang(), mode, step - 1), "annotated_graph",
+                              legend=(), key="inside_graph")
+    with right:
+        inside_views.step_panel(trace, mode, step - 1)
+    inside_views.order_table(trace, mode, step - 1)
+    code_panel(trace.code, name="inside_backward")
+footer()
