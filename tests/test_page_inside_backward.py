@@ -78,6 +78,12 @@ def test_exercise_3_last_step_adds_up_three_branches():
     assert heading(at) == "Backward step 9 of 9: **AccumulateGrad** runs"
     assert "x.grad = [0.729, 0.7163, -3.418, -15.41, -20.05] (5)" in at.success[0].value
     assert any("(-0.02222) + 0.4575 + 0.2937 = 0.729" in l.value for l in at.latex)
+    so_far = next(f.value for f in at.dataframe if "∂y/∂x so far" in f.value.columns)
+    assert list(so_far["∂y/∂x so far"]) == ["0.728988", "0.716283", "-3.41801", "-15.4071",
+                                            "-20.0476"]
+    at.slider(key="step").set_value(5).run()          # x + 2 passes the first contribution
+    so_far = next(f.value for f in at.dataframe if "∂y/∂x so far" in f.value.columns)
+    assert list(so_far["∂y/∂x so far"])[:2] == ["-0.0222222", "-0.0125"]
 
 
 def test_torchviz_switch_and_step_clamped_when_the_pass_gets_shorter():

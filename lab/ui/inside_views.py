@@ -112,10 +112,9 @@ def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
     else:
         x = trace.node("x")
         shown = len(step.x_grad)
-        st.dataframe(pd.DataFrame([[fmt(v) for v in x.values[:shown]],
-                                   [fmt(v) for v in step.x_grad]],
-                                  index=["x", tr("inside.x_grad_row")],
-                                  columns=[f"i = {i}" for i in range(shown)]), width="stretch")
+        st.dataframe(pd.DataFrame({"i": range(shown), "x_i": [fmt(v) for v in x.values[:shown]],
+                                   tr("inside.x_grad_row"): [fmt(v) for v in step.x_grad]}),
+                     hide_index=True, width="stretch")
         if size > shown:
             st.caption(tr("inside.elements_cut", shown=shown, total=size))
     if index == len(steps) - 1:
