@@ -1,0 +1,213 @@
+"""The lab served by `streamlit run` and read through headless Chromium (Playwright).
+
+Plain helpers, no fixtures: `LabServer` starts and stops one server; the functions read
+what a student sees (alerts, metrics, tables, graphs, plots) from a Playwright page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("LAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-quic",
+                 "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 900}
+LOAD_TIMEOUT_MS = 90_000          # a cold first run imports torch, sympy, plotly...
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def path_without(program: str, path: str | None = None) -> str:
+    """PATH minus every folder holding ``program`` (Debian's /bin is /usr/bin: drop both)."""
+    folders = (path if path is not None else os.environ.get("PATH", "")).split(os.pathsep)
+    return os.pathsep.join(folder for folder in folders
+                           if folder and shutil.which(program, path=folder) is None)
+
+
+class LabServer:
+    """``python -m streamlit run streamlit_app.py`` on a free port, from the repository root."""
+
+    def __init__(self, log_dir: Path, name: str, extra_args: tuple = (),
+                 env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"streamlit-{name}.log"
+        self.visited: set[str] = set()
+        command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                   "--server.port", str(self.port), "--server.headless", "true", *extra_args]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n"
+                                   + self.log_tail())
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as reply:
+                    if reply.read().decode().strip() == "ok":
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"/_stcore/health never answered ok in {timeout:.0f} s:\n"
+                           + self.log_tail())
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def page_url(self, url_path: str, query: str = "") -> str:
+        return f"{self.url}/{url_path}" + (f"?{query}" if query else "")
+
+    def resident_memory(self) -> int:
+        import psutil
+
+        process = psutil.Process(self.process.pid)
+        return process.memory_info().rss + sum(
+            child.memory_info().rss for child in process.children(recursive=True))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+
+# ---- reading the page -----------------------------------------------------------------------
+
+SETTLED = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.dataset.testScriptState === 'notRunning'
+    && app.dataset.testConnectionState === 'CONNECTED'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]') !== null;
+}"""
+
+
+def settle(page) -> None:
+    """Wait until the script run is over and every element is drawn (no skeletons)."""
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(SETTLED, timeout=LOAD_TIMEOUT_MS, polling=100)
+
+
+def open_page(page, server: LabServer, url_path: str, query: str = "") -> None:
+    page.goto(server.page_url(url_path, query), timeout=LOAD_TIMEOUT_MS)
+    settle(page)
+    server.visited.add(url_path)
+
+
+def after_change(page, changed: str, timeout: int = LOAD_TIMEOUT_MS) -> None:
+    """Wait for a JS condition that says the rerun happened, then for the run to end."""
+    page.wait_for_function(changed, timeout=timeout, polling=100)
+    settle(page)
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def alerts(page, kind: str) -> list[str]:
+    """Texts of the alert boxes of one kind ("Error", "Warning", "Info", "Success")."""
+    return [text.strip() for text in page.locator(
+        f'[data-testid="stAlertContent{kind}"] [data-testid="stMarkdownContainer"]'
+    ).all_inner_texts()]
+
+
+def metric_values(page) -> list[str]:
+    return [text.strip() for text in
+            page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+
+
+def code_blocks(page) -> list[str]:
+    return [text.strip() for text in page.locator('[data-testid="stCode"] code').all_text_contents()]
+
+
+def table_rows(page, index: int = 0) -> list[list[str]]:
+    """A st.dataframe as rows of cell texts, header first.
+
+    The grid is drawn on a canvas; its accessibility table (hidden, but in the DOM) holds
+    the same texts.
+    """
+    grid = page.locator('[data-testid="stDataFrame"]').nth(index)
+    grid.locator("table[role=grid] td").first.wait_for(state="attached",
+                                                       timeout=LOAD_TIMEOUT_MS)
+    return grid.locator("table[role=grid]").evaluate(
+        "t => [...t.querySelectorAll('tr')].map(r => [...r.children].map(c => c.innerText))")
+
+
+def exception_count(page) -> int:
+    return page.locator('[data-testid="stException"]').count()
+
+
+def graphs_drawn(page) -> list[dict]:
+    """For every graph: whether the browser laid it out as SVG, with nodes and edges."""
+    return page.locator('[data-testid="stGraphVizChart"]').evaluate_all(
+        """charts => charts.map(c => ({svg: c.querySelector('svg') !== null,
+                                      nodes: c.querySelectorAll('svg g.node').length,
+                                      edges: c.querySelectorAll('svg g.edge').length}))""")
+
+
+def wait_for_graphs(page) -> None:
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stGraphVizChart"]')]
+                 .every(c => c.querySelector('svg g.node'))""", timeout=LOAD_TIMEOUT_MS)
+
+
+def wait_for_plots(page) -> None:
+    """Visible plotly charts have drawn their traces (charts in hidden tabs draw when shown)."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                 .filter(c => c.offsetParent !== null)
+                 .every(c => c.querySelector('.main-svg g.trace'))""",
+        timeout=LOAD_TIMEOUT_MS)
+
+
+def plots_drawn(page) -> list[int]:
+    """Number of traces drawn by each visible plotly chart."""
+    return page.locator('[data-testid="stPlotlyChart"]').evaluate_all(
+        """charts => charts.filter(c => c.offsetParent !== null)
+                     .map(c => c.querySelectorAll('.main-svg g.trace').length)""")
+
+
+def background_luminance(page) -> float:
+    """Relative luminance (0 black .. 1 white) of the app's background colour."""
+    rgb = page.locator('[data-testid="stApp"]').evaluate(
+        "e => getComputedStyle(e).backgroundColor.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number)")
+    return relative_luminance(rgb)
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2 relative luminance of an (r, g, b) colour in 0..255."""
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(target), animations="disabled", caret="hide")
+    return target

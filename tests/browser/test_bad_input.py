@@ -1,0 +1,126 @@
+"""One bad input per page: the lab's own message, in the page language, and no traceback.
+
+Community Cloud hides exception details (client.showErrorDetails=false), so what a student
+reads must come from the lab. The expected texts are computed here by lab's core on the same
+input and rendered from the catalogue, so the test proves the browser shows exactly them.
+
+Pages whose every control is bounded (sliders, toggles, fixed options) can only get a bad
+value through a tampered link; for those the test checks that Streamlit drops the value and
+the page opens at its defaults without any error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlencode
+
+import pytest
+
+from lab import chain, formula, gradients
+from lab.ui.shell import PAGES
+from tests.browser.lab_browser import (alerts, code_blocks, exception_count, metric_values,
+                                       open_page, query, settle)
+
+pytestmark = pytest.mark.browser
+LANG = "en"
+
+
+def refusal(text: str) -> Callable[[], list[str]]:
+    """The parser's message for a refused formula."""
+    def expected() -> list[str]:
+        with pytest.raises(formula.FormulaError) as refused:
+            formula.parse(text)
+        return [refused.value.render(LANG)]
+    return expected
+
+
+def unreadable_values(text: str) -> Callable[[], list[str]]:
+    def expected() -> list[str]:
+        with pytest.raises(gradients.InputError) as refused:
+            gradients.parse_values(text)
+        return [refused.value.render(LANG)]
+    return expected
+
+
+def notes_of(make_run: Callable[[], gradients.GradientRun]) -> Callable[[], list[str]]:
+    """The inf/nan notes the lab attaches to a run, in English."""
+    def expected() -> list[str]:
+        notes = [note.render(LANG) for note in make_run().notes]
+        assert notes, "this input was meant to give inf or nan"
+        return notes
+    return expected
+
+
+def exercise_3_run(low: int, high: int) -> gradients.GradientRun:
+    text, x_spec = chain.exercise_3_input(low, high)
+    return gradients.run(text, x_spec, "mean", "float32")
+
+
+@dataclass
+class BadInput:
+    params: dict = field(default_factory=dict)   # opened as a link with these parameters
+    typed: tuple[str, str] | None = None         # (text box label, text), then Enter
+    tab: str = ""                                # a tab to open first
+    kind: str = "Error"                          # alert kind: Error or Warning
+    expected: Callable[[], list[str]] | None = None   # None: a tampered link, defaults
+    dropped: tuple[str, ...] = ()                # tampered parameters Streamlit must drop
+
+
+BAD_INPUTS = {
+    "": BadInput(params={"lang": "xx"}, dropped=("lang",)),
+    "tensors": BadInput(typed=("Values of t1", "abc"), expected=unreadable_values("abc")),
+    "backward": BadInput(params={"a": "0.0", "p": "-1.0"}, kind="Warning",
+                         expected=notes_of(lambda: chain.run_chain(3, 0.0, -1.0, 2.0, "mean"))),
+    "torchviz": BadInput(params={"n": "abc", "show_saved": "maybe"},
+                         dropped=("n", "show_saved")),
+    "exercises": BadInput(params={"ex3_range": ["-2", "5"]}, tab="3 · A new function",
+                          kind="Warning", expected=notes_of(lambda: exercise_3_run(-2, 5))),
+    "playground": BadInput(params={"f": "x^2"}, expected=refusal("x^2")),
+    "inside_backward": BadInput(params={"comp": "f(x)", "f": "__import__('os')"},
+                                expected=refusal("__import__('os')")),
+    "mistakes": BadInput(params={"acc": "maybe", "twice": "7"}, dropped=("acc", "twice")),
+}
+URLS = [""] + [info.url for info in PAGES]
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def state(page) -> tuple:
+    """What a page shows: its alerts, metrics and code (to compare with its defaults)."""
+    return (alerts(page, "Error"), alerts(page, "Warning"), metric_values(page),
+            code_blocks(page))
+
+
+@pytest.mark.parametrize("url", URLS, ids=[url or "home" for url in URLS])
+def test_bad_input_shows_the_labs_own_message(lab, browser_page, url):
+    if url not in BAD_INPUTS:
+        pytest.fail(f"page {url!r} has no bad-input case: add one to BAD_INPUTS", pytrace=False)
+    case = BAD_INPUTS[url]
+    page = browser_page
+    open_page(page, lab, url, urlencode(case.params, doseq=True))
+    if case.tab:
+        page.get_by_role("tab", name=case.tab, exact=True).click()
+    if case.typed:
+        label, text = case.typed
+        box = page.get_by_role("textbox", name=label, exact=True)
+        box.fill(text)
+        box.press("Enter")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stAlertContentError\"]')")
+        settle(page)
+
+    assert exception_count(page) == 0
+    if case.expected is None:
+        for name in case.dropped:
+            assert name not in query(page), f"tampered ?{name}= was kept"
+        tampered = state(page)
+        open_page(page, lab, url)
+        assert tampered == state(page)
+        return
+    shown = [words(text) for text in alerts(page, case.kind)]
+    for message in case.expected():
+        assert any(words(message) in text for text in shown), (message, shown)
+    assert not any("Traceback" in text for text in alerts(page, "Error"))
