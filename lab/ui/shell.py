@@ -5,6 +5,7 @@ Streamlit-aware, but it imports no torch, so the home page stays light.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -182,9 +183,19 @@ def error_box(text: str, why: str = "", fix: str = "") -> None:
     st.error(body, icon=":material/error:")
 
 
+# Characters Streamlit's markdown would act on: a typed piece such as `__import__` must be
+# shown as typed, not as bold "import".
+_MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>$~|#])")
+
+
+def literal(text: str) -> str:
+    """``text`` escaped so that st.markdown / st.error show it character for character."""
+    return _MARKDOWN_MARKS.sub(r"\\\1", text)
+
+
 def show_problem(error) -> None:
     """A refused formula or input, in the page language, with a caret where it applies."""
-    st.error(error.render(lang()), icon=":material/error:")
+    st.error(literal(error.render(lang())), icon=":material/error:")
     pointer = getattr(error, "pointer", lambda: "")()
     if pointer:
         st.code(pointer, language=None)
