@@ -14,6 +14,7 @@ import streamlit as st
 from lab.i18n import LANGUAGES, language_for_locale, t
 from lab.ui.carried import boolean, carried, one_of, start_run
 from lab.ui.carried import refused as carried_refused
+from lab.ui.network import send_replies_at_once
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def lecture() -> bool:
 
 def header(section: str) -> None:
     """Begin a page: config, the shared sidebar, then the section's title and intro."""
+    send_replies_at_once()
     st.session_state["_page_title"] = tr(f"{section}.title")
     st.set_page_config(page_title=f"{tr(f'{section}.title')} · Autograd Lab",
                        page_icon=":material/functions:", layout="wide")

@@ -1,0 +1,268 @@
+"""A lecture hall on one server: simulated students over Streamlit's websocket, with Locust.
+
+    python -m bench.load                          # 150 students, 15 s ramp, 60 s each
+    python -m bench.load --profile defaults       # the same on Streamlit's default settings
+    python -m bench.load --users 3 --ramp 1 --duration 4     # a smoke run
+
+Each student (a Locust user speaking bench/protocol.py) opens one page of the lab from
+its URL, spread over every page and state in bench/scenarios.py, then moves that page's
+widget every 2-4 s (mean 3 s) for ``--duration`` seconds and leaves. A "first load" is
+connect + the first script run; an "interaction" is one widget change until its
+``script_finished``. A student who saw an error, an exception on the page, a timeout or
+a closed socket is a failed session; one still running at the deadline is dropped.
+Before the students arrive the instructor opens every page once (``--cold`` skips
+this), as a lecturer does before class: the first visitor of the server pays the imports
+(torch, sympy, plotly), not the students. Server CPU and RSS are sampled every second
+with psutil. Loopback only; bounded by ramp + duration + ``--grace``.
+"""
+
+from __future__ import annotations
+
+import gevent                      # noqa: I001 - Locust patches the standard library first
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse                    # noqa: E402
+import itertools                   # noqa: E402
+import logging                     # noqa: E402
+import os                          # noqa: E402
+import sys                         # noqa: E402
+import time                        # noqa: E402
+from collections import defaultdict  # noqa: E402
+
+import psutil                      # noqa: E402
+from locust import User, between, events, task   # noqa: E402
+from locust.env import Environment  # noqa: E402
+from locust.exception import StopUser  # noqa: E402
+
+from bench.common import PROFILES, machine, save, summary_ms   # noqa: E402
+from bench.protocol import ProtocolError, Session   # noqa: E402
+from bench.scenarios import SCENARIOS, warm_up      # noqa: E402
+from bench.server import Server                     # noqa: E402
+
+GOALS = {"interaction_p95_ms": 250, "first_load_p95_ms": 1000, "failures": 0,
+         "peak_rss_mb": 1024}
+
+
+class Tally:
+    """What every student saw, kept apart from Locust's rounded statistics."""
+
+    def __init__(self):
+        self.first_loads: list[float] = []
+        self.interactions: list[float] = []
+        self.by_page: dict[str, list[float]] = defaultdict(list)
+        self.failures: list[str] = []
+        self.started = self.completed = self.failed = 0
+        self.finished_runs = self.runs_sent = 0
+        self.active = 0
+
+    def run(self, name: str, seconds: float, ok: bool, first: bool, error: str = "") -> None:
+        self.runs_sent += 1
+        if ok:
+            self.finished_runs += 1
+            (self.first_loads if first else self.interactions).append(seconds)
+            if not first:
+                self.by_page[name].append(seconds)
+        events.request.fire(request_type="first_load" if first else "interaction", name=name,
+                            response_time=seconds * 1000, response_length=0,
+                            exception=None if ok else ProtocolError(error), context={})
+
+
+TALLY = Tally()
+COUNTER = itertools.count()
+
+
+class Student(User):
+    """One student's browser tab on one page of the lab."""
+
+    wait_time = between(2, 4)
+    duration = 60.0
+    timeout = 60.0
+
+    def on_start(self):
+        self.scenario = SCENARIOS[next(COUNTER) % len(SCENARIOS)]
+        self.step = 0
+        self.broken = False
+        TALLY.started += 1
+        TALLY.active += 1
+        self.session = Session(self.host, self.scenario.page, self.scenario.query_string,
+                               timeout=self.timeout)
+        started = time.perf_counter()
+        try:
+            self.session.connect()
+            run = self.session.open()
+            self._record(time.perf_counter() - started, run, first=True)
+        except Exception as problem:            # a refused socket, a timeout...
+            self._fail(f"first load: {type(problem).__name__}: {problem}", first=True)
+        self.began = time.monotonic()
+
+    @task
+    def move_widget(self):
+        if self.broken:
+            raise StopUser()
+        if time.monotonic() - self.began >= self.duration:
+            TALLY.completed += 1
+            raise StopUser()
+        self.step += 1
+        value = self.scenario.values[self.step % len(self.scenario.values)]
+        try:
+            run = self.session.set(self.scenario.key, value)
+            self._record(run.seconds, run, first=False)
+        except Exception as problem:
+            self._fail(f"interaction: {type(problem).__name__}: {problem}", first=False)
+
+    def on_stop(self):
+        TALLY.active -= 1
+        self.session.close()
+
+    def _record(self, seconds: float, run, first: bool) -> None:
+        if run.ok:
+            TALLY.run(self.scenario.name, seconds, True, first)
+        else:
+            self._fail(f"status {run.status}, exceptions {run.exceptions[:1]}", first)
+
+    def _fail(self, error: str, first: bool) -> None:
+        TALLY.run(self.scenario.name, 0.0, False, first, error)
+        TALLY.failures.append(f"{self.scenario.name}: {error}")
+        if not self.broken:
+            TALLY.failed += 1
+            self.broken = True
+        raise StopUser()
+
+
+def monitor(server: Server, samples: list, stop: list) -> None:
+    """Server CPU (% of one core) and RSS, once a second."""
+    last_cpu, last_t = server.cpu_seconds(), time.perf_counter()
+    while not stop:
+        gevent.sleep(1.0)
+        try:
+            cpu, now, rss = server.cpu_seconds(), time.perf_counter(), server.rss_mb()
+        except psutil.Error:
+            return
+        samples.append({"t": round(now - samples_origin[0], 1),
+                        "cpu_percent": round((cpu - last_cpu) / (now - last_t) * 100, 1),
+                        "rss_mb": round(rss, 1), "active": TALLY.active})
+        last_cpu, last_t = cpu, now
+
+
+samples_origin = [0.0]
+
+
+def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: float = 60.0,
+        profile: str = "config", cold: bool = False, root: str | None = None,
+        out: str | None = "load", nodelay: bool = True, quiet: bool = False) -> dict:
+    global TALLY
+    TALLY = Tally()
+    logging.getLogger("locust").setLevel(logging.WARNING)
+    Student.duration = duration
+    context = machine()
+    samples: list[dict] = []
+    stop: list[bool] = []
+    env_vars = {} if nodelay else {"LAB_TCP_NODELAY": "0"}
+    client = psutil.Process()
+    with Server(options=PROFILES[profile], env=env_vars, root=root) as server:
+        rss_start = server.rss_mb()
+        warm_problems = [] if cold else warm_up(server.base)
+        rss_warm = server.rss_mb()
+        Student.host = server.base
+        env = Environment(user_classes=[Student], events=events)
+        runner = env.create_local_runner()
+        samples_origin[0] = time.perf_counter()
+        watcher = gevent.spawn(monitor, server, samples, stop)
+        cpu_before, client_cpu_before = server.cpu_seconds(), sum(client.cpu_times()[:2])
+        started = time.perf_counter()
+        runner.start(users, spawn_rate=users / ramp if ramp > 0 else users)
+        deadline = started + ramp + duration + grace
+        while time.perf_counter() < deadline:
+            gevent.sleep(0.5)
+            everyone_left = (TALLY.started >= users and TALLY.active == 0)
+            if everyone_left:
+                break
+        dropped = TALLY.active
+        runner.quit()
+        elapsed = time.perf_counter() - started
+        server_cpu = server.cpu_seconds() - cpu_before
+        client_cpu = sum(client.cpu_times()[:2]) - client_cpu_before
+        rss_end = server.rss_mb()
+        gevent.sleep(3.0)
+        rss_after = server.rss_mb()
+        stop.append(True)
+        watcher.join(timeout=3)
+    peak = max([s["rss_mb"] for s in samples] + [rss_end, rss_warm])
+    interactions = summary_ms(TALLY.interactions)
+    first_loads = summary_ms(TALLY.first_loads)
+    failures = TALLY.failed + len(warm_problems)
+    result = {
+        "benchmark": "load", "profile": profile, "options": PROFILES[profile],
+        "tcp_nodelay": nodelay, "lab_root": str(root or "."), "warm_up": not cold,
+        "users": users, "ramp_s": ramp, "duration_s": duration, "wait_s": [2, 4],
+        "machine_before": context, "loadavg_after": [round(v, 2) for v in os.getloadavg()],
+        "elapsed_s": round(elapsed, 1),
+        "interaction_ms": interactions, "first_load_ms": first_loads,
+        "interaction_p50_by_page_ms": {name: summary_ms(v)["p50"]
+                                       for name, v in sorted(TALLY.by_page.items())},
+        "sessions": {"started": TALLY.started, "completed": TALLY.completed,
+                     "failed": TALLY.failed, "dropped": dropped},
+        "runs": {"sent": TALLY.runs_sent, "finished": TALLY.finished_runs},
+        "failures": failures, "failure_examples": (warm_problems + TALLY.failures)[:20],
+        "server": {"cpu_seconds": round(server_cpu, 1),
+                   "cpu_percent_of_one_core": round(server_cpu / elapsed * 100, 1),
+                   "cpu_ms_per_run": round(server_cpu / max(TALLY.runs_sent, 1) * 1000, 1),
+                   "rss_mb": {"start": round(rss_start), "after_warm_up": round(rss_warm),
+                              "peak": round(peak), "end": round(rss_end),
+                              "3s_after_end": round(rss_after)}},
+        "client_cpu_percent": round(client_cpu / elapsed * 100, 1),
+        "samples": samples,
+    }
+    result["goals"] = {
+        "interaction_p95_ms": [GOALS["interaction_p95_ms"], interactions.get("p95")],
+        "first_load_p95_ms": [GOALS["first_load_p95_ms"], first_loads.get("p95")],
+        "failures": [0, failures], "peak_rss_mb": [GOALS["peak_rss_mb"], round(peak)],
+        "met": bool(interactions.get("p95") is not None
+                    and interactions["p95"] < GOALS["interaction_p95_ms"]
+                    and first_loads["p95"] < GOALS["first_load_p95_ms"]
+                    and failures == 0 and dropped == 0 and peak < GOALS["peak_rss_mb"]),
+    }
+    if out:
+        result["saved"] = str(save(out, result))
+    if not quiet:
+        report(result)
+    return result
+
+
+def report(result: dict) -> None:
+    i, f, s = result["interaction_ms"], result["first_load_ms"], result["sessions"]
+    rss = result["server"]["rss_mb"]
+    print(f"{result['users']} students, profile {result['profile']}: "
+          f"interaction p50 {i.get('p50')} p95 {i.get('p95')} max {i.get('max')} ms "
+          f"({i['count']}); first load p50 {f.get('p50')} p95 {f.get('p95')} ms")
+    print(f"sessions {s}; failures {result['failures']}; server CPU "
+          f"{result['server']['cpu_percent_of_one_core']}% of a core, "
+          f"{result['server']['cpu_ms_per_run']} ms/run; RSS peak {rss['peak']} MB, "
+          f"end {rss['end']} MB; client CPU {result['client_cpu_percent']}%")
+    for example in result["failure_examples"][:5]:
+        print("  failure:", example)
+    print("goals met:", result["goals"]["met"], result.get("saved", ""))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=150)
+    parser.add_argument("--ramp", type=float, default=15.0, help="seconds to start them all")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds each stays")
+    parser.add_argument("--grace", type=float, default=60.0,
+                        help="extra seconds before the run is cut (then: dropped)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="config")
+    parser.add_argument("--cold", action="store_true", help="no instructor warm-up")
+    parser.add_argument("--root", help="run the lab from this copy of the project")
+    parser.add_argument("--no-nodelay", action="store_true", help="LAB_TCP_NODELAY=0")
+    parser.add_argument("--out", default="load", help="result name under bench/results/")
+    args = parser.parse_args(argv)
+    result = run(args.users, args.ramp, args.duration, args.grace, args.profile, args.cold,
+                 args.root, args.out, not args.no_nodelay)
+    return 0 if result["failures"] == 0 and result["sessions"]["dropped"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

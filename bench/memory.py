@@ -1,0 +1,117 @@
+"""Memory per session and leaks: RSS with 10, 50, 150 open sessions, then over 2,000 reruns.
+
+    python -m bench.memory
+
+After the instructor's warm-up (every page opened once), sessions open one after
+another, spread over every page and state of bench/scenarios.py, and stay connected;
+the server's RSS is read (psutil) once 10, 50 and 150 are open, after a short settle.
+Per-session memory is the slope between 10 and 150. Then ``--reruns`` widget changes
+run round-robin over the first 20 sessions while RSS is sampled every 100 reruns: the
+least-squares slope over the second half says whether memory keeps growing (MB per
+1,000 reruns). Last, every session closes and RSS is read again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bench.common import PROFILES, machine, save, slope
+from bench.protocol import ProtocolError, Session
+from bench.scenarios import SCENARIOS, warm_up
+from bench.server import Server
+
+
+def settle_rss(server: Server, seconds: float = 2.0) -> float:
+    time.sleep(seconds)
+    return round(server.rss_mb(), 1)
+
+
+def run(milestones=(10, 50, 150), reruns: int = 2000, sample_every: int = 100,
+        profile: str = "config", root: str | None = None, out: str | None = "memory",
+        quiet: bool = False, settle: float = 2.0) -> dict:
+    context = machine()
+    sessions: list[tuple[Session, object]] = []
+    failures: list[str] = []
+    rss_at: dict[int, float] = {}
+    samples: list[tuple[int, float]] = []
+    with Server(options=PROFILES[profile], root=root) as server:
+        rss_start = server.rss_mb()
+        failures += warm_up(server.base)
+        rss_at[0] = settle_rss(server, settle)
+        try:
+            for target in milestones:
+                while len(sessions) < target:
+                    scenario = SCENARIOS[len(sessions) % len(SCENARIOS)]
+                    session = Session(server.base, scenario.page, scenario.query_string)
+                    session.connect()
+                    run_ = session.open()
+                    if not run_.ok:
+                        failures.append(f"open {scenario.name}: {run_.exceptions[:1]}")
+                    sessions.append((session, scenario))
+                rss_at[target] = settle_rss(server, settle)
+                if not quiet:
+                    print(f"{target:4} sessions: RSS {rss_at[target]} MB", flush=True)
+            active = sessions[:20]
+            cpu_before = server.cpu_seconds()
+            for i in range(reruns):
+                session, scenario = active[i % len(active)]
+                value = scenario.values[(i // len(active)) % len(scenario.values)]
+                run_ = session.set(scenario.key, value)
+                if not run_.ok:
+                    failures.append(f"rerun {scenario.name}: {run_.exceptions[:1]}")
+                if (i + 1) % sample_every == 0:
+                    samples.append((i + 1, round(server.rss_mb(), 1)))
+            cpu_ms = (server.cpu_seconds() - cpu_before) / max(reruns, 1) * 1000
+        except (ProtocolError, OSError) as problem:
+            failures.append(f"{type(problem).__name__}: {problem}")
+            cpu_ms = None
+        finally:
+            for session, _ in sessions:
+                session.close()
+        rss_closed = settle_rss(server, max(settle, 5.0))
+    half = [s for s in samples if s[0] > reruns / 2]
+    late_slope = slope([s[0] for s in half], [s[1] for s in half])
+    first, last = milestones[0], milestones[-1]
+    per_session = ((rss_at[last] - rss_at[first]) / (last - first)
+                   if last in rss_at and first in rss_at and last > first else None)
+    result = {
+        "benchmark": "memory", "profile": profile, "machine_before": context,
+        "rss_mb": {"server_started": round(rss_start, 1), "after_warm_up": rss_at[0],
+                   **{f"{n}_sessions": rss_at[n] for n in milestones if n in rss_at},
+                   "after_closing_all": rss_closed},
+        "mb_per_session": round(per_session, 2) if per_session is not None else None,
+        "reruns": reruns, "rerun_cpu_ms": round(cpu_ms, 1) if cpu_ms else None,
+        "rss_during_reruns": samples,
+        "slope_mb_per_1000_reruns_second_half": (round(late_slope * 1000, 2)
+                                                 if late_slope is not None else None),
+        "growth_over_reruns_mb": (round(samples[-1][1] - samples[0][1], 1)
+                                  if len(samples) > 1 else None),
+        "failures": len(failures), "failure_examples": failures[:10],
+    }
+    if out:
+        result["saved"] = str(save(out, result))
+    if not quiet:
+        print(f"MB per session {result['mb_per_session']}; over {reruns} reruns slope "
+              f"{result['slope_mb_per_1000_reruns_second_half']} MB/1000 (second half), "
+              f"growth {result['growth_over_reruns_mb']} MB; after closing "
+              f"{rss_closed} MB; failures {len(failures)} {result.get('saved', '')}")
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 50, 150])
+    parser.add_argument("--reruns", type=int, default=2000)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="config")
+    parser.add_argument("--root", help="run the lab from this copy of the project")
+    parser.add_argument("--out", default="memory")
+    args = parser.parse_args(argv)
+    result = run(tuple(args.sessions), args.reruns, max(1, min(100, args.reruns // 4)),
+                 args.profile, args.root, args.out)
+    return 1 if result["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The benchmarks and the load test, each run to completion in a short smoke mode.
+
+Every command of the README's "Performance" section runs here on a real server over
+Streamlit's websocket, with a few sessions for a few seconds. The assertions are about
+correctness only: no failure, every session saw each of its scripts finish, every page
+of the lab was visited. Never about time: the full runs and their figures are in the
+README.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.scenarios import SCENARIOS, check_coverage
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.load
+
+
+def bench(tmp_path, module: str, *args: str, timeout: float = 300) -> dict:
+    """Run ``python -m bench.<module> ...`` as the README says; its saved JSON result."""
+    done = subprocess.run([sys.executable, "-m", f"bench.{module}", *args, "--out", module],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "BENCH_RESULTS": str(tmp_path)})
+    saved = tmp_path / f"{module}.json"
+    assert saved.exists(), done.stdout[-2000:] + done.stderr[-3000:]
+    return json.loads(saved.read_text())
+
+
+def test_every_page_of_the_lab_has_a_scenario():
+    assert check_coverage() == []
+
+
+def test_load_smoke_every_student_sees_every_script_finish(tmp_path):
+    users = len(SCENARIOS)              # one student on each page and state
+    result = bench(tmp_path, "load", "--users", str(users), "--ramp", "2", "--duration", "3",
+                   "--grace", "120")
+    assert result["failures"] == 0, result["failure_examples"]
+    assert result["sessions"] == {"started": users, "completed": users, "failed": 0,
+                                  "dropped": 0}
+    assert result["runs"]["finished"] == result["runs"]["sent"]
+    assert result["first_load_ms"]["count"] == users
+    assert result["interaction_ms"]["count"] >= users          # each moved a widget
+    assert result["server"]["rss_mb"]["peak"] > 0
+
+
+def test_rerun_smoke_compares_pages_with_the_empty_page(tmp_path):
+    result = bench(tmp_path, "rerun", "--repeat", "2", "--pages", "home", "inside_backward")
+    assert result["failures"] == 0, [r["failures"] for r in result["scenarios"]]
+    names = [row["scenario"] for row in result["scenarios"]]
+    assert names == ["home:default", "inside_backward:default", "inside_backward:heavy"]
+    for row in result["scenarios"]:
+        assert row["rerun_ms"]["count"] == row["baseline_ms"]["count"] == 2
+        assert row["ratio"] > 0
+
+
+def test_cold_start_smoke(tmp_path):
+    result = bench(tmp_path, "cold_start", "--repeat", "1")
+    (round_,) = result["rounds"]
+    assert 0 < round_["healthy_s"] <= round_["home_finished_s"] <= round_["torch_page_finished_s"]
+    assert result["ratio_home_to_import"] > 0
+
+
+def test_memory_smoke(tmp_path):
+    result = bench(tmp_path, "memory", "--sessions", "2", "4", "--reruns", "12")
+    assert result["failures"] == 0, result["failure_examples"]
+    assert len(result["rss_during_reruns"]) == 4
+    assert set(result["rss_mb"]) >= {"2_sessions", "4_sessions", "after_closing_all"}

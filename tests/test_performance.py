@@ -1,0 +1,61 @@
+"""What keeps the lab fast: a light home page, its settings, replies sent without delay."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_home_page_runs_without_importing_torch():
+    """The home page (and the frame of every page) must not pay torch's import.
+
+    (plotly and pandas are not checked: Streamlit 1.67 imports them itself.)
+    """
+    probe = (
+        "import sys, json\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('streamlit_app.py', default_timeout=60).run()\n"
+        "heavy = [m for m in ('torch', 'sympy', 'torchviz') if m in sys.modules]\n"
+        "print(json.dumps({'exceptions': len(at.exception), 'heavy': heavy,\n"
+        "                  'title': at.title[0].value if at.title else None}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["exceptions"] == 0
+    assert seen["title"] == "Autograd Lab"          # the home page really ran
+    assert seen["heavy"] == []
+
+
+def test_settings_measured_in_the_load_test_are_deployed():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    assert config["server"]["fileWatcherType"] == "none"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux /proc only")
+def test_tcp_nodelay_reaches_the_listener_and_open_connections():
+    from lab.ui.network import tcp_nodelay_everywhere
+
+    # Like Streamlit 1.67: a listening socket made with protocol 0, so asyncio skips it.
+    listener = socket.socket(socket.AF_INET)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    early = socket.create_connection(listener.getsockname())
+    accepted_early, _ = listener.accept()
+    with listener, early, accepted_early:
+        assert accepted_early.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        assert tcp_nodelay_everywhere() >= 2
+        late = socket.create_connection(listener.getsockname())
+        accepted_late, _ = listener.accept()
+        with late, accepted_late:
+            assert accepted_early.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+            assert accepted_late.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
