@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -25,6 +26,9 @@ MAX_LITERAL = 1e12
 
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 BINARY_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+# The arithmetic steps, on anything with Python's operators (torch tensors, sympy objects).
+ARITHMETIC = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+              "div": operator.truediv, "pow": operator.pow, "neg": operator.neg}
 FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu")
 REDUCTIONS = ("mean", "sum")
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -194,7 +198,18 @@ class _Builder:
             return self._emit(op, (left, right), node)
         if isinstance(node, ast.Call):
             return self._call(node, depth, path)
+        if isinstance(node, ast.Attribute):
+            raise self._attribute(node)
         raise _refuse("formula.not_allowed", self.text, node)
+
+    def _attribute(self, node: ast.Attribute) -> FormulaError:
+        """``x.__class__``, ``a.b.c``: point at the first dot (the outermost node is the last)."""
+        while isinstance(node.value, ast.Attribute):
+            node = node.value
+        column = node.value.end_col_offset or node.col_offset
+        while column < len(self.text) and self.text[column] != ".":
+            column += 1
+        return _refuse("formula.attribute", self.text, column, piece=f".{node.attr}")
 
     def _operator(self, node: ast.BinOp) -> tuple[str, int]:
         """The operator's symbol and its column (between the two operands)."""
@@ -208,6 +223,8 @@ class _Builder:
         return ast.get_source_segment(line, node) or "", node.col_offset
 
     def _call(self, node: ast.Call, depth: int, path: int):
+        if isinstance(node.func, ast.Attribute):
+            raise self._attribute(node.func)
         if not isinstance(node.func, ast.Name):
             raise _refuse("formula.not_allowed", self.text, node.func)
         name = node.func.id
@@ -239,18 +256,8 @@ def apply(op: str, args):
     """Run one step's operation on tensors (or floats beside a tensor)."""
     import torch
 
-    if op == "add":
-        return args[0] + args[1]
-    if op == "sub":
-        return args[0] - args[1]
-    if op == "mul":
-        return args[0] * args[1]
-    if op == "div":
-        return args[0] / args[1]
-    if op == "pow":
-        return args[0] ** args[1]
-    if op == "neg":
-        return -args[0]
+    if op in ARITHMETIC:
+        return ARITHMETIC[op](*args)
     if op in ("mean", "sum"):
         return getattr(args[0], op)()
     return getattr(torch, op)(args[0])

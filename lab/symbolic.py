@@ -31,7 +31,7 @@ from typing import NamedTuple
 import sympy
 import torch
 
-from lab.formula import Formula, evaluate_constant, format_number, parse
+from lab.formula import ARITHMETIC, Formula, evaluate_constant, format_number, parse
 from lab.i18n import Message
 
 X = sympy.Symbol("x", real=True)
@@ -182,18 +182,8 @@ def _apply(op: str, args: list):
     """One step in sympy; all-number arguments are computed by torch (see module doc)."""
     if all(getattr(a, "is_number", False) for a in args):
         return _const(evaluate_constant(op, *[_to_float(a) for a in args]))
-    if op == "neg":
-        return -args[0]
-    if op == "add":
-        return args[0] + args[1]
-    if op == "sub":
-        return args[0] - args[1]
-    if op == "mul":
-        return args[0] * args[1]
-    if op == "div":
-        return args[0] / args[1]
-    if op == "pow":
-        return args[0] ** args[1]
+    if op in ARITHMETIC:
+        return ARITHMETIC[op](*args)
     return _function(op, args[0])
 
 
@@ -272,9 +262,7 @@ def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
         return out
 
     def _node(e):
-        if e is sympy.nan or e is sympy.zoo:
-            return constant(math.nan)
-        if e.is_Number or e.is_NumberSymbol:
+        if e.is_number:          # any constant: 2, pi/2, log(3), or I (complex: nan, as torch)
             return constant(_to_float(e))
         if e.is_Add:
             out = ev(e.args[0])

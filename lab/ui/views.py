@@ -13,6 +13,7 @@ from lab.gradients import GradientRun, curve, grid, plot_range
 from lab.ui.shell import tr
 
 MAX_TABLE_ROWS = 500
+MAX_TANGENTS = 60
 
 
 def fmt(value: float | None) -> str:
@@ -87,12 +88,17 @@ def curve_chart(text: str, result: GradientRun, tangents: bool = False,
     figure.add_scatter(x=[p[0] for p in points], y=[p[2] for p in points], mode="markers",
                        name=tr("plot.points_df"), marker={"size": 10, "symbol": "diamond"})
     if tangents:
+        # One trace for every tangent (segments split by None), at most MAX_TANGENTS of them
+        # spread over the points: x can have 10,000 elements.
         span = (high - low) * 0.08
-        for x, f, d in points:
+        every = max(1, math.ceil(len(points) / MAX_TANGENTS))
+        xs, ys = [], []
+        for x, f, d in points[::every]:
             if all(math.isfinite(v) for v in (x, f, d)):
-                figure.add_scatter(x=[x - span, x + span], y=[f - d * span, f + d * span],
-                                   mode="lines", line={"width": 1, "color": "grey"},
-                                   showlegend=False, hoverinfo="skip")
+                xs += [x - span, x + span, None]
+                ys += [f - d * span, f + d * span, None]
+        figure.add_scatter(x=xs, y=ys, mode="lines", line={"width": 1, "color": "grey"},
+                           name=tr("plot.tangents"), hoverinfo="skip")
     figure.update_layout(title=tr("plot.title"), xaxis_title="x", height=380,
                          margin={"l": 10, "r": 10, "t": 40, "b": 10},
                          legend={"orientation": "h", "y": -0.2})

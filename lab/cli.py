@@ -1,0 +1,274 @@
+"""The lab's command line, for instructors preparing material and for scripts.
+
+    python -m lab grad "FORMULA" --x 1,2,3 [--reduce mean|sum] [--dtype float32|float64]
+                                 [--json] [--lang en|es]
+    python -m lab graph "FORMULA" --x 0:3 --format dot|svg|png -o FILE [--style torchviz]
+
+``--x`` takes a list (``1, 2.5, 2/3``) or a range ``start:stop[:step]`` (``torch.arange``).
+A refused formula or a bad option prints one line on stderr and exits with status 2;
+nothing a user types ever produces a traceback. Texts come from the lab's catalogue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from typing import Callable
+
+from lab.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, t
+
+EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
+RANGE_SEPARATOR = ":"
+DEFAULT_X = "0:3"                  # the seed's x = torch.arange(3)
+
+
+class Refused(Exception):
+    """A problem with what the user typed: one line, exit status 2."""
+
+    def __init__(self, message: Message | str):
+        super().__init__(str(message))
+        self.message = message
+
+    def render(self, lang: str) -> str:
+        text = self.message if isinstance(self.message, str) else self.message.render(lang)
+        return " ".join(text.split())       # one line, whatever the message holds
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as ``Refused`` instead of printing its usage."""
+
+    def error(self, message: str):
+        raise Refused(_usage_message(message))
+
+
+def _usage_message(detail: str) -> Message:
+    """argparse's English complaint, as a catalogue message where we know its shape."""
+    patterns = (
+        (r"argument (?P<option>\S+): invalid choice: '?(?P<value>[^' ]*)'? \(choose from "
+         r"(?P<choices>.*)\)", "cli.invalid_choice"),
+        (r"argument (?P<option>\S+): expected one argument", "cli.expects_value"),
+        (r"the following arguments are required: (?P<names>.*)", "cli.missing"),
+        (r"unrecognized arguments: (?P<arguments>.*)", "cli.unknown_arguments"),
+    )
+    for pattern, key in patterns:
+        match = re.fullmatch(pattern, detail.strip())
+        if match:
+            values = {name: value.replace("'", "") for name, value in match.groupdict().items()}
+            for name, value in values.items():      # the sub-command's own metavar
+                values[name] = value.replace("{grad,graph}", "grad|graph")
+            return Message(key, **values)
+    return Message("cli.bad_option", detail=detail.strip())
+
+
+def _language(argv: list[str]) -> str:
+    """``--lang`` read before parsing, so that even parse errors come in that language."""
+    for i, arg in enumerate(argv):
+        value = None
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        if value in LANGUAGES:
+            return value
+    return DEFAULT_LANGUAGE
+
+
+def parse_x(text: str):
+    """``1,2,3`` -> ``torch.tensor([...])``; ``start:stop[:step]`` -> ``torch.arange(...)``."""
+    from lab.formula import FormulaError, parse_number
+    from lab.gradients import InputError, XSpec, parse_values
+
+    if RANGE_SEPARATOR not in text:
+        return XSpec.of(parse_values(text))
+    parts = text.split(RANGE_SEPARATOR)
+    if len(parts) not in (2, 3):
+        raise InputError(Message("cli.bad_range", value=text[:40]))
+    try:
+        numbers = [parse_number(part) for part in parts]
+    except FormulaError:
+        raise InputError(Message("cli.bad_range", value=text[:40])) from None
+    spec = XSpec.arange(*numbers)
+    spec.check()
+    return spec
+
+
+def _plain(value):
+    """JSON has no inf/nan: they become the strings "inf", "-inf" and "nan"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _short(values: list[float | None], limit: int = 12) -> str:
+    def one(v):
+        return "—" if v is None else f"{v:.6g}"
+
+    shown = ", ".join(one(v) for v in values[:limit])
+    return f"[{shown}{', …' if len(values) > limit else ''}]"
+
+
+def grad_report(result, lang: str) -> dict:
+    """The JSON object of ``grad --json`` (keys documented in the README)."""
+    return _plain({
+        "expression": result.text,
+        "x": result.x,
+        "reduce": result.reduce,
+        "dtype": result.dtype,
+        "y": result.y,
+        "grad": result.grad,
+        "symbolic_grad": result.symbolic,
+        "numeric_grad": result.numeric,
+        "symbolic_derivative": result.symbolic_latex or None,
+        "agrees_symbolic": result.symbolic_marks(),
+        "agrees_numeric": result.numeric_marks(),
+        "numeric_error": result.numeric_error,
+        "tolerance": {"rtol": result.tolerance[0], "atol": result.tolerance[1]},
+        "notes": [note.render(lang) for note in result.notes],
+        "code": result.code,
+    })
+
+
+def _agreement(marks: list[bool | None], lang: str) -> str:
+    agree = sum(m is True for m in marks)
+    disagree = sum(m is False for m in marks)
+    skipped = sum(m is None for m in marks)
+    return t("cli.agreement", lang, agree=agree, disagree=disagree, skipped=skipped)
+
+
+def grad_text(result, lang: str) -> str:
+    """What ``grad`` prints without ``--json``: y and x.grad exactly as PyTorch prints them."""
+    lines = [f"y = {result.y_repr}", f"x.grad = {result.grad_repr}"]
+    if result.symbolic_latex:
+        lines.append(t("cli.derivative", lang, latex=result.symbolic_latex))
+    rtol, atol = result.tolerance
+    for label, values, marks in (("cli.symbolic", result.symbolic, result.symbolic_marks()),
+                                 ("cli.numeric", result.numeric, result.numeric_marks())):
+        if values is not None:
+            lines.append(f"{t(label, lang)}: {_short(values)}  {_agreement(marks, lang)}")
+    lines.append(t("cli.tolerance", lang, rtol=f"{rtol:g}", atol=f"{atol:g}"))
+    lines += [f"{t('cli.note', lang)}: {note.render(lang)}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _torchviz(args, x_spec) -> str:
+    from lab import graphs
+
+    return graphs.torchviz_dot(args.formula, x_spec, args.reduce, args.dtype,
+                               args.show_attrs, args.show_saved)
+
+
+# Graph styles for ``graph --style``: name -> function(args, x_spec) -> DOT text.
+GRAPH_STYLES: dict[str, Callable] = {"torchviz": _torchviz}
+
+
+def _write(data: bytes, path: str) -> None:
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as error:
+        raise Refused(Message("cli.cannot_write", path=path,
+                              reason=error.strerror or type(error).__name__)) from None
+
+
+def _run_grad(args, lang: str) -> int:
+    from lab.gradients import run
+
+    result = run(args.formula, parse_x(args.x), args.reduce, args.dtype)
+    if args.json:
+        print(json.dumps(grad_report(result, lang), ensure_ascii=False, allow_nan=False))
+    else:
+        print(grad_text(result, lang))
+    return EXIT_OK
+
+
+def _format_of(args) -> str:
+    if args.format:
+        return args.format
+    suffix = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+    return suffix if suffix in ("dot", "svg", "png") else "dot"
+
+
+def _run_graph(args, lang: str) -> int:
+    from lab import formula, graphs
+
+    formula.parse(args.formula)              # a refused formula: its message, nothing else
+    x_spec = parse_x(args.x)
+    fmt = _format_of(args)
+    if fmt != "dot" and not graphs.dot_available():
+        raise Refused(Message("cli.no_dot", format=fmt))
+    dot = GRAPH_STYLES[args.style](args, x_spec)
+    try:
+        data = graphs.export(dot, fmt)
+    except graphs.ExportUnavailable:
+        raise Refused(Message("cli.no_dot", format=fmt)) from None
+    _write(data, args.output)
+    if args.output != "-":
+        print(t("cli.wrote", lang, path=args.output, size=len(data), format=fmt))
+    return EXIT_OK
+
+
+def build_parser(lang: str) -> argparse.ArgumentParser:
+    def h(key: str, **values) -> str:
+        return t(f"cli.help_{key}", lang, **values).replace("%", "%%")
+
+    parser = _Parser(prog="python -m lab", description=h("description"))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{grad,graph}",
+                                     parser_class=_Parser)
+
+    def common(sub):
+        sub.add_argument("formula", help=h("formula"))
+        sub.add_argument("--x", default=DEFAULT_X, metavar="VALUES", help=h("x"))
+        sub.add_argument("--reduce", choices=("mean", "sum"), default="mean", help=h("reduce"))
+        sub.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                         help=h("dtype"))
+        sub.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help=h("lang"))
+
+    grad = commands.add_parser("grad", help=h("grad"), description=h("grad"))
+    common(grad)
+    grad.add_argument("--json", action="store_true", help=h("json"))
+
+    graph = commands.add_parser("graph", help=h("graph"), description=h("graph"))
+    common(graph)
+    graph.add_argument("--format", choices=("dot", "svg", "png"), default=None, help=h("format"))
+    graph.add_argument("-o", "--output", default="-", metavar="FILE", help=h("output"))
+    graph.add_argument("--style", choices=sorted(GRAPH_STYLES), default="torchviz",
+                       help=h("style"))
+    graph.add_argument("--show-attrs", action="store_true", help=h("show_attrs"))
+    graph.add_argument("--show-saved", action="store_true", help=h("show_saved"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (0 ok, 2 refused input, 1 internal error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _language(argv)
+    try:
+        args = build_parser(lang).parse_args(argv)
+        return _run_grad(args, lang) if args.command == "grad" else _run_graph(args, lang)
+    except Exception as error:   # noqa: BLE001 - one line on stderr, never a traceback
+        return _fail(error, lang)
+
+
+def _fail(error: Exception, lang: str) -> int:
+    from lab.formula import FormulaError
+    from lab.gradients import InputError
+
+    status = EXIT_REFUSED
+    if isinstance(error, (Refused, FormulaError, InputError)):
+        text = error.render(lang)
+    else:
+        status = EXIT_INTERNAL
+        text = t("cli.internal", lang, error=type(error).__name__)
+    print(f"{t('cli.error', lang)}: {' '.join(text.split())}", file=sys.stderr)
+    return status

@@ -1,0 +1,32 @@
+"""The playground: any formula in x, its gradient checked three ways, its graph and code."""
+
+import streamlit as st
+
+from lab.ui import cached, views
+from lab.ui.playground_views import (formula_input, formula_panel, formula_problem,
+                                     options_input, x_input)
+from lab.ui.shell import code_panel, footer, header, show_problem, tr
+
+header("playground")
+text = formula_input()
+x_spec, x_problem = x_input()
+reduce, dtype = options_input()
+problems = [p for p in (formula_problem(text), x_problem) if p is not None]
+for problem in problems:
+    show_problem(problem)
+if not problems:
+    result = cached.gradient_run(text, x_spec, reduce, dtype)
+    left, right = st.columns([1, 2])
+    with left:
+        views.value_metric(result)
+        formula_panel(result)
+    with right:
+        views.notes(result)
+        extra = {tr("playground.col_float64"): result.grad64} if dtype == "float32" else None
+        views.gradient_table(result, extra)
+    views.curve_chart(text, result, tangents=True)
+    st.subheader(tr("playground.graph_title"))
+    views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
+                      "playground_graph", key="pg_graph")
+    code_panel(result.code, name="playground")
+footer()
