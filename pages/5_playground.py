@@ -15,7 +15,7 @@ problems = [p for p in (formula_problem(text), x_problem) if p is not None]
 for problem in problems:
     show_problem(problem)
 if not problems:
-    result = cached.gradient_run(text, x_spec, reduce, dtype)
+    result = cached.playground_run(text, x_spec, reduce, dtype)
     left, right = st.columns([1, 2])
     with left:
         views.value_metric(result)

@@ -293,3 +293,10 @@ def test_bad_options_are_input_errors():
     for reduce, dtype in (("max", "float32"), ("mean", "int64")):
         with pytest.raises(InputError):
             run("x", XSpec.of([1.0]), reduce, dtype)
+
+
+def test_keep_nodes_false_keeps_only_x_and_y():
+    full = run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6))
+    light = run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6), keep_nodes=False)
+    assert set(light.values) == set(light.node_grads) == {"x", "y"}
+    assert len(full.values) == 7 and light.grad == full.grad and light.y == full.y

@@ -20,6 +20,13 @@ def gradient_run(text: str, x_spec: XSpec, reduce: str, dtype: str,
     return gradients.run(text, x_spec, reduce, dtype, checks)
 
 
+@st.cache_data(max_entries=128, show_spinner=False)
+def playground_run(text: str, x_spec: XSpec, reduce: str, dtype: str) -> gradients.GradientRun:
+    """A playground run: x can have 10,000 elements, so only x and y are kept (about 1 MB
+    per result at that size, not 11) and fewer results are cached."""
+    return gradients.run(text, x_spec, reduce, dtype, keep_nodes=False)
+
+
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
 def torchviz_dot(text: str, x_spec: XSpec, reduce: str, dtype: str, show_attrs: bool,
                  show_saved: bool) -> str:
