@@ -2,7 +2,7 @@
 
     python -m lab grad "FORMULA" --x 1,2,3 [--reduce mean|sum] [--dtype float32|float64]
                                  [--json] [--lang en|es]
-    python -m lab graph "FORMULA" --x 0:3 --format dot|svg|png -o FILE [--style torchviz]
+    python -m lab graph "FORMULA" --x 0:3 --format dot|svg|png -o FILE [--annotated|--torchviz]
 
 ``--x`` takes a list (``1, 2.5, 2/3``) or a range ``start:stop[:step]`` (``torch.arange``).
 A refused formula or a bad option prints one line on stderr and exits with status 2;
@@ -164,8 +164,26 @@ def _torchviz(args, x_spec) -> str:
                                args.show_attrs, args.show_saved)
 
 
+def _annotated(args, x_spec) -> str:
+    """The annotated graph (values, gradients, local derivatives) of a real backward()."""
+    from lab import annotated, backward
+
+    trace = backward.trace(args.formula, x_spec, args.reduce, args.dtype)
+    return annotated.annotated_dot(trace, args.lang)
+
+
 # Graph styles for ``graph --style``: name -> function(args, x_spec) -> DOT text.
-GRAPH_STYLES: dict[str, Callable] = {"torchviz": _torchviz}
+GRAPH_STYLES: dict[str, Callable] = {"annotated": _annotated, "torchviz": _torchviz}
+
+
+def _style(args) -> str:
+    """The chosen drawing; torchviz's own options without a choice mean torchviz's drawing."""
+    torchviz_options = args.show_attrs or args.show_saved
+    if args.style is None:
+        return "torchviz" if torchviz_options else "annotated"
+    if args.style != "torchviz" and torchviz_options:
+        raise Refused(Message("cli.torchviz_only", style=args.style))
+    return args.style
 
 
 def _write(data: bytes, path: str) -> None:
@@ -207,7 +225,7 @@ def _run_graph(args, lang: str) -> int:
     fmt = _format_of(args)
     if fmt != "dot" and not graphs.dot_available():
         raise Refused(Message("cli.no_dot", format=fmt))
-    dot = GRAPH_STYLES[args.style](args, x_spec)
+    dot = GRAPH_STYLES[_style(args)](args, x_spec)
     try:
         data = graphs.export(dot, fmt)
     except graphs.ExportUnavailable:
@@ -242,8 +260,12 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     common(graph)
     graph.add_argument("--format", choices=("dot", "svg", "png"), default=None, help=h("format"))
     graph.add_argument("-o", "--output", default="-", metavar="FILE", help=h("output"))
-    graph.add_argument("--style", choices=sorted(GRAPH_STYLES), default="torchviz",
-                       help=h("style"))
+    style = graph.add_mutually_exclusive_group()
+    style.add_argument("--style", choices=sorted(GRAPH_STYLES), default=None, help=h("style"))
+    style.add_argument("--annotated", dest="style", action="store_const", const="annotated",
+                       help=h("annotated"))
+    style.add_argument("--torchviz", dest="style", action="store_const", const="torchviz",
+                       help=h("torchviz"))
     graph.add_argument("--show-attrs", action="store_true", help=h("show_attrs"))
     graph.add_argument("--show-saved", action="store_true", help=h("show_saved"))
     return parser

@@ -241,3 +241,32 @@ def test_kinds_differ_by_colour_and_by_shape_with_explicit_text_colours():
     dot = annotated_dot(seed_trace())
     assert f'fontcolor="{INK}"' in dot.splitlines()[2]                 # node default
     assert 'bgcolor="transparent"' in dot and 'edge [' in dot and 'fontcolor="#7A7A7A"' in dot
+
+
+# ---- the command line's graph styles ------------------------------------------------------
+
+def cli(capsys, *args):
+    from lab import cli as command_line
+
+    status = command_line.main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_graph_draws_the_annotated_graph_by_default(capsys):
+    status, out, err = cli(capsys, "graph", "(x + 1)**2 + 2", "--x", "0:3")
+    assert status == 0 and not err
+    assert out == annotated_dot(seed_trace())                   # the same DOT as the page's
+    status, same, _ = cli(capsys, "graph", "(x + 1)**2 + 2", "--x", "0:3", "--annotated")
+    assert same == out
+    status, spanish, _ = cli(capsys, "graph", "(x + 1)**2 + 2", "--x", "0:3", "--lang", "es")
+    assert "Leyenda" in spanish
+
+
+def test_cli_graph_torchviz_and_its_options(capsys):
+    status, out, _ = cli(capsys, "graph", "(x + 1)**2 + 2", "--torchviz")
+    assert status == 0 and "lightblue" in out and "∂y/∂" not in out
+    status, out, _ = cli(capsys, "graph", "(x + 1)**2 + 2", "--show-saved")   # implies torchviz
+    assert status == 0 and "orange" in out
+    status, out, err = cli(capsys, "graph", "x", "--annotated", "--show-saved")
+    assert status == 2 and not out and err.count("\n") == 1 and "--torchviz" in err
