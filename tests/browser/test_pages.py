@@ -16,7 +16,7 @@ from lab.i18n import MISSING, t
 from lab.ui.shell import PAGES
 from tests.browser.lab_browser import (alerts, background_luminance, exception_count,
                                        graphs_drawn, metric_values, open_page, plots_drawn,
-                                       screenshot, wait_for_graphs, wait_for_plots)
+                                       screenshot, settle, wait_for_graphs, wait_for_plots)
 from tests.conftest import open_page as open_app_test
 
 pytestmark = pytest.mark.browser
@@ -98,8 +98,12 @@ def test_page_at_defaults_light_and_dark(lab, browser_page, url, name, script, s
     screenshot(page, f"{name}-light")
     assert background_luminance(page) > LIGHT
 
-    # With no `base` in config.toml the lab follows the system's colour scheme, live.
+    # With no `base` in config.toml the lab follows the system's colour scheme, live; plotly
+    # charts keep the palette they were drawn with, so a page with charts is reloaded.
     page.emulate_media(color_scheme="dark")
+    if drawn:
+        page.reload()
+        settle(page)
     page.wait_for_function(DARK_BACKGROUND)
     ready(page)
     assert background_luminance(page) < DARK
