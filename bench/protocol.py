@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
 
 import websocket
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -54,6 +55,27 @@ def _widget_of(element) -> tuple[str, object] | None:
     return None
 
 
+def _default(proto):
+    """A bound widget's default value, as the values benchmarks pass to ``Session.set``."""
+    default = getattr(proto, "default", None)
+    options = list(getattr(proto, "options", []) or [])
+    if isinstance(default, int) and not isinstance(default, bool) and options \
+            and isinstance(options[0], str):
+        return [options[default]] if 0 <= default < len(options) else None
+    if hasattr(default, "__iter__") and not isinstance(default, str):
+        return list(default)
+    return [default]
+
+
+def _same(values, default) -> bool:
+    try:
+        return default is not None and len(values) == len(default) and all(
+            float(a) == float(b) if not isinstance(a, (str, bool)) else a == b
+            for a, b in zip(values, default))
+    except (TypeError, ValueError):
+        return False
+
+
 def widget_state(kind: str, widget_id: str, value) -> WidgetState:
     """The WidgetState the frontend sends for a widget of ``kind`` set to ``value``."""
     state = WidgetState(id=widget_id)
@@ -87,6 +109,8 @@ class Session:
         self.timeout = timeout
         self.page_script_hash = ""
         self.widgets: dict[str, tuple[str, str]] = {}      # key -> (kind, id)
+        self.fragments: dict[str, str] = {}                 # widget id -> its st.fragment
+        self.bound: dict[str, tuple[str, object]] = {}      # widget id -> (URL key, default)
         self.states: dict[str, WidgetState] = {}           # id -> what we last sent
         self.texts: list[str] = []                         # markdown/metric text, last run
         self.runs: list[Run] = []
@@ -127,7 +151,20 @@ class Session:
                                 f"seen: {sorted(self.widgets)}")
         kind, widget_id = self.widgets[key]
         self.states[widget_id] = widget_state(kind, widget_id, value)
-        return self._rerun()
+        if widget_id in self.bound:
+            self._bind(*self.bound[widget_id], value)
+        # Like the browser: a widget inside an st.fragment reruns only that fragment.
+        return self._rerun(self.fragments.get(widget_id, ""))
+
+    def _bind(self, name: str, default, value) -> None:
+        """Like the browser: a widget bound to the URL writes its value there (not defaults)."""
+        values = value if isinstance(value, (list, tuple)) else [value]
+        text = ["true" if v is True else "false" if v is False
+                else f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+        pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k != name]
+        if not _same(values, default):
+            pairs += [(name, v) for v in text]
+        self.query = urlencode(pairs)
 
     def value_of(self, key: str):
         """What the client last sent for ``key`` (None if never changed)."""
@@ -139,8 +176,9 @@ class Session:
         value = getattr(state, which)
         return list(value.data) if hasattr(value, "data") else value
 
-    def _client_state(self, back: BackMsg) -> None:
+    def _client_state(self, back: BackMsg, fragment_id: str = "") -> None:
         client = back.rerun_script
+        client.fragment_id = fragment_id
         client.query_string = self.query
         client.page_name = self.page
         client.page_script_hash = self.page_script_hash
@@ -150,18 +188,18 @@ class Session:
         # Like the browser: the state of every widget on the page that it knows of.
         client.widget_states.widgets.extend(self.states.values())
 
-    def _rerun(self) -> Run:
+    def _rerun(self, fragment_id: str = "") -> Run:
         if self.ws is None:
             self.connect()
         back = BackMsg()
-        self._client_state(back)
+        self._client_state(back, fragment_id)
         started = time.perf_counter()
         self.ws.send_binary(back.SerializeToString())
-        run = self._read_until_finished(started)
+        run = self._read_until_finished(started, whole=not fragment_id)
         self.runs.append(run)
         return run
 
-    def _read_until_finished(self, started: float) -> Run:
+    def _read_until_finished(self, started: float, whole: bool = True) -> Run:
         messages = size = 0
         exceptions: list[str] = []
         texts: list[str] = []
@@ -199,12 +237,18 @@ class Session:
                     if key and key != "None":        # widgets without key= end in -None
                         self.widgets[key] = (widget_kind, proto.id)
                         seen_ids.add(proto.id)
+                        if getattr(proto, "query_param_key", ""):
+                            self.bound[proto.id] = (proto.query_param_key, _default(proto))
+                        if msg.delta.fragment_id:
+                            self.fragments[proto.id] = msg.delta.fragment_id
+                        else:
+                            self.fragments.pop(proto.id, None)
             elif kind == "script_finished":
                 status = msg.script_finished
                 if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue            # an interrupted run: the next one follows
-                # Like the frontend: forget the states of widgets that left the page.
-                self.states = {i: s for i, s in self.states.items() if i in seen_ids}
+                if whole:   # like the frontend: forget the widgets that left the page
+                    self.states = {i: s for i, s in self.states.items() if i in seen_ids}
                 self.texts = texts
                 return Run(time.perf_counter() - started, messages, size, status, exceptions)
             elif kind == "page_not_found":

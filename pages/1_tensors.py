@@ -5,25 +5,32 @@ import streamlit as st
 from lab.gradients import InputError
 from lab.tensors import DTYPES
 from lab.ui import cached
-from lab.ui.shell import code_panel, footer, header, show_problem, tr
+from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
 from lab.ui.views import tensor_report
 
+
+@section
+def experiment() -> None:
+    """The tensor and its report; a change here reruns this part only."""
+    left, right = st.columns([1, 1])
+    values = left.text_input(tr("tensors.values"), "2., 3.", key="values", bind="query-params",
+                             help=tr("tensors.values_help"), max_chars=400)
+    dtype = left.selectbox(tr("tensors.dtype"), DTYPES, key="dtype", bind="query-params",
+                           help=tr("tensors.dtype_help"))
+    requires_grad = left.toggle("requires_grad", False, key="requires_grad",
+                                bind="query-params", help=tr("tensors.requires_grad_help"))
+    backward = left.toggle(tr("tensors.backward"), False, key="backward", bind="query-params",
+                           help=tr("tensors.backward_help"))
+    with right:
+        try:
+            report = cached.tensor_report(values, dtype, requires_grad, backward)
+        except InputError as problem:
+            show_problem(problem)
+        else:
+            tensor_report(report)
+            code_panel(report.code, expanded=True, name="tensors")
+
+
 header("tensors")
-left, right = st.columns([1, 1])
-values = left.text_input(tr("tensors.values"), "2., 3.", key="values", bind="query-params",
-                         help=tr("tensors.values_help"), max_chars=400)
-dtype = left.selectbox(tr("tensors.dtype"), DTYPES, key="dtype", bind="query-params",
-                       help=tr("tensors.dtype_help"))
-requires_grad = left.toggle("requires_grad", False, key="requires_grad", bind="query-params",
-                            help=tr("tensors.requires_grad_help"))
-backward = left.toggle(tr("tensors.backward"), False, key="backward", bind="query-params",
-                       help=tr("tensors.backward_help"))
-with right:
-    try:
-        report = cached.tensor_report(values, dtype, requires_grad, backward)
-    except InputError as problem:
-        show_problem(problem)
-    else:
-        tensor_report(report)
-        code_panel(report.code, expanded=True, name="tensors")
+experiment()
 footer()

@@ -5,18 +5,25 @@ import streamlit as st
 from lab import chain, graphs
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
-from lab.ui.shell import code_panel, footer, header, tr
+from lab.ui.shell import code_panel, footer, header, section, tr
+
+
+@section
+def drawing(text: str, x_spec, reduce: str) -> None:
+    """make_dot's options and the graph; a toggle reruns this part only."""
+    options = st.columns(2)
+    show_attrs = options[0].toggle("show_attrs", False, key="show_attrs", bind="query-params",
+                                   help=tr("torchviz.show_attrs_help"))
+    show_saved = options[1].toggle("show_saved", False, key="show_saved", bind="query-params",
+                                   help=tr("torchviz.show_saved_help"))
+    dot = cached.torchviz_dot(text, x_spec, reduce, "float32", show_attrs, show_saved)
+    views.graph_panel(dot, "torchviz_graph")
+    code_panel(graphs.torchviz_code(text, x_spec, reduce, "float32", show_attrs, show_saved),
+               name="torchviz")
+
 
 header("torchviz")
-inputs = chain_inputs()
-options = st.columns(2)
-show_attrs = options[0].toggle("show_attrs", False, key="show_attrs", bind="query-params",
-                               help=tr("torchviz.show_attrs_help"))
-show_saved = options[1].toggle("show_saved", False, key="show_saved", bind="query-params",
-                               help=tr("torchviz.show_saved_help"))
+inputs = chain_inputs()      # carried across pages: outside the section (see shell.section)
 text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["c"])
-dot = cached.torchviz_dot(text, x_spec, inputs["reduce"], "float32", show_attrs, show_saved)
-views.graph_panel(dot, "torchviz_graph")
-code_panel(graphs.torchviz_code(text, x_spec, inputs["reduce"], "float32", show_attrs,
-                                show_saved), name="torchviz")
+drawing(text, x_spec, inputs["reduce"])
 footer()

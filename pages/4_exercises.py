@@ -5,12 +5,11 @@ import streamlit as st
 from lab import chain, graphs
 from lab.gradients import InputError
 from lab.ui import cached, views
-from lab.ui.shell import code_panel, footer, header, show_problem, tr
+from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
 
-header("exercises")
-one, two, three = st.tabs([tr("exercises.tab1"), tr("exercises.tab2"), tr("exercises.tab3")])
 
-with one:
+@section
+def exercise_1() -> None:
     st.markdown(tr("exercises.ex1_task"))
     n = st.slider("n", 1, 6, 3, key="ex1_n", bind="query-params", help=tr("chain.n_help"))
     result = cached.chain_run(n, 1.0, 2.0, 2.0, "mean")
@@ -23,7 +22,9 @@ with one:
     views.answer_feedback(chain.check_answers(typed, result))
     code_panel(result.code, name="exercise1")
 
-with two:
+
+@section
+def exercise_2() -> None:
     st.markdown(tr("exercises.ex2_task"))
     floats = st.toggle(tr("exercises.ex2_floats"), False, key="ex2_floats", bind="query-params")
     report = cached.tensor_report("2., 3." if floats else "2, 3",
@@ -33,7 +34,9 @@ with two:
     if st.toggle(tr("exercises.ex2_reveal"), False, key="ex2_reveal", bind="query-params"):
         st.success(tr("exercises.ex2_answer"))
 
-with three:
+
+@section
+def exercise_3() -> None:
     st.markdown(tr("exercises.ex3_task"))
     controls = st.columns([3, 1])
     low, high = controls[0].slider(tr("exercises.ex3_range"), -6, 10, (1, 5), 1, key="ex3_range",
@@ -45,18 +48,29 @@ with three:
         result = cached.gradient_run(text, x_spec, "mean", dtype)
     except InputError as problem:
         show_problem(problem)
-    else:
-        left, right = st.columns([1, 2])
-        with left:
-            views.value_metric(result)
-            st.latex(r"y=\dfrac{\sum_{i=1}^n \sin(x_i)\,e^{x_i}+\dfrac{1}{x_i+2}}{n}")
-            st.latex(chain.EXERCISE_3_HAND_LATEX)
-        with right:
-            views.notes(result)
-            views.gradient_table(result, {
-                tr("exercises.col_by_hand"): chain.exercise_3_by_hand(result.x)})
-        dot = cached.torchviz_dot(text, x_spec, "mean", dtype, False, False)
-        views.graph_panel(dot, "exercise3_graph", key="ex3_graph")
-        code_panel(graphs.torchviz_code(text, x_spec, "mean", dtype, False, False),
-                   name="exercise3")
+        return
+    left, right = st.columns([1, 2])
+    with left:
+        views.value_metric(result)
+        st.latex(r"y=\dfrac{\sum_{i=1}^n \sin(x_i)\,e^{x_i}+\dfrac{1}{x_i+2}}{n}")
+        st.latex(chain.EXERCISE_3_HAND_LATEX)
+    with right:
+        views.notes(result)
+        views.gradient_table(result, {
+            tr("exercises.col_by_hand"): chain.exercise_3_by_hand(result.x)})
+    dot = cached.torchviz_dot(text, x_spec, "mean", dtype, False, False)
+    views.graph_panel(dot, "exercise3_graph", key="ex3_graph")
+    code_panel(graphs.torchviz_code(text, x_spec, "mean", dtype, False, False),
+               name="exercise3")
+
+
+header("exercises")
+# Each exercise is a section: a widget in one tab reruns that tab alone.
+one, two, three = st.tabs([tr("exercises.tab1"), tr("exercises.tab2"), tr("exercises.tab3")])
+with one:
+    exercise_1()
+with two:
+    exercise_2()
+with three:
+    exercise_3()
 footer()

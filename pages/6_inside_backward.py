@@ -6,15 +6,12 @@ from lab.annotated import annotated_dot
 from lab.formula import FormulaError
 from lab.gradients import InputError
 from lab.ui import cached, inside_views, views
-from lab.ui.shell import code_panel, footer, header, lang, show_problem, tr
+from lab.ui.shell import code_panel, footer, header, lang, section, show_problem, tr
 
-header("inside")
-try:
-    text, x_spec, reduce, dtype = inside_views.computation_inputs()
-    trace = cached.backward_trace(text, x_spec, reduce, dtype)
-except (FormulaError, InputError) as problem:
-    show_problem(problem)
-else:
+
+@section
+def walk(trace, text, x_spec, reduce, dtype) -> None:
+    """The walk through one computation: a step or view change reruns only this part."""
     torchviz, mode = inside_views.view_options()
     step = inside_views.step_controls(len(trace.steps(mode)))
     for note in trace.notes:
@@ -32,4 +29,14 @@ else:
         inside_views.step_panel(trace, mode, step - 1)
     inside_views.order_table(trace, mode, step - 1)
     code_panel(trace.code, name="inside_backward")
+
+
+header("inside")
+try:
+    text, x_spec, reduce, dtype = inside_views.computation_inputs()
+    trace = cached.backward_trace(text, x_spec, reduce, dtype)
+except (FormulaError, InputError) as problem:
+    show_problem(problem)
+else:
+    walk(trace, text, x_spec, reduce, dtype)
 footer()

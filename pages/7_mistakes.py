@@ -5,14 +5,21 @@ import streamlit as st
 from lab.mistakes import KEYS
 from lab.ui import cached
 from lab.ui.mistake_views import experiment, mistake_toggle
-from lab.ui.shell import footer, header, tr
+from lab.ui.shell import footer, header, section, tr
 
-header("mistakes")
-for key in KEYS:
+
+@section
+def card(key: str) -> None:
+    """One experiment; its toggle reruns this card only."""
     with st.container(border=True):
         st.subheader(tr(f"mistakes.{key}_title"))
         experiment(cached.mistake_run(key, mistake_toggle(key)))
         if key == "integer":
             st.page_link("pages/1_tensors.py", label=tr("mistakes.integer_link"),
                          icon=":material/data_array:")
+
+
+header("mistakes")
+for key in KEYS:
+    card(key)
 footer()

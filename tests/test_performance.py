@@ -59,3 +59,31 @@ def test_tcp_nodelay_reaches_the_listener_and_open_connections():
         with late, accepted_late:
             assert accepted_early.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
             assert accepted_late.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+def decoded(array) -> list[float]:
+    """A plotly JSON array: a list, or a base64 typed array {"dtype", "bdata"}."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def test_curve_chart_sends_autograd_values_as_typed_arrays(page):
+    """The plot is built from plain dicts (no plotly validation): still autograd's numbers."""
+    from lab import chain
+    from lab.gradients import curve
+
+    at = page("pages/2_backward.py")
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    f_trace, df_trace, points_f, points_df = figure["data"][:4]
+    assert isinstance(f_trace["x"], dict) and "bdata" in f_trace["x"]     # typed, compact
+    expected = curve(chain.chain_formula(1.0, 2.0, 2.0), [0.0, 1.0, 2.0])     # the seed
+    assert decoded(points_f["x"]) == expected.t
+    assert decoded(points_f["y"]) == expected.f
+    assert decoded(points_df["y"]) == expected.df
+    assert len(decoded(df_trace["y"])) == len(decoded(f_trace["x"])) > 100
+    assert figure["layout"]["title"]["text"] and figure["layout"]["height"] == 380

@@ -6,6 +6,7 @@ Streamlit-aware, but it imports no torch, so the home page stays light.
 from __future__ import annotations
 
 import re
+import functools
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -105,6 +106,7 @@ def lecture() -> bool:
 def header(section: str) -> None:
     """Begin a page: config, the shared sidebar, then the section's title and intro."""
     send_replies_at_once()
+    st.session_state["_full_run"] = True
     st.session_state["_page_title"] = tr(f"{section}.title")
     st.set_page_config(page_title=f"{tr(f'{section}.title')} · Autograd Lab",
                        page_icon=":material/functions:", layout="wide")
@@ -115,6 +117,7 @@ def header(section: str) -> None:
         carried(st.toggle, "lecture", False, boolean, label=tr("app.lecture"),
                 help=tr("app.lecture_help"))
     navigation()
+    st.session_state["_share_slot"] = st.sidebar.empty()        # footer() fills it
     if lecture():
         st.html(LECTURE_CSS)
     st.title(tr(f"{section}.title"))
@@ -149,11 +152,42 @@ def footer() -> None:
     if (refused or unknown) and notice is not None:
         notice.info(tr("app.url_fallback", names=", ".join(refused + unknown)),
                     icon=":material/link_off:")
+    share_box()
+    st.session_state["_full_run"] = False
+
+
+def share_box() -> None:
+    """The sidebar's "link to this state" box, drawn in its slot (see ``section``)."""
+    slot = st.session_state.get("_share_slot")
+    if slot is None:
+        return
     base = getattr(st.context, "url", None) or ""
     query = urlencode(st.query_params.to_dict(), doseq=True)
-    with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
+    with slot.container(), st.expander(tr("app.share"), icon=":material/link:"):
         st.caption(tr("app.share_help"))
         st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+
+
+def section(func):
+    """``func`` as an ``st.fragment``: a widget inside it reruns it alone, not the page.
+
+    The page frame (sidebar, navigation, title) then costs nothing per interaction
+    (README, "Performance"). A fragment's own rerun redraws the sidebar's link box, so
+    the link stays current. Widgets carried across pages (lab.ui.carried) must stay
+    outside sections: the navigation links carry their values.
+    """
+    @st.fragment
+    @functools.wraps(func)
+    def fragment(*args, **kwargs):
+        func(*args, **kwargs)
+        slot = st.session_state.get("_share_slot")
+        if slot is None:
+            return
+        if st.session_state.get("_full_run", True):
+            slot.container()    # a full run: claim the slot (footer() then fills it)
+        else:
+            share_box()
+    return fragment
 
 
 def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") -> None:
