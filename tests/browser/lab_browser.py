@@ -6,6 +6,7 @@ what a student sees (alerts, metrics, tables, graphs, plots) from a Playwright p
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -122,8 +123,25 @@ def after_change(page, changed: str, timeout: int = LOAD_TIMEOUT_MS) -> None:
     settle(page)
 
 
+def shows_metric(value: str) -> str:
+    """A condition for ``after_change``: some st.metric shows exactly ``value``."""
+    return ("() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+            f".some(m => m.innerText.trim() === {json.dumps(value)})")
+
+
+def shows_text(fragment: str) -> str:
+    """A condition for ``after_change``: the page body contains ``fragment``."""
+    return ("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
+            f".includes({json.dumps(fragment)})")
+
+
 def query(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
+
+
+def words(text: str) -> str:
+    """Text with its whitespace collapsed, as markdown renders it."""
+    return " ".join(text.split())
 
 
 def alerts(page, kind: str) -> list[str]:
@@ -139,7 +157,8 @@ def metric_values(page) -> list[str]:
 
 
 def code_blocks(page) -> list[str]:
-    return [text.strip() for text in page.locator('[data-testid="stCode"] code').all_text_contents()]
+    return [text.strip() for text in
+            page.locator('[data-testid="stCode"] code').all_text_contents()]
 
 
 def table_rows(page, index: int = 0) -> list[list[str]]:
@@ -165,6 +184,18 @@ def graphs_drawn(page) -> list[dict]:
         """charts => charts.map(c => ({svg: c.querySelector('svg') !== null,
                                       nodes: c.querySelectorAll('svg g.node').length,
                                       edges: c.querySelectorAll('svg g.edge').length}))""")
+
+
+def table_becomes(page, expected: list[list[str]], index: int = 0,
+                  timeout: float = LOAD_TIMEOUT_MS / 1000) -> list[list[str]]:
+    """The table's rows once they equal ``expected`` (the grid redraws after the run ends),
+    or as they are when ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    rows = table_rows(page, index)
+    while rows != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        rows = table_rows(page, index)
+    return rows
 
 
 def wait_for_graphs(page) -> None:

@@ -20,25 +20,17 @@ import pytest
 from lab import chain, formula, gradients
 from lab.ui.shell import PAGES
 from tests.browser.lab_browser import (alerts, code_blocks, exception_count, metric_values,
-                                       open_page, query, settle)
+                                       open_page, query, settle, words)
 
 pytestmark = pytest.mark.browser
 LANG = "en"
 
 
-def refusal(text: str) -> Callable[[], list[str]]:
-    """The parser's message for a refused formula."""
+def refusal(parse: Callable, error: type, text: str) -> Callable[[], list[str]]:
+    """The message lab's core gives when ``parse(text)`` refuses the input."""
     def expected() -> list[str]:
-        with pytest.raises(formula.FormulaError) as refused:
-            formula.parse(text)
-        return [refused.value.render(LANG)]
-    return expected
-
-
-def unreadable_values(text: str) -> Callable[[], list[str]]:
-    def expected() -> list[str]:
-        with pytest.raises(gradients.InputError) as refused:
-            gradients.parse_values(text)
+        with pytest.raises(error) as refused:
+            parse(text)
         return [refused.value.render(LANG)]
     return expected
 
@@ -67,25 +59,24 @@ class BadInput:
     dropped: tuple[str, ...] = ()                # tampered parameters Streamlit must drop
 
 
+FORMULA = (formula.parse, formula.FormulaError)
+VALUES = (gradients.parse_values, gradients.InputError)
 BAD_INPUTS = {
     "": BadInput(params={"lang": "xx"}, dropped=("lang",)),
-    "tensors": BadInput(typed=("Values of t1", "abc"), expected=unreadable_values("abc")),
+    "tensors": BadInput(typed=("Values of t1", "abc"), expected=refusal(*VALUES, "abc")),
     "backward": BadInput(params={"a": "0.0", "p": "-1.0"}, kind="Warning",
                          expected=notes_of(lambda: chain.run_chain(3, 0.0, -1.0, 2.0, "mean"))),
     "torchviz": BadInput(params={"n": "abc", "show_saved": "maybe"},
                          dropped=("n", "show_saved")),
     "exercises": BadInput(params={"ex3_range": ["-2", "5"]}, tab="3 · A new function",
                           kind="Warning", expected=notes_of(lambda: exercise_3_run(-2, 5))),
-    "playground": BadInput(params={"f": "x^2"}, expected=refusal("x^2")),
+    "playground": BadInput(params={"f": "x^2"}, expected=refusal(*FORMULA, "x^2")),
+    # A hostile formula on page 6: refused, and its name shown as typed (not as markdown).
     "inside_backward": BadInput(params={"comp": "f(x)", "f": "__import__('os')"},
-                                expected=refusal("__import__('os')")),
+                                expected=refusal(*FORMULA, "__import__('os')")),
     "mistakes": BadInput(params={"acc": "maybe", "twice": "7"}, dropped=("acc", "twice")),
 }
 URLS = [""] + [info.url for info in PAGES]
-
-
-def words(text: str) -> str:
-    return " ".join(text.split())
 
 
 def state(page) -> tuple:

@@ -6,13 +6,12 @@ that URL in a new tab reproduces the state.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from lab import tensors
 from tests.browser.lab_browser import (after_change, alerts, code_blocks, exception_count,
-                                       metric_values, open_page, query, table_rows)
+                                       metric_values, open_page, query, shows_metric, shows_text,
+                                       table_becomes, table_rows, words)
 from tests.conftest import open_page as open_app_test
 
 pytestmark = pytest.mark.browser
@@ -23,20 +22,6 @@ def app_test_rows(at, index: int = 0) -> list[list[str]]:
     frame = at.dataframe[index].value
     return [list(map(str, frame.columns))] + [[str(cell) for cell in row]
                                               for row in frame.itertuples(index=False)]
-
-
-def words(text: str) -> str:
-    return " ".join(text.split())
-
-
-def shows_metric(value: str) -> str:
-    return ("() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
-            f".some(m => m.innerText.trim() === {json.dumps(value)})")
-
-
-def shows_text(fragment: str) -> str:
-    return ("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
-            f".includes({json.dumps(fragment)})")
 
 
 def test_slider_n_on_page_2_changes_value_and_table(lab, browser_page, chromium):
@@ -57,7 +42,7 @@ def test_slider_n_on_page_2_changes_value_and_table(lab, browser_page, chromium)
     after_change(page, shows_metric(expected_y))
     assert exception_count(page) == 0
     assert metric_values(page) == [m.value for m in at.metric]
-    rows = table_rows(page)
+    rows = table_becomes(page, app_test_rows(at))
     assert rows == app_test_rows(at) and len(rows) == 1 + 4
     assert query(page)["n"] == ["4"]
 
@@ -67,7 +52,7 @@ def test_slider_n_on_page_2_changes_value_and_table(lab, browser_page, chromium)
         open_page(second, lab, "backward", "n=4")
         assert second.locator('input[type="range"][aria-label="n"]').input_value() == "4"
         assert metric_values(second) == [m.value for m in at.metric]
-        assert table_rows(second) == rows
+        assert table_becomes(second, rows) == rows
     finally:
         second.close()
 
@@ -88,7 +73,7 @@ def test_requires_grad_and_dtype_on_page_1(lab, browser_page, chromium):
     page.keyboard.press("Space")
     at.toggle(key="requires_grad").set_value(True).run()
     after_change(page, shows_text("tensor([2., 3.], requires_grad=True)"))
-    assert table_rows(page) == app_test_rows(at)
+    assert table_becomes(page, app_test_rows(at)) == app_test_rows(at)
     assert query(page)["requires_grad"] == ["true"]
 
     # int64 with requires_grad: PyTorch's own message, verbatim, with why and the fix.
@@ -109,7 +94,7 @@ def test_requires_grad_and_dtype_on_page_1(lab, browser_page, chromium):
     at.selectbox(key="dtype").select("float32").run()
     after_change(page, "() => !document.querySelector('[data-testid=\"stAlertContentError\"]')")
     assert "tensor([2., 3.], requires_grad=True)" in code_blocks(page)
-    assert table_rows(page) == app_test_rows(at)
+    assert table_becomes(page, app_test_rows(at)) == app_test_rows(at)
     assert exception_count(page) == 0
 
     second = chromium.new_page()

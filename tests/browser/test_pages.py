@@ -14,9 +14,9 @@ import pytest
 from lab import tensors
 from lab.i18n import MISSING, t
 from lab.ui.shell import PAGES
-from tests.browser.lab_browser import (alerts, background_luminance, exception_count,
-                                       graphs_drawn, metric_values, open_page, plots_drawn,
-                                       screenshot, settle, wait_for_graphs, wait_for_plots)
+from tests.browser.lab_browser import (alerts, background_luminance, exception_count, graphs_drawn,
+                                       metric_values, open_page, plots_drawn, screenshot, settle,
+                                       wait_for_graphs, wait_for_plots, words)
 from tests.conftest import open_page as open_app_test
 
 pytestmark = pytest.mark.browser
@@ -42,10 +42,6 @@ def deliberate_errors(url: str) -> list[str]:
         return [run.error for run in (mistakes.run(key, True) for key in mistakes.KEYS)
                 if run.error]
     return []
-
-
-def words(text: str) -> str:
-    return " ".join(text.split())
 
 
 # Relative luminance of the app background: below DARK is a dark theme, above LIGHT a light one.
