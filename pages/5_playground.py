@@ -5,16 +5,20 @@ import streamlit as st
 from lab.ui import cached, views
 from lab.ui.playground_views import (formula_input, formula_panel, formula_problem,
                                      options_input, x_input)
-from lab.ui.shell import code_panel, footer, header, show_problem, tr
+from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
 
-header("playground")
-text = formula_input()
-x_spec, x_problem = x_input()
-reduce, dtype = options_input()
-problems = [p for p in (formula_problem(text), x_problem) if p is not None]
-for problem in problems:
-    show_problem(problem)
-if not problems:
+
+@section
+def playground() -> None:
+    """Inputs and results: a change here reruns this part only, not the page frame."""
+    text = formula_input()
+    x_spec, x_problem = x_input()
+    reduce, dtype = options_input()
+    problems = [p for p in (formula_problem(text), x_problem) if p is not None]
+    for problem in problems:
+        show_problem(problem)
+    if problems:
+        return
     result = cached.playground_run(text, x_spec, reduce, dtype)
     left, right = st.columns([1, 2])
     with left:
@@ -29,4 +33,8 @@ if not problems:
     views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
                       "playground_graph", key="pg_graph")
     code_panel(result.code, name="playground")
+
+
+header("playground")
+playground()
 footer()
