@@ -5,15 +5,18 @@
     python -m bench.load --users 3 --ramp 1 --duration 4     # a smoke run
 
 Each student (a Locust user speaking bench/protocol.py) opens one page of the lab from
-its URL, spread over every page and state in bench/scenarios.py, then moves that page's
+its URL, spread over every page at its default state (``--states all``: every page and
+state of bench/scenarios.py, heavy ones included), then moves that page's
 widget every 2-4 s (mean 3 s) for ``--duration`` seconds and leaves. A "first load" is
 connect + the first script run; an "interaction" is one widget change until its
 ``script_finished``. A student who saw an error, an exception on the page, a timeout or
 a closed socket is a failed session; one still running at the deadline is dropped.
 Before the students arrive the instructor opens every page once (``--cold`` skips
 this), as a lecturer does before class: the first visitor of the server pays the imports
-(torch, sympy, plotly), not the students. Server CPU and RSS are sampled every second
-with psutil. Loopback only; bounded by ramp + duration + ``--grace``.
+(torch, sympy, plotly), not the students. ``--replicas N`` starts N lab processes and
+spreads the students over them, as a load balancer with session affinity does. Server
+CPU and RSS (all replicas) are sampled every second with psutil. Loopback only; bounded
+by ramp + duration + ``--grace``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse                    # noqa: E402
+import contextlib                  # noqa: E402
 import itertools                   # noqa: E402
 import logging                     # noqa: E402
 import os                          # noqa: E402
@@ -80,8 +84,14 @@ class Student(User):
     duration = 60.0
     timeout = 60.0
 
+    scenarios = SCENARIOS
+    hosts: tuple[str, ...] = ()
+
     def on_start(self):
-        self.scenario = SCENARIOS[next(COUNTER) % len(SCENARIOS)]
+        index = next(COUNTER)
+        self.scenario = self.scenarios[index % len(self.scenarios)]
+        # With replicas, whole rounds of pages go to each in turn (the balancer's affinity).
+        self.host = self.hosts[(index // len(self.scenarios)) % len(self.hosts)]
         self.step = 0
         self.broken = False
         TALLY.started += 1
@@ -131,8 +141,24 @@ class Student(User):
         raise StopUser()
 
 
-def monitor(server: Server, samples: list, stop: list) -> None:
-    """Server CPU (% of one core) and RSS, once a second."""
+class Fleet:
+    """One or more replicas of the lab, watched as one (CPU and RSS summed)."""
+
+    def __init__(self, servers: list[Server]):
+        self.servers = servers
+
+    def cpu_seconds(self) -> float:
+        return sum(server.cpu_seconds() for server in self.servers)
+
+    def rss_mb(self) -> float:
+        return sum(server.rss_mb() for server in self.servers)
+
+    def rss_each(self) -> list[int]:
+        return [round(server.rss_mb()) for server in self.servers]
+
+
+def monitor(server: Fleet, samples: list, stop: list) -> None:
+    """Server CPU (% of one core, all replicas) and RSS, once a second."""
     last_cpu, last_t = server.cpu_seconds(), time.perf_counter()
     while not stop:
         gevent.sleep(1.0)
@@ -151,9 +177,11 @@ samples_origin = [0.0]
 
 def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: float = 60.0,
         profile: str = "config", cold: bool = False, root: str | None = None,
-        out: str | None = "load", nodelay: bool = True, quiet: bool = False) -> dict:
+        out: str | None = "load", nodelay: bool = True, quiet: bool = False,
+        states: str = "default", replicas: int = 1) -> dict:
     global TALLY
     TALLY = Tally()
+    Student.scenarios = tuple(s for s in SCENARIOS if states == "all" or s.state == states)
     logging.getLogger("locust").setLevel(logging.WARNING)
     Student.duration = duration
     context = machine()
@@ -161,11 +189,14 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
     stop: list[bool] = []
     env_vars = {} if nodelay else {"LAB_TCP_NODELAY": "0"}
     client = psutil.Process()
-    with Server(options=PROFILES[profile], env=env_vars, root=root) as server:
+    with contextlib.ExitStack() as stack:
+        server = Fleet([stack.enter_context(Server(options=PROFILES[profile], env=env_vars,
+                                                   root=root)) for _ in range(replicas)])
         rss_start = server.rss_mb()
-        warm_problems = [] if cold else warm_up(server.base)
+        warm_problems = [] if cold else [problem for replica in server.servers
+                                         for problem in warm_up(replica.base)]
         rss_warm = server.rss_mb()
-        Student.host = server.base
+        Student.hosts = tuple(replica.base for replica in server.servers)
         env = Environment(user_classes=[Student], events=events)
         runner = env.create_local_runner()
         samples_origin[0] = time.perf_counter()
@@ -185,6 +216,7 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         server_cpu = server.cpu_seconds() - cpu_before
         client_cpu = sum(client.cpu_times()[:2]) - client_cpu_before
         rss_end = server.rss_mb()
+        rss_end_each = server.rss_each()
         gevent.sleep(3.0)
         rss_after = server.rss_mb()
         stop.append(True)
@@ -196,7 +228,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
     result = {
         "benchmark": "load", "profile": profile, "options": PROFILES[profile],
         "tcp_nodelay": nodelay, "lab_root": str(root or "."), "warm_up": not cold,
-        "users": users, "ramp_s": ramp, "duration_s": duration, "wait_s": [2, 4],
+        "users": users, "replicas": replicas, "states": states, "pages": [s.name for s in Student.scenarios],
+        "ramp_s": ramp, "duration_s": duration, "wait_s": [2, 4],
         "machine_before": context, "loadavg_after": [round(v, 2) for v in os.getloadavg()],
         "elapsed_s": round(elapsed, 1),
         "interaction_ms": interactions, "first_load_ms": first_loads,
@@ -211,6 +244,7 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
                    "cpu_ms_per_run": round(server_cpu / max(TALLY.runs_sent, 1) * 1000, 1),
                    "rss_mb": {"start": round(rss_start), "after_warm_up": round(rss_warm),
                               "peak": round(peak), "end": round(rss_end),
+                              "end_per_replica": rss_end_each,
                               "3s_after_end": round(rss_after)}},
         "client_cpu_percent": round(client_cpu / elapsed * 100, 1),
         "samples": samples,
@@ -234,7 +268,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
 def report(result: dict) -> None:
     i, f, s = result["interaction_ms"], result["first_load_ms"], result["sessions"]
     rss = result["server"]["rss_mb"]
-    print(f"{result['users']} students, profile {result['profile']}: "
+    print(f"{result['users']} students on {result['replicas']} replica(s), "
+          f"profile {result['profile']}, {result['states']} states: "
           f"interaction p50 {i.get('p50')} p95 {i.get('p95')} max {i.get('max')} ms "
           f"({i['count']}); first load p50 {f.get('p50')} p95 {f.get('p95')} ms")
     print(f"sessions {s}; failures {result['failures']}; server CPU "
@@ -255,12 +290,18 @@ def main(argv=None) -> int:
                         help="extra seconds before the run is cut (then: dropped)")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="config")
     parser.add_argument("--cold", action="store_true", help="no instructor warm-up")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="lab processes; students spread over them (like a balancer)")
+    parser.add_argument("--states", choices=("default", "all"), default="default",
+                        help="students on the default state of every page (a lecture's "
+                             "usual), or also on each page's heavy state")
     parser.add_argument("--root", help="run the lab from this copy of the project")
     parser.add_argument("--no-nodelay", action="store_true", help="LAB_TCP_NODELAY=0")
     parser.add_argument("--out", default="load", help="result name under bench/results/")
     args = parser.parse_args(argv)
     result = run(args.users, args.ramp, args.duration, args.grace, args.profile, args.cold,
-                 args.root, args.out, not args.no_nodelay)
+                 args.root, args.out, not args.no_nodelay, states=args.states,
+                 replicas=args.replicas)
     return 0 if result["failures"] == 0 and result["sessions"]["dropped"] == 0 else 1
 
 
