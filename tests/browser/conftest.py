@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from tests.browser.lab_browser import (CHROMIUM, CHROMIUM_ARGS, LOAD_TIMEOUT_MS, VIEWPORT,
-                                       LabServer, path_without)
+                                       LabServer, ServerExited, path_without)
 
 
 def in_ci() -> bool:
@@ -52,13 +52,18 @@ def chromium(playwright_driver, tmp_path_factory):
 
 
 def serve(tmp_path_factory, name: str, **options) -> LabServer:
-    server = LabServer(tmp_path_factory.mktemp(name), name, **options)
-    try:
-        server.wait_healthy()
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    """A healthy server; another free port is tried if the server stops on its own."""
+    for attempt in range(3):
+        server = LabServer(tmp_path_factory.mktemp(name), name, **options)
+        try:
+            server.wait_healthy()
+            return server
+        except ServerExited:
+            if attempt == 2:
+                raise
+        except BaseException:
+            server.stop()
+            raise
 
 
 @pytest.fixture(scope="package")

@@ -40,17 +40,20 @@ def path_without(program: str, path: str | None = None) -> str:
                            if folder and shutil.which(program, path=folder) is None)
 
 
+class ServerExited(RuntimeError):
+    """streamlit stopped before it answered /_stcore/health (e.g. its port was taken)."""
+
+
 class LabServer:
     """``python -m streamlit run streamlit_app.py`` on a free port, from the repository root."""
 
-    def __init__(self, log_dir: Path, name: str, extra_args: tuple = (),
-                 env: dict | None = None):
+    def __init__(self, log_dir: Path, name: str, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"streamlit-{name}.log"
         self.visited: set[str] = set()
         command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-                   "--server.port", str(self.port), "--server.headless", "true", *extra_args]
+                   "--server.port", str(self.port), "--server.headless", "true"]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT)
@@ -59,7 +62,7 @@ class LabServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n"
+                raise ServerExited(f"streamlit exited with {self.process.returncode}:\n"
                                    + self.log_tail())
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as reply:
