@@ -11,7 +11,7 @@ import streamlit as st
 
 from lab import graphs
 from lab.gradients import GradientRun, curve, grid, plot_range
-from lab.ui.shell import tr
+from lab.ui.shell import error_box, tr
 
 MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
@@ -147,8 +147,7 @@ def tensor_report(report) -> None:
                    "complex_backward": ("tensors.why_complex", "tensors.fix_complex")}
         why, fix = why_fix.get(report.error_kind, ("tensors.why_conversion",
                                                    "tensors.fix_conversion"))
-        st.error(f"`RuntimeError: {report.error}`\n\n**{tr('app.why')}** {tr(why)}"
-                 f"\n\n**{tr('app.fix')}** {tr(fix)}", icon=":material/error:")
+        error_box(f"`RuntimeError: {report.error}`", tr(why), tr(fix))
         if not report.printed:
             return
     st.markdown(tr("tensors.printed"))
