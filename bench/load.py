@@ -103,8 +103,13 @@ class Student(User):
             self.session.connect()
             run = self.session.open()
             self._record(time.perf_counter() - started, run, first=True)
+        except StopUser:
+            pass                                 # recorded; the first task ends the user
         except Exception as problem:            # a refused socket, a timeout...
-            self._fail(f"first load: {type(problem).__name__}: {problem}", first=True)
+            try:
+                self._fail(f"first load: {type(problem).__name__}: {problem}", first=True)
+            except StopUser:
+                pass
         self.began = time.monotonic()
 
     @task
@@ -119,6 +124,8 @@ class Student(User):
         try:
             run = self.session.set(self.scenario.key, value)
             self._record(run.seconds, run, first=False)
+        except StopUser:
+            raise
         except Exception as problem:
             self._fail(f"interaction: {type(problem).__name__}: {problem}", first=False)
 
