@@ -140,7 +140,9 @@ def test_tampered_parameters_fall_back_to_defaults_with_a_notice(page, query, ke
 def test_the_share_box_holds_the_current_state():
     at = open_page("pages/2_backward.py", query={"n": "6"})
     shared = [c.value for c in at.sidebar.code]
-    assert len(shared) == 1 and "n=6" in shared[0]
+    assert len(shared) == 1 and shared[0].startswith("/backward?") and "n=6" in shared[0]
+    inside = open_page("pages/6_inside_backward.py")
+    assert [c.value for c in inside.sidebar.code][0].startswith("/inside_backward")
 
 
 # ---- lecture mode ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import functools
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
@@ -108,6 +108,8 @@ def header(section: str) -> None:
     send_replies_at_once()
     st.session_state["_full_run"] = True
     st.session_state["_page_title"] = tr(f"{section}.title")
+    st.session_state["_page_url"] = next(
+        (info.url for info in PAGES if info.section == section), "")
     st.set_page_config(page_title=f"{tr(f'{section}.title')} · Autograd Lab",
                        page_icon=":material/functions:", layout="wide")
     st.session_state["_url_at_start"] = st.query_params.to_dict()
@@ -156,12 +158,25 @@ def footer() -> None:
     st.session_state["_full_run"] = False
 
 
+def page_address(page_url: str) -> str:
+    """This page's address in the browser, built from the page's own URL path.
+
+    ``st.context.url`` is not used as it is: Streamlit 1.67 trims the first page name
+    that ends the URL, so ``/inside_backward`` (which ends in ``backward``) came back as
+    ``/inside_/inside_backward``.
+    """
+    parts = urlsplit(getattr(st.context, "url", None) or "")
+    if not parts.netloc:
+        return f"/{page_url}"
+    return f"{parts.scheme}://{parts.netloc}/{page_url}"
+
+
 def share_box() -> None:
     """The sidebar's "link to this state" box, drawn in its slot (see ``section``)."""
     slot = st.session_state.get("_share_slot")
     if slot is None:
         return
-    base = getattr(st.context, "url", None) or ""
+    base = page_address(st.session_state.get("_page_url", ""))
     query = urlencode(st.query_params.to_dict(), doseq=True)
     with slot.container(), st.expander(tr("app.share"), icon=":material/link:"):
         st.caption(tr("app.share_help"))
@@ -199,7 +214,7 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
     with st.expander(tr("app.code"), expanded=expanded):
         st.code(code, language="python")
         title = st.session_state.get("_page_title", "Autograd Lab")
-        url = getattr(st.context, "url", None) or ""
+        url = page_address(st.session_state.get("_page_url", ""))
         left, right = st.columns(2)
         left.download_button(tr("app.download_script"), lambda: export.script(code, title, url),
                              f"{name}.py", mime="text/x-python", key=f"{name}_py",
