@@ -76,9 +76,3 @@ def export(dot_source: str, fmt: str) -> bytes:
     if not dot_available():
         raise ExportUnavailable("dot")
     return graphviz.Source(dot_source).pipe(format=fmt)
-
-
-def tensor_count(dot_source: str) -> int:
-    return len(re.findall(r"fillcolor=lightblue", dot_source))
-
-

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import sympy
 import torch
 
-from lab.formula import ARITHMETIC, Formula, evaluate_constant, format_number, parse
+from lab.formula import ARITHMETIC, Formula, evaluate_constant, parse
 from lab.i18n import Message
 
 X = sympy.Symbol("x", real=True)
@@ -405,8 +405,6 @@ def _warm_up() -> None:
              torch.ones(2, dtype=torch.float64))
 
 
-def number_latex(value: float) -> str:
-    return format_number(value)
 
 
 _warm_up()
