@@ -87,3 +87,22 @@ def test_curve_chart_sends_autograd_values_as_typed_arrays(page):
     assert decoded(points_df["y"]) == expected.df
     assert len(decoded(df_trace["y"])) == len(decoded(f_trace["x"])) > 100
     assert figure["layout"]["title"]["text"] and figure["layout"]["height"] == 380
+
+
+def test_the_heap_is_frozen_again_only_after_new_imports():
+    import gc
+    import importlib
+
+    from lab.ui import process
+
+    fresh = next(name for name in ("tabnanny", "pyclbr", "filecmp", "netrc")
+                 if name not in sys.modules)
+    try:
+        process.freeze_after_imports()
+        assert gc.get_freeze_count() > 0
+        assert process.freeze_after_imports() is False          # nothing new imported
+        importlib.import_module(fresh)
+        assert process.freeze_after_imports() is True           # a new module: freeze again
+    finally:
+        gc.unfreeze()
+        sys.modules.pop(fresh, None)

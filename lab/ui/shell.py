@@ -15,6 +15,7 @@ import streamlit as st
 from lab.i18n import LANGUAGES, language_for_locale, t
 from lab.ui.carried import boolean, carried, one_of, start_run
 from lab.ui.carried import refused as carried_refused
+from lab.ui import process
 from lab.ui.network import send_replies_at_once
 
 
@@ -59,15 +60,18 @@ def language_selector() -> str:
     return lang()
 
 
-# Settings that follow the student from page to page: the language, lecture mode and the
-# seed's chain (pages 2, 3 and 6 show the same computation). A bound widget takes its
-# value from the URL on every page load, so the links carry these parameters along.
+# Settings that follow the student from page to page (lab.ui.carried): the language,
+# lecture mode and the seed's chain (pages 2, 3 and 6 show the same computation).
 CARRIED = ("lang", "lecture", "n", "a", "p", "c", "reduce")
+# What the navigation links carry in their URL. The session keeps every carried value
+# anyway; the chain stays out so that its sliders can sit in a section (an st.fragment,
+# whose reruns leave the sidebar's links as they are).
+LINKED = ("lang", "lecture")
 
 
 def carried_parameters() -> dict[str, str]:
     params = {}
-    for name in CARRIED:
+    for name in LINKED:
         value = st.session_state.get(name)
         if value is not None:
             params[name] = str(value).lower() if isinstance(value, bool) else str(value)
@@ -106,6 +110,7 @@ def lecture() -> bool:
 def header(section: str) -> None:
     """Begin a page: config, the shared sidebar, then the section's title and intro."""
     send_replies_at_once()
+    process.tune()
     st.session_state["_full_run"] = True
     st.session_state["_page_title"] = tr(f"{section}.title")
     st.session_state["_page_url"] = next(
@@ -119,7 +124,9 @@ def header(section: str) -> None:
         carried(st.toggle, "lecture", False, boolean, label=tr("app.lecture"),
                 help=tr("app.lecture_help"))
     navigation()
-    st.session_state["_share_slot"] = st.sidebar.empty()        # footer() fills it
+    with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
+        st.caption(tr("app.share_help"))
+        st.session_state["_share_slot"] = st.empty()     # footer() fills it (share_box)
     if lecture():
         st.html(LECTURE_CSS)
     st.title(tr(f"{section}.title"))
@@ -172,15 +179,16 @@ def page_address(page_url: str) -> str:
 
 
 def share_box() -> None:
-    """The sidebar's "link to this state" box, drawn in its slot (see ``section``)."""
+    """The link to this state, in the sidebar's "link to this state" box (see ``section``).
+
+    Only the link itself is redrawn: one element per rerun, not four.
+    """
     slot = st.session_state.get("_share_slot")
     if slot is None:
         return
     base = page_address(st.session_state.get("_page_url", ""))
     query = urlencode(st.query_params.to_dict(), doseq=True)
-    with slot.container(), st.expander(tr("app.share"), icon=":material/link:"):
-        st.caption(tr("app.share_help"))
-        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+    slot.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
 
 
 def section(func):
@@ -188,8 +196,8 @@ def section(func):
 
     The page frame (sidebar, navigation, title) then costs nothing per interaction
     (README, "Performance"). A fragment's own rerun redraws the sidebar's link box, so
-    the link stays current. Widgets carried across pages (lab.ui.carried) must stay
-    outside sections: the navigation links carry their values.
+    the link stays current. Of the carried widgets (lab.ui.carried) only those the
+    navigation links carry (``LINKED``) must stay outside sections.
     """
     @st.fragment
     @functools.wraps(func)
@@ -215,14 +223,14 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
         st.code(code, language="python")
         title = st.session_state.get("_page_title", "Autograd Lab")
         url = page_address(st.session_state.get("_page_url", ""))
-        left, right = st.columns(2)
-        left.download_button(tr("app.download_script"), lambda: export.script(code, title, url),
-                             f"{name}.py", mime="text/x-python", key=f"{name}_py",
-                             icon=":material/download:")
-        right.download_button(tr("app.download_notebook"),
-                              lambda: export.notebook(code, title, url),
-                              f"{name}.ipynb", mime="application/x-ipynb+json",
-                              key=f"{name}_ipynb", icon=":material/download:")
+        row = st.container(horizontal=True)     # one block, not three (README, Performance)
+        row.download_button(tr("app.download_script"), lambda: export.script(code, title, url),
+                            f"{name}.py", mime="text/x-python", key=f"{name}_py",
+                            icon=":material/download:", on_click="ignore")
+        row.download_button(tr("app.download_notebook"),
+                            lambda: export.notebook(code, title, url),
+                            f"{name}.ipynb", mime="application/x-ipynb+json",
+                            key=f"{name}_ipynb", icon=":material/download:", on_click="ignore")
 
 
 def error_box(text: str, why: str = "", fix: str = "") -> None:
