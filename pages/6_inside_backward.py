@@ -28,7 +28,6 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
     with right:
         inside_views.step_panel(trace, mode, step - 1)
     inside_views.order_table(trace, mode, step - 1)
-    code_panel(trace.code, name="inside_backward")
 
 
 header("inside")
@@ -39,4 +38,5 @@ except (FormulaError, InputError) as problem:
     show_problem(problem)
 else:
     walk(trace, text, x_spec, reduce, dtype)
+    code_panel(trace.code, name="inside_backward")     # the same at every step
 footer()

@@ -70,3 +70,22 @@ def test_memory_smoke(tmp_path):
     assert result["failures"] == 0, result["failure_examples"]
     assert len(result["rss_during_reruns"]) == 4
     assert set(result["rss_mb"]) >= {"2_sessions", "4_sessions", "after_closing_all"}
+
+
+def test_every_page_widget_but_the_language_reruns_its_section_only():
+    """Over the real websocket: the widget each scenario moves sits in an st.fragment, so
+    its rerun sends the section, not the page frame (sidebar, navigation, title)."""
+    from bench.protocol import Session
+    from bench.server import Server
+
+    with Server() as server:
+        for scenario in SCENARIOS:
+            if scenario.state != "default" or scenario.key == "lang":
+                continue
+            with Session(server.base, scenario.page, scenario.query_string) as session:
+                opened = session.open()
+                moved = session.set(scenario.key, scenario.values[0])
+                assert opened.ok and moved.ok, (scenario.name, moved.exceptions)
+                widget_id = session.widgets[scenario.key][1]
+                assert session.fragments.get(widget_id), scenario.name
+                assert moved.messages < opened.messages, scenario.name

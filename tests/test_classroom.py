@@ -145,6 +145,22 @@ def test_the_share_box_holds_the_current_state():
     assert [c.value for c in inside.sidebar.code][0].startswith("/inside_backward")
 
 
+
+def test_the_chain_follows_the_student_without_riding_on_the_links():
+    """The chain's sliders sit in a section (a fragment), so the navigation links (which
+    a section rerun leaves alone) carry only language and lecture mode; the session
+    carries the chain to the next page, which writes it back into its own URL."""
+    at = open_page("pages/2_backward.py")
+    at.slider(key="a").set_value(2.5).run()
+    at.slider(key="n").set_value(5).run()
+    assert "a=2.5" in at.sidebar.code[0].value and "n=5" in at.sidebar.code[0].value
+    links = [link.proto.query_string for link in at.get("page_link")]
+    assert len(links) == 8 and all("a=" not in q and "n=" not in q for q in links)
+    at.switch_page("pages/3_torchviz.py").run()
+    assert not at.exception
+    assert at.slider(key="a").value == 2.5 and at.slider(key="n").value == 5
+    assert "arange(5" in " ".join(c.value for c in at.code)
+
 # ---- lecture mode ---------------------------------------------------------------------------------
 
 def test_lecture_mode_keeps_the_essentials():

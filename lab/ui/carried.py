@@ -91,6 +91,7 @@ def carried(widget: Callable, key: str, default, parse: Callable, **kwargs):
             del st.query_params[key]
         written[key] = None
     else:
-        st.query_params[key] = text
+        if st.query_params.get(key) != text:     # each write sends the browser a message
+            st.query_params[key] = text
         written[key] = text
     return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from lab import chain
@@ -11,7 +10,7 @@ from lab.formula import MAX_LENGTH
 from lab.gradients import DTYPES, REDUCES, XSpec, parse_values
 from lab.ui.inputs import chain_inputs
 from lab.ui.shell import tr
-from lab.ui.views import fmt
+from lab.ui.views import fmt, table
 
 # The URL keeps a radio's label: these are the same in every language, so a link made in
 # one language reopens the same computation in the other.
@@ -112,9 +111,8 @@ def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
     else:
         x = trace.node("x")
         shown = len(step.x_grad)
-        st.dataframe(pd.DataFrame({"i": range(shown), "x_i": [fmt(v) for v in x.values[:shown]],
-                                   tr("inside.x_grad_row"): [fmt(v) for v in step.x_grad]}),
-                     hide_index=True, width="stretch")
+        table({"i": list(range(shown)), "x_i": [fmt(v) for v in x.values[:shown]],
+               tr("inside.x_grad_row"): [fmt(v) for v in step.x_grad]})
         if size > shown:
             st.caption(tr("inside.elements_cut", shown=shown, total=size))
     if index == len(steps) - 1:
@@ -145,4 +143,4 @@ def order_table(trace: BackwardTrace, mode: str, index: int) -> None:
                                           for s in steps],
                 tr("inside.col_x_grad"): ["—" if s.x_grad is None else short(s.x_grad, size)
                                           for s in steps]}
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    table(rows)
