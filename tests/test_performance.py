@@ -106,3 +106,45 @@ def test_the_heap_is_frozen_again_only_after_new_imports():
     finally:
         gc.unfreeze()
         sys.modules.pop(fresh, None)
+
+
+def test_the_gate_lets_one_script_run_at_a_time():
+    """The wrapped runner function admits one run at a time, and a run that raises frees it."""
+    import threading
+    import time
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from lab.ui import process
+
+    saved_function, saved_gate = script_runner.exec_func_with_error_handling, process._gate
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def fake_run(func, ctx):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        if ctx == "raise":
+            raise RuntimeError("a run that fails")
+        return ctx
+
+    try:
+        script_runner.exec_func_with_error_handling = fake_run
+        process._gate = None
+        assert process.gate_script_runs(1) is True
+        assert process.gate_script_runs(1) is False              # installed once
+        gated = script_runner.exec_func_with_error_handling
+        with pytest.raises(RuntimeError):
+            gated(None, "raise")
+        threads = [threading.Thread(target=gated, args=(None, i)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(5)
+        assert peak[0] == 1 and running[0] == 0
+    finally:
+        script_runner.exec_func_with_error_handling = saved_function
+        process._gate = saved_gate

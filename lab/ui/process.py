@@ -1,15 +1,25 @@
 """Tuning of the server process the lab runs in, applied at the start of every full run.
 
-Full garbage collections (README, "Performance"). With torch, sympy, plotly and pandas
-loaded the process holds ~300,000 objects that live as long as it does, and a full
-(generation 2) collection walks all of them: ~300 ms with the GIL held, measured here,
-during which every session stalls. Python starts one by itself whenever enough objects
-have survived younger collections, every few seconds under a lecture hall's load.
-``gc.freeze()`` moves every object alive now to a permanent generation that collections
-skip; a full collection then walks only what sessions created since. It runs again
-whenever the process has imported new modules (the first visit of a page that imports
-sympy, say), after one collection so that no garbage is frozen. ``LAB_GC_FREEZE=0`` in
-the environment turns it off (for the benchmarks' "before").
+One Streamlit process serves every session: each session's script runs in its own thread,
+and one event-loop thread sends all replies, all under one GIL. Two changes, measured with
+150 students in ``bench.load`` (README, "Performance"):
+
+* **A frozen heap.** With torch, sympy, plotly and pandas loaded the process holds
+  ~300,000 objects that live as long as it does, and a full (generation 2) collection walks
+  all of them: ~300 ms with the GIL held, during which every session stalls. Python starts
+  one by itself whenever enough objects have survived younger collections, every few
+  seconds under a lecture hall's load. ``gc.freeze()`` moves every object alive now to a
+  permanent generation that collections skip; a full collection then walks only what
+  sessions created since. It runs again whenever the process has imported new modules (the
+  first visit of a page that imports sympy, say), after one collection so that no garbage
+  is frozen. ``LAB_GC_FREEZE=0`` turns it off.
+* **One script run at a time.** With 150 sessions, dozens of script threads shared the GIL
+  at once: every run progressed a little, all finished late and together, the students'
+  next clicks arrived together, and the event loop that sends replies waited behind them.
+  A gate lets one run execute at a time (the others wait their turn, without the GIL):
+  runs finish in order, each as fast as alone, and the event loop keeps up. Every run here
+  is bounded (formula limits, the 0.5 s sympy budget), so none holds the gate for long.
+  ``LAB_RUN_GATE=<n>`` allows n at once (0: no gate); 2 and 4 measured no better than none.
 """
 
 from __future__ import annotations
@@ -17,8 +27,12 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
+
+RUNS_AT_ONCE = 1
 
 _modules_at_freeze = 0
+_gate: threading.BoundedSemaphore | None = None
 
 
 def freeze_after_imports() -> bool:
@@ -32,6 +46,30 @@ def freeze_after_imports() -> bool:
     return True
 
 
+def gate_script_runs(limit: int) -> bool:
+    """Let at most ``limit`` script runs of this process execute at once (0: no limit).
+
+    Wraps the one function through which Streamlit 1.67's ScriptRunner executes every run
+    (whole page or fragment); installed once, True when it installs it now.
+    """
+    global _gate
+    if _gate is not None or limit <= 0:
+        return False
+    from streamlit.runtime.scriptrunner import script_runner
+
+    gate = threading.BoundedSemaphore(limit)
+    original = script_runner.exec_func_with_error_handling
+
+    def one_at_a_time(func, ctx):
+        with gate:
+            return original(func, ctx)
+
+    script_runner.exec_func_with_error_handling = one_at_a_time
+    _gate = gate
+    return True
+
+
 def tune() -> None:
     """Called at the start of every full run; cheap when there is nothing to do."""
     freeze_after_imports()
+    gate_script_runs(int(os.environ.get("LAB_RUN_GATE", RUNS_AT_ONCE)))
