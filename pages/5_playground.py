@@ -4,7 +4,7 @@ import streamlit as st
 
 from lab.ui import cached, views
 from lab.ui.playground_views import (formula_input, formula_panel, formula_problem,
-                                     options_input, x_input)
+                                     x_and_options_input)
 from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
 
 
@@ -12,8 +12,7 @@ from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
 def playground() -> None:
     """Inputs and results: a change here reruns this part only, not the page frame."""
     text = formula_input()
-    x_spec, x_problem = x_input()
-    reduce, dtype = options_input()
+    x_spec, x_problem, reduce, dtype = x_and_options_input()
     problems = [p for p in (formula_problem(text), x_problem) if p is not None]
     for problem in problems:
         show_problem(problem)

@@ -148,3 +148,56 @@ def test_the_gate_lets_one_script_run_at_a_time():
     finally:
         script_runner.exec_func_with_error_handling = saved_function
         process._gate = saved_gate
+
+
+def test_script_events_wake_the_event_loop_once_per_burst_and_keep_their_order():
+    import gc
+
+    from streamlit.runtime.app_session import AppSession
+
+    from lab.ui import process
+
+    import weakref
+
+    # Only a weak reference here, as Streamlit's signals hold receivers: the runner that
+    # is running while the replacement is installed must still reach the original.
+    original = weakref.ref(AppSession.__dict__["_on_scriptrunner_event"])
+    saved_flag = process._coalescing
+
+    class FakeSession:
+        def __init__(self):
+            self.wake_ups, self.handled = [], []
+
+        def _call_soon_on_event_loop(self, callback):
+            self.wake_ups.append(callback)
+
+        def _handle_scriptrunner_event_on_event_loop(self, sender, event, *rest):
+            if event == "boom":
+                raise RuntimeError("a handler that fails")
+            self.handled.append(event)
+
+    try:
+        process._coalescing = False
+        assert process.coalesce_script_events() is True
+        assert process.coalesce_script_events() is False           # installed once
+        gc.collect()
+        assert original() is not None
+        on_event = AppSession._on_scriptrunner_event
+        session = FakeSession()
+        for event in range(5):                       # a script's burst of elements
+            on_event(session, None, event)
+        assert len(session.wake_ups) == 1 and session.handled == []
+        session.wake_ups.pop()()                     # the event loop's turn
+        assert session.handled == [0, 1, 2, 3, 4]
+        on_event(session, None, 5)                   # the next burst wakes it again
+        on_event(session, None, "boom")
+        on_event(session, None, 6)
+        assert len(session.wake_ups) == 1
+        with pytest.raises(RuntimeError):
+            session.wake_ups.pop()()
+        assert session.handled == [0, 1, 2, 3, 4, 5] and len(session.wake_ups) == 1
+        session.wake_ups.pop()()                     # what followed the failure still runs
+        assert session.handled == [0, 1, 2, 3, 4, 5, 6]
+    finally:
+        AppSession._on_scriptrunner_event = original()
+        process._coalescing = saved_flag

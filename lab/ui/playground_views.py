@@ -26,14 +26,16 @@ def _use_example() -> None:
 
 
 def formula_input() -> str:
-    left, right = st.columns([3, 2])
-    text = left.text_input(tr("playground.formula"), EXAMPLES[0], key="f",
-                           max_chars=formulas.MAX_LENGTH,
-                           help=tr("playground.formula_help", limit=formulas.MAX_LENGTH),
-                           **BOUND)
-    right.selectbox(tr("playground.example"), EXAMPLES, index=None, key="ex",
-                    placeholder=tr("playground.example_placeholder"),
-                    help=tr("playground.example_help"), on_change=_use_example, **BOUND)
+    # Rows are horizontal containers: one layout block each, where columns cost one per
+    # column more (every block is a message per rerun; README, "Performance").
+    with st.container(horizontal=True):
+        text = st.text_input(tr("playground.formula"), EXAMPLES[0], key="f",
+                             max_chars=formulas.MAX_LENGTH,
+                             help=tr("playground.formula_help", limit=formulas.MAX_LENGTH),
+                             **BOUND)
+        st.selectbox(tr("playground.example"), EXAMPLES, index=None, key="ex",
+                     placeholder=tr("playground.example_placeholder"), width=320,
+                     help=tr("playground.example_help"), on_change=_use_example, **BOUND)
     return text
 
 
@@ -46,43 +48,40 @@ def formula_problem(text: str) -> formulas.FormulaError | None:
     return None
 
 
-def x_input() -> tuple[XSpec | None, InputError | None]:
-    """x as ``torch.arange(start, stop, step)`` or ``torch.tensor(values)``.
+def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
+    """x as ``torch.arange(start, stop, step)`` or ``torch.tensor(values)``, the reduction
+    and the dtype, in one row.
 
-    Returns the spec, or the problem to show (the other widgets still render).
+    Returns (x's spec, or the problem to show: the other widgets still render), reduce, dtype.
     """
-    columns = st.columns([2, 1, 1, 1])
-    mode = columns[0].radio(tr("playground.x_mode"), X_MODES, key="xm", horizontal=True,
-                            help=tr("playground.x_mode_help"), **BOUND)
-    try:
+    with st.container(horizontal=True):
+        mode = st.radio(tr("playground.x_mode"), X_MODES, key="xm", horizontal=True,
+                        help=tr("playground.x_mode_help"), width="content", **BOUND)
         if mode == X_MODES[1]:
             typed = st.text_input(tr("playground.values"), "1, 2, 3, 4, 5", key="xs",
                                   max_chars=VALUES_MAX_CHARS,
                                   help=tr("playground.values_help", limit=MAX_ELEMENTS),
                                   **BOUND)
-            spec = XSpec.of(parse_values(typed))
         else:
             range_help = tr("playground.range_help", limit=MAX_ELEMENTS)
-            start = columns[1].number_input(tr("playground.start"), -1e6, 1e6, 0.0, 0.5,
-                                            key="x0", help=range_help, **BOUND)
-            stop = columns[2].number_input(tr("playground.stop"), -1e6, 1e6, 3.0, 0.5,
-                                           key="x1", help=range_help, **BOUND)
-            step = columns[3].number_input(tr("playground.step"), -1e6, 1e6, 1.0, 0.1,
-                                           key="dx", help=range_help, **BOUND)
-            spec = XSpec.arange(start, stop, step)
+            start = st.number_input(tr("playground.start"), -1e6, 1e6, 0.0, 0.5,
+                                    key="x0", help=range_help, **BOUND)
+            stop = st.number_input(tr("playground.stop"), -1e6, 1e6, 3.0, 0.5,
+                                   key="x1", help=range_help, **BOUND)
+            step = st.number_input(tr("playground.step"), -1e6, 1e6, 1.0, 0.1,
+                                   key="dx", help=range_help, **BOUND)
+        reduce = st.radio(tr("playground.reduce"), ("mean", "sum"), key="r", horizontal=True,
+                          help=tr("playground.reduce_help"), width="content", **BOUND)
+        dtype = st.radio(tr("playground.dtype"), ("float32", "float64"), key="dt",
+                         horizontal=True, help=tr("playground.dtype_help"), width="content",
+                         **BOUND)
+    try:
+        spec = XSpec.of(parse_values(typed)) if mode == X_MODES[1] else \
+            XSpec.arange(start, stop, step)
         spec.check()
     except InputError as problem:
-        return None, problem
-    return spec, None
-
-
-def options_input() -> tuple[str, str]:
-    left, right = st.columns(2)
-    reduce = left.radio(tr("playground.reduce"), ("mean", "sum"), key="r", horizontal=True,
-                        help=tr("playground.reduce_help"), **BOUND)
-    dtype = right.radio(tr("playground.dtype"), ("float32", "float64"), key="dt",
-                        horizontal=True, help=tr("playground.dtype_help"), **BOUND)
-    return reduce, dtype
+        return None, problem, reduce, dtype
+    return spec, None, reduce, dtype
 
 
 def formula_panel(result: GradientRun) -> None:

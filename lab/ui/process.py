@@ -20,10 +20,16 @@ and one event-loop thread sends all replies, all under one GIL. Two changes, mea
   runs finish in order, each as fast as alone, and the event loop keeps up. Every run here
   is bounded (formula limits, the 0.5 s sympy budget), so none holds the gate for long.
   ``LAB_RUN_GATE=<n>`` allows n at once (0: no gate); 2 and 4 measured no better than none.
+* **One wake-up per burst of messages.** Streamlit 1.67 hands every element a script
+  creates to the event loop with its own ``call_soon_threadsafe``: a write to the loop's
+  wake-up socket and a GIL hand-off per element. The script thread now queues its events
+  and wakes the loop only when no wake-up is pending; the loop handles everything queued,
+  in order. ``LAB_COALESCE=0`` turns it off.
 """
 
 from __future__ import annotations
 
+import collections
 import gc
 import os
 import sys
@@ -69,7 +75,56 @@ def gate_script_runs(limit: int) -> bool:
     return True
 
 
+_coalescing = False
+_replaced: list = []
+
+
+def coalesce_script_events() -> bool:
+    """Wake the event loop once per burst of a session's script events, not per event.
+
+    Replaces ``AppSession._on_scriptrunner_event`` (Streamlit 1.67), which ScriptRunners
+    call from their thread for every event (each element is one); installed once, True
+    when it installs it now. Sessions connect it when they start their next run.
+    """
+    global _coalescing
+    if _coalescing:
+        return False
+    from streamlit.runtime.app_session import AppSession
+
+    def on_event(session, sender, event, forward_msg=None, exception=None,
+                 client_state=None, page_script_hash=None, fragment_ids_this_run=None,
+                 pages=None, run_descriptor=None):
+        pending = session.__dict__.setdefault("_lab_events", collections.deque())
+        pending.append((sender, event, forward_msg, exception, client_state,
+                        page_script_hash, fragment_ids_this_run, pages, run_descriptor))
+        if not session.__dict__.get("_lab_wake_pending"):      # append first, then check
+            session._lab_wake_pending = True
+            session._call_soon_on_event_loop(lambda: _handle_queued(session))
+
+    # Keep the original alive: runners already started hold it by weak reference
+    # (WeakMethod), and the run that installs this one must still reach it.
+    _replaced.append(AppSession._on_scriptrunner_event)
+    AppSession._on_scriptrunner_event = on_event
+    _coalescing = True
+    return True
+
+
+def _handle_queued(session) -> None:
+    """On the event loop: every event queued so far, in order."""
+    session._lab_wake_pending = False           # an event queued from now on wakes us again
+    pending = session._lab_events
+    try:
+        while pending:
+            session._handle_scriptrunner_event_on_event_loop(*pending.popleft())
+    finally:
+        if pending and not session._lab_wake_pending:    # an event raised: keep the rest
+            session._lab_wake_pending = True
+            session._call_soon_on_event_loop(lambda: _handle_queued(session))
+
+
 def tune() -> None:
     """Called at the start of every full run; cheap when there is nothing to do."""
     freeze_after_imports()
     gate_script_runs(int(os.environ.get("LAB_RUN_GATE", RUNS_AT_ONCE)))
+    if os.environ.get("LAB_COALESCE") != "0":
+        coalesce_script_events()
