@@ -14,9 +14,10 @@ a closed socket is a failed session; one still running at the deadline is droppe
 Before the students arrive the instructor opens every page once (``--cold`` skips
 this), as a lecturer does before class: the first visitor of the server pays the imports
 (torch, sympy, plotly), not the students. ``--replicas N`` starts N lab processes and
-spreads the students over them, as a load balancer with session affinity does. Server
-CPU and RSS (all replicas) are sampled every second with psutil. Loopback only; bounded
-by ramp + duration + ``--grace``.
+spreads the students over them, as a load balancer with session affinity does; with
+``--nginx`` they all connect to one address, nginx running deploy/nginx.conf
+(bench/proxy.py). Server CPU (all replicas, and nginx) and RSS (all replicas) are sampled
+every second with psutil. Loopback only; bounded by ramp + duration + ``--grace``.
 """
 
 from __future__ import annotations
@@ -153,9 +154,11 @@ class Fleet:
 
     def __init__(self, servers: list[Server]):
         self.servers = servers
+        self.proxy = None           # bench.proxy.Nginx, when the students go through it
 
     def cpu_seconds(self) -> float:
-        return sum(server.cpu_seconds() for server in self.servers)
+        proxy = self.proxy.cpu_seconds() if self.proxy is not None else 0.0
+        return proxy + sum(server.cpu_seconds() for server in self.servers)
 
     def rss_mb(self) -> float:
         return sum(server.rss_mb() for server in self.servers)
@@ -185,7 +188,7 @@ samples_origin = [0.0]
 def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: float = 60.0,
         profile: str = "config", cold: bool = False, root: str | None = None,
         out: str | None = "load", nodelay: bool = True, quiet: bool = False,
-        states: str = "default", replicas: int = 1) -> dict:
+        states: str = "default", replicas: int = 1, nginx: bool = False) -> dict:
     global TALLY
     TALLY = Tally()
     Student.scenarios = tuple(s for s in SCENARIOS if states == "all" or s.state == states)
@@ -204,11 +207,19 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
                                          for problem in warm_up(replica.base)]
         rss_warm = server.rss_mb()
         Student.hosts = tuple(replica.base for replica in server.servers)
+        if nginx:               # one address, as the class sees it; nginx spreads them
+            from bench.proxy import Nginx
+
+            server.proxy = stack.enter_context(
+                Nginx([replica.port for replica in server.servers]))
+            Student.hosts = (server.proxy.base,)
         env = Environment(user_classes=[Student], events=events)
         runner = env.create_local_runner()
         samples_origin[0] = time.perf_counter()
         watcher = gevent.spawn(monitor, server, samples, stop)
         cpu_before, client_cpu_before = server.cpu_seconds(), sum(client.cpu_times()[:2])
+        cpu_before_each = [replica.cpu_seconds() for replica in server.servers]
+        proxy_before = server.proxy.cpu_seconds() if server.proxy else 0.0
         started = time.perf_counter()
         runner.start(users, spawn_rate=users / ramp if ramp > 0 else users)
         deadline = started + ramp + duration + grace
@@ -221,6 +232,9 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         runner.quit()
         elapsed = time.perf_counter() - started
         server_cpu = server.cpu_seconds() - cpu_before
+        cpu_each = [round(replica.cpu_seconds() - before, 1)
+                    for replica, before in zip(server.servers, cpu_before_each)]
+        proxy_cpu = round(server.proxy.cpu_seconds() - proxy_before, 1) if server.proxy else 0.0
         client_cpu = sum(client.cpu_times()[:2]) - client_cpu_before
         rss_end = server.rss_mb()
         rss_end_each = server.rss_each()
@@ -235,7 +249,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
     result = {
         "benchmark": "load", "profile": profile, "options": PROFILES[profile],
         "tcp_nodelay": nodelay, "lab_root": str(root or "."), "warm_up": not cold,
-        "users": users, "replicas": replicas, "states": states, "pages": [s.name for s in Student.scenarios],
+        "users": users, "replicas": replicas, "nginx": nginx, "states": states,
+        "pages": [s.name for s in Student.scenarios],
         "ramp_s": ramp, "duration_s": duration, "wait_s": [2, 4],
         "machine_before": context, "loadavg_after": [round(v, 2) for v in os.getloadavg()],
         "elapsed_s": round(elapsed, 1),
@@ -246,7 +261,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
                      "failed": TALLY.failed, "dropped": dropped},
         "runs": {"sent": TALLY.runs_sent, "finished": TALLY.finished_runs},
         "failures": failures, "failure_examples": (warm_problems + TALLY.failures)[:20],
-        "server": {"cpu_seconds": round(server_cpu, 1),
+        "server": {"cpu_seconds": round(server_cpu, 1), "cpu_seconds_each": cpu_each,
+                   "nginx_cpu_seconds": proxy_cpu,
                    "cpu_percent_of_one_core": round(server_cpu / elapsed * 100, 1),
                    "cpu_ms_per_run": round(server_cpu / max(TALLY.runs_sent, 1) * 1000, 1),
                    "rss_mb": {"start": round(rss_start), "after_warm_up": round(rss_warm),
@@ -275,7 +291,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
 def report(result: dict) -> None:
     i, f, s = result["interaction_ms"], result["first_load_ms"], result["sessions"]
     rss = result["server"]["rss_mb"]
-    print(f"{result['users']} students on {result['replicas']} replica(s), "
+    print(f"{result['users']} students on {result['replicas']} replica(s)"
+          f"{' behind nginx' if result['nginx'] else ''}, "
           f"profile {result['profile']}, {result['states']} states: "
           f"interaction p50 {i.get('p50')} p95 {i.get('p95')} max {i.get('max')} ms "
           f"({i['count']}); first load p50 {f.get('p50')} p95 {f.get('p95')} ms")
@@ -302,13 +319,16 @@ def main(argv=None) -> int:
     parser.add_argument("--states", choices=("default", "all"), default="default",
                         help="students on the default state of every page (a lecture's "
                              "usual), or also on each page's heavy state")
+    parser.add_argument("--nginx", action="store_true",
+                        help="students reach the replicas through nginx with "
+                             "deploy/nginx.conf (Debian's nginx; bench/proxy.py)")
     parser.add_argument("--root", help="run the lab from this copy of the project")
     parser.add_argument("--no-nodelay", action="store_true", help="LAB_TCP_NODELAY=0")
     parser.add_argument("--out", default="load", help="result name under bench/results/")
     args = parser.parse_args(argv)
     result = run(args.users, args.ramp, args.duration, args.grace, args.profile, args.cold,
                  args.root, args.out, not args.no_nodelay, states=args.states,
-                 replicas=args.replicas)
+                 replicas=args.replicas, nginx=args.nginx)
     return 0 if result["failures"] == 0 and result["sessions"]["dropped"] == 0 else 1
 
 

@@ -20,7 +20,7 @@ def chain_page() -> None:
         st.latex(chain.chain_rule_latex(inputs["a"], inputs["p"], inputs["reduce"]))
     with right:
         views.notes(result)
-        by_hand = chain.chain_rule(result.x, inputs["a"], inputs["p"], inputs["reduce"])
+        by_hand = cached.chain_rule(tuple(result.x), inputs["a"], inputs["p"], inputs["reduce"])
         views.gradient_table(result, {tr("chain.col_chain_rule"): by_hand}, checks=False)
     views.curve_chart(chain.chain_formula(inputs["a"], inputs["p"], inputs["c"]), result)
     code_panel(result.code, name="backward")

@@ -13,11 +13,11 @@ def drawing() -> None:
     """The chain, make_dot's options and the graph: a change reruns this part only."""
     inputs = chain_inputs()
     text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["c"])
-    options = st.columns(2)
-    show_attrs = options[0].toggle("show_attrs", False, key="show_attrs", bind="query-params",
-                                   help=tr("torchviz.show_attrs_help"))
-    show_saved = options[1].toggle("show_saved", False, key="show_saved", bind="query-params",
-                                   help=tr("torchviz.show_saved_help"))
+    options = st.container(horizontal=True, gap="large")
+    show_attrs = options.toggle("show_attrs", False, key="show_attrs", bind="query-params",
+                                help=tr("torchviz.show_attrs_help"))
+    show_saved = options.toggle("show_saved", False, key="show_saved", bind="query-params",
+                                help=tr("torchviz.show_saved_help"))
     reduce = inputs["reduce"]
     dot = cached.torchviz_dot(text, x_spec, reduce, "float32", show_attrs, show_saved)
     views.graph_panel(dot, "torchviz_graph")

@@ -48,6 +48,35 @@ def test_load_smoke_every_student_sees_every_script_finish(tmp_path):
     assert result["server"]["rss_mb"]["peak"] > 0
 
 
+def test_load_smoke_through_nginx_reaches_both_replicas(tmp_path):
+    """deploy/nginx.conf as it is (ports replaced), in front of two lab processes."""
+    from bench import proxy
+
+    if not proxy.available():
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing (apt-get install nginx-light); .ci/run installs it")
+        pytest.skip("no nginx on this machine (apt-get install nginx-light)")
+    users = 24             # each student's socket lands on a random replica: both get some
+    result = bench(tmp_path, "load", "--users", str(users), "--ramp", "2", "--duration", "4",
+                   "--grace", "120", "--replicas", "2", "--nginx")
+    assert result["nginx"] is True
+    assert result["failures"] == 0, result["failure_examples"]
+    assert result["sessions"] == {"started": users, "completed": users, "failed": 0,
+                                  "dropped": 0}
+    assert result["runs"]["finished"] == result["runs"]["sent"]
+    assert all(seconds >= 0.2 for seconds in result["server"]["cpu_seconds_each"])
+
+
+def test_nginx_config_is_the_deploy_file_with_its_ports_replaced(tmp_path):
+    from bench import proxy
+
+    text = proxy.config([9001, 9002, 9003], 9100, tmp_path)
+    assert "server 127.0.0.1:8501;" not in text and "listen 80;" not in text
+    assert all(f"server 127.0.0.1:{port};" in text for port in (9001, 9002, 9003))
+    assert "listen 127.0.0.1:9100;" in text
+    assert "hash $lab_affinity consistent;" in text            # the affinity, unchanged
+
+
 def test_rerun_smoke_compares_pages_with_the_empty_page(tmp_path):
     result = bench(tmp_path, "rerun", "--repeat", "2", "--pages", "home", "inside_backward")
     assert result["failures"] == 0, [r["failures"] for r in result["scenarios"]]

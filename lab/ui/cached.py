@@ -45,6 +45,12 @@ def chain_run(n: int, a: float, p: float, c: float, reduce: str) -> gradients.Gr
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
+def chain_rule(x: tuple[float, ...], a: float, p: float, reduce: str) -> list[float]:
+    """The chain rule written out (page 2's reference column), cached like the run."""
+    return chain.chain_rule(list(x), a, p, reduce)
+
+
+@st.cache_data(max_entries=ENTRIES, show_spinner=False)
 def backward_trace(text: str, x_spec: XSpec, reduce: str, dtype: str) -> backward.BackwardTrace:
     return backward.trace(text, x_spec, reduce, dtype)
 

@@ -55,11 +55,11 @@ def computation_inputs() -> tuple[str, XSpec, str, str]:
 
 def view_options() -> tuple[bool, str]:
     """(torchviz drawing instead of the annotated graph?, "backward" or "forward")."""
-    columns = st.columns(2)
-    mode = columns[0].radio(tr("inside.mode"), MODES, key="mode", bind="query-params",
-                            horizontal=True, help=tr("inside.mode_help"))
-    torchviz = columns[1].toggle(tr("inside.torchviz"), False, key="torchviz",
-                                 bind="query-params", help=tr("inside.torchviz_help"))
+    row = st.container(horizontal=True, gap="large")   # one block (README, Performance)
+    mode = row.radio(tr("inside.mode"), MODES, key="mode", bind="query-params",
+                     horizontal=True, help=tr("inside.mode_help"), width="content")
+    torchviz = row.toggle(tr("inside.torchviz"), False, key="torchviz",
+                          bind="query-params", help=tr("inside.torchviz_help"))
     return torchviz, mode
 
 
@@ -72,13 +72,13 @@ def step_controls(count: int) -> int:
     current = st.session_state.get("step")
     if isinstance(current, int) and not 1 <= current <= count:
         st.session_state["step"] = max(1, min(count, current))
-    columns = st.columns([8, 2, 2], vertical_alignment="bottom")
-    step = columns[0].slider(tr("inside.step"), 1, count, key="step", bind="query-params",
-                             help=tr("inside.step_help"))
-    columns[1].button(tr("inside.previous"), key="prev", on_click=_move, args=(-1, count),
-                      disabled=step <= 1, icon=":material/arrow_back:", width="stretch")
-    columns[2].button(tr("inside.next"), key="next", on_click=_move, args=(1, count),
-                      disabled=step >= count, icon=":material/arrow_forward:", width="stretch")
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    step = row.slider(tr("inside.step"), 1, count, key="step", bind="query-params",
+                      help=tr("inside.step_help"))
+    row.button(tr("inside.previous"), key="prev", on_click=_move, args=(-1, count),
+               disabled=step <= 1, icon=":material/arrow_back:")
+    row.button(tr("inside.next"), key="next", on_click=_move, args=(1, count),
+               disabled=step >= count, icon=":material/arrow_forward:")
     return step
 
 
