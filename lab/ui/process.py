@@ -63,8 +63,10 @@ def gate_script_runs(limit: int) -> bool:
         return False
     from streamlit.runtime.scriptrunner import script_runner
 
+    original = getattr(script_runner, "exec_func_with_error_handling", None)
+    if original is None:            # another Streamlit than 1.67: run ungated, not broken
+        return False
     gate = threading.BoundedSemaphore(limit)
-    original = script_runner.exec_func_with_error_handling
 
     def one_at_a_time(func, ctx):
         with gate:
@@ -90,6 +92,11 @@ def coalesce_script_events() -> bool:
     if _coalescing:
         return False
     from streamlit.runtime.app_session import AppSession
+
+    needed = ("_on_scriptrunner_event", "_handle_scriptrunner_event_on_event_loop",
+              "_call_soon_on_event_loop")
+    if not all(hasattr(AppSession, name) for name in needed):   # another Streamlit than 1.67
+        return False
 
     def on_event(session, sender, event, forward_msg=None, exception=None,
                  client_state=None, page_script_hash=None, fragment_ids_this_run=None,
