@@ -11,12 +11,11 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
-from bench.server import ROOT, free_port
+from bench.server import ROOT, free_port, wait_healthy
 
 CONFIG = ROOT / "deploy" / "nginx.conf"
 
@@ -58,18 +57,9 @@ class Nginx:
         conf.write_text(config(self.ports, self.port, self.prefix))
         self.process = subprocess.Popen(["nginx", "-p", str(self.prefix), "-c", str(conf),
                                          "-e", str(self.prefix / "error.log")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.perf_counter() + self.timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.process.stderr.read().decode()[-500:]}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as reply:
-                    if reply.read().strip() == b"ok":
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not answer in time")
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_healthy(self.base, self.process, time.perf_counter() + self.timeout, "nginx")
+        return self
 
     def __exit__(self, *exc) -> None:
         if self.process is not None:

@@ -27,6 +27,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_healthy(base: str, process: subprocess.Popen, deadline: float, name: str) -> None:
+    """Until ``base/_stcore/health`` answers ``ok`` (through a proxy too), or fail."""
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                if reply.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise RuntimeError(f"{name} not healthy by its deadline")
+
+
 class Server:
     """``python -m streamlit run <script>`` on 127.0.0.1, stopped on exit."""
 
@@ -62,18 +77,8 @@ class Server:
 
     def wait_healthy(self) -> float:
         """Seconds from start until ``/_stcore/health`` answers ``ok``."""
-        deadline = self.started_at + self.timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as reply:
-                    if reply.read().strip() == b"ok":
-                        return time.perf_counter() - self.started_at
-            except OSError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError(f"streamlit not healthy within {self.timeout:g} s")
+        wait_healthy(self.base, self.process, self.started_at + self.timeout, "streamlit")
+        return time.perf_counter() - self.started_at
 
     def cpu_seconds(self) -> float:
         times = self.ps.cpu_times()
