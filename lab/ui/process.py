@@ -35,6 +35,8 @@ import os
 import sys
 import threading
 
+from lab.ui.network import send_replies_at_once
+
 RUNS_AT_ONCE = 1
 
 _modules_at_freeze = 0
@@ -130,7 +132,8 @@ def _handle_queued(session) -> None:
 
 
 def tune() -> None:
-    """Called at the start of every full run; cheap when there is nothing to do."""
+    """Every process-wide tuning; called at the start of every full run, cheap once done."""
+    send_replies_at_once()          # TCP_NODELAY (lab/ui/network.py)
     freeze_after_imports()
     gate_script_runs(int(os.environ.get("LAB_RUN_GATE", RUNS_AT_ONCE)))
     if os.environ.get("LAB_COALESCE") != "0":

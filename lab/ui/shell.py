@@ -16,7 +16,6 @@ from lab.i18n import LANGUAGES, language_for_locale, t
 from lab.ui.carried import boolean, carried, one_of, start_run
 from lab.ui.carried import refused as carried_refused
 from lab.ui import process
-from lab.ui.network import send_replies_at_once
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,6 @@ def lecture() -> bool:
 
 def header(section: str) -> None:
     """Begin a page: config, the shared sidebar, then the section's title and intro."""
-    send_replies_at_once()
     process.tune()
     st.session_state["_full_run"] = True
     st.session_state["_page_title"] = tr(f"{section}.title")
