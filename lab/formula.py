@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import ast
 import math
-import operator
 import unicodedata
 from dataclasses import dataclass, field
 
 from lab.i18n import Message
+from lab.ops import FUNCTIONS, REDUCTIONS, apply, evaluate_constant  # noqa: F401 (re-exported)
 
 MAX_LENGTH = 300
 MAX_DEPTH = 30
@@ -25,12 +25,6 @@ MAX_EXPONENT = 100
 MAX_LITERAL = 1e12
 
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
-BINARY_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
-# The arithmetic steps, on anything with Python's operators (torch tensors, sympy objects).
-ARITHMETIC = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-              "div": operator.truediv, "pow": operator.pow, "neg": operator.neg}
-FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu")
-REDUCTIONS = ("mean", "sum")
 CONSTANTS = {"pi": math.pi, "e": math.e}
 VARIABLE = "x"
 # Python operators that students type by habit, with the hint to give.
@@ -241,26 +235,7 @@ class _Builder:
         return self._emit(name, (argument,), node)
 
 
-def evaluate_constant(op: str, *args: float) -> float:
-    """Constant arithmetic in float64 torch semantics (inf/nan, never an exception)."""
-    import torch
-
-    tensors = [torch.tensor(a, dtype=torch.float64) for a in args]
-    return float(apply(op, tensors))
-
-
 _fold = evaluate_constant
-
-
-def apply(op: str, args):
-    """Run one step's operation on tensors (or floats beside a tensor)."""
-    import torch
-
-    if op in ARITHMETIC:
-        return ARITHMETIC[op](*args)
-    if op in ("mean", "sum"):
-        return getattr(args[0], op)()
-    return getattr(torch, op)(args[0])
 
 
 def _syntax_error(text: str, error: SyntaxError, offset: int) -> FormulaError:

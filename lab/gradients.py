@@ -15,6 +15,7 @@ import torch
 from lab import formula as formulas
 from lab.formula import Formula, FormulaError, format_number
 from lab.i18n import Message
+from lab.ops import OPERATIONS, REDUCTIONS, apply
 
 # One intra-op thread. Tensors here hold at most 10,000 elements, too few for splitting an
 # operation across threads to pay, and when the cores are busy (other sessions of the
@@ -26,7 +27,7 @@ torch.set_num_threads(1)
 MAX_ELEMENTS = 10_000
 NUMERIC_LOOP_UP_TO = 200          # per-element finite differences for non-elementwise formulas
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-REDUCES = ("mean", "sum")
+REDUCES = REDUCTIONS            # what y = f(x).<reduce>() may be
 TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)}   # (rtol, atol) vs float64 refs
 SIGNIFICANT = 6                   # digits shown; a float32/float64 gap above this shows
 PRECISION_VISIBLE = 0.5 * 10 ** (1 - SIGNIFICANT)   # relative gap that changes the 6th digit
@@ -198,10 +199,10 @@ def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.T
     tensors: dict[str, torch.Tensor] = {"x": x}
     for step in formula.steps:
         args = [tensors[a] if isinstance(a, str) else a for a in step.args]
-        tensors[step.name] = formulas.apply(step.op, args)
+        tensors[step.name] = apply(step.op, args)
     y = tensors[formula.output]
     if formula.reduction is None:
-        y = formulas.apply(reduce, [y])
+        y = apply(reduce, [y])
     tensors["y"] = y
     return tensors
 
@@ -209,21 +210,13 @@ def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.T
 def statement(step) -> str:
     """One step as the line of Python the generated code runs: ``z3 = z1 * z2``."""
     def show(a):
-        return a if isinstance(a, str) else format_number(a)
+        if isinstance(a, str):
+            return a
+        text = format_number(a)
+        return f"({text})" if text.startswith("-") else text
 
-    args = [show(a) for a in step.args]
-    if step.op in formulas.BINARY_SYMBOL:
-        left, right = args
-        if isinstance(step.args[0], float) and step.args[0] < 0:
-            left = f"({left})"
-        if isinstance(step.args[1], float) and step.args[1] < 0:
-            right = f"({right})"
-        return f"{step.name} = {left} {formulas.BINARY_SYMBOL[step.op]} {right}"
-    if step.op == "neg":
-        return f"{step.name} = -{args[0]}"
-    if step.op in formulas.REDUCTIONS:
-        return f"{step.name} = {args[0]}.{step.op}()"
-    return f"{step.name} = torch.{step.op}({args[0]})"
+    template = OPERATIONS[step.op].code
+    return f"{step.name} = " + template.format(**dict(zip("ab", map(show, step.args))))
 
 
 def code(formula: Formula, x_spec: XSpec, reduce: str, dtype: str,

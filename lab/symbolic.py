@@ -31,8 +31,10 @@ from typing import NamedTuple
 import sympy
 import torch
 
-from lab.formula import ARITHMETIC, Formula, evaluate_constant, parse
+from lab.formula import Formula, parse
 from lab.i18n import Message
+from lab.ops import OPERATIONS, RealAbs, Relu, Sigmoid, evaluate_constant
+from lab.printing import latex as print_latex
 
 X = sympy.Symbol("x", real=True)
 PER_ELEMENT_UP_TO = 8     # formulas with an inner mean/sum need one symbol per element
@@ -99,58 +101,6 @@ class Symbolic(NamedTuple):
 _TIMED_OUT: dict = {}
 
 
-def _with_power(tex: str, exp) -> str:
-    return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
-
-
-class RealAbs(sympy.Function):
-    """``abs`` of a real argument: its derivative is ``sign(a)``.
-
-    sympy's ``Abs`` cannot assume its argument is real (``log(x)`` might not be), and
-    then differentiates through ``re``/``im``; every formula here is real-valued.
-    """
-
-    def fdiff(self, argindex=1):
-        return sympy.sign(self.args[0])
-
-    def _latex(self, printer, exp=None):
-        return _with_power(r"\left|{%s}\right|" % printer._print(self.args[0]), exp)
-
-
-class Relu(sympy.Function):
-    """``relu(a) = max(0, a)``; its derivative is the step function ``θ(a)``."""
-
-    def fdiff(self, argindex=1):
-        return sympy.Heaviside(self.args[0])
-
-    def _latex(self, printer, exp=None):
-        return _with_power(r"\max\left(0, %s\right)" % printer._print(self.args[0]), exp)
-
-
-class Sigmoid(sympy.Function):
-    """``σ(a) = 1 / (1 + e^(-a))``, with its textbook derivative ``σ(a)·(1 − σ(a))``.
-
-    Written out as ``1/(1 + exp(-a))``, nested sigmoids make sympy's LaTeX printer call
-    ``simplify`` (seconds for ``sigmoid(sigmoid(sigmoid(x)))``); as a function they stay
-    short and read like the lesson.
-    """
-
-    def fdiff(self, argindex=1):
-        return self * (1 - self)
-
-    def _latex(self, printer, exp=None):
-        tex = r"\sigma\left(%s\right)" % printer._print(self.args[0])
-        return tex if exp is None else r"\sigma^{%s}\left(%s\right)" % (
-            exp, printer._print(self.args[0]))
-
-
-def _function(name: str, a):
-    special = {"sigmoid": Sigmoid, "relu": Relu, "abs": RealAbs}
-    if name in special:
-        return special[name](a)
-    return getattr(sympy, name)(a)
-
-
 def _const(value: float):
     """A float as the nicest exact sympy number that equals it (pi/2, 1/3, 2), else a Float."""
     if not math.isfinite(value):
@@ -179,12 +129,11 @@ def _to_float(value) -> float:
 
 
 def _apply(op: str, args: list):
-    """One step in sympy; all-number arguments are computed by torch (see module doc)."""
+    """One step in sympy, from its registry form; all-number arguments are computed by
+    torch (see module doc)."""
     if all(getattr(a, "is_number", False) for a in args):
         return _const(evaluate_constant(op, *[_to_float(a) for a in args]))
-    if op in ARITHMETIC:
-        return ARITHMETIC[op](*args)
-    return _function(op, args[0])
+    return OPERATIONS[op].form(*args)
 
 
 def expression(formula: Formula, xs=None, reductions_as_functions: bool = False):
@@ -235,13 +184,13 @@ def _has_nonfinite_constant(formula: Formula) -> bool:
 def derivative_of_text(text: str) -> tuple[object, str]:
     """(d f / d x as sympy, its LaTeX) for an elementwise formula, cached by text."""
     derivative = sympy.diff(expression(parse(text)), X)
-    return derivative, sympy.latex(derivative)
+    return derivative, print_latex(derivative)
 
 
 @lru_cache(maxsize=256)
 def latex_of_text(text: str) -> str:
     """The formula itself in LaTeX (an inner mean/sum shown as a function)."""
-    return sympy.latex(expression(parse(text), reductions_as_functions=True))
+    return print_latex(expression(parse(text), reductions_as_functions=True))
 
 
 def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
@@ -343,6 +292,7 @@ def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
 
 def gradient(formula: Formula, x: torch.Tensor, reduce: str) -> Symbolic:
     """∂y/∂x_i from sympy in float64, the LaTeX shown for it, within the time budget."""
+    warm_up()
     key = (formula.text, formula.elementwise or x.numel())
     if key in _TIMED_OUT:
         return Symbolic(None, "", "", Message("checks.symbolic_timeout",
@@ -389,22 +339,25 @@ def _gradient(formula: Formula, x: torch.Tensor, reduce: str):
     env = {s: x64[i] for i, s in enumerate(symbols)}
     one = torch.ones((), dtype=torch.float64)
     values = torch.stack([evaluate(g, env, one).reshape(()) for g in grads])
-    latex = r"\frac{\partial y}{\partial x_0} = " + sympy.latex(grads[0])
+    latex = r"\frac{\partial y}{\partial x_0} = " + print_latex(grads[0])
     if len(latex) > LATEX_UP_TO:
         return values, "", Message("checks.latex_too_long", limit=LATEX_UP_TO)
     return values, latex, None
 
 
-def _warm_up() -> None:
-    """sympy imports parts of itself on first use; do it now, outside any time budget."""
+_warmed = False
+
+
+def warm_up() -> None:
+    """sympy imports parts of itself on first use; do it once, outside any time budget."""
+    global _warmed
+    if _warmed:
+        return
+    _warmed = True
     warm = parse("relu(x)*abs(x)/sigmoid(x) + exp(-x)**0.5 + tan(x)**2")
     derivative = sympy.diff(expression(warm), X)
-    sympy.latex(derivative)
-    sympy.latex(expression(parse("mean(x) * x"), reductions_as_functions=True))
+    print_latex(derivative)
+    print_latex(expression(parse("mean(x) * x"), reductions_as_functions=True))
     evaluate(derivative, {X: torch.ones(2, dtype=torch.float64)},
              torch.ones(2, dtype=torch.float64))
 
-
-
-
-_warm_up()

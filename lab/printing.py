@@ -1,0 +1,114 @@
+"""Formulas as text: sympy objects printed in LaTeX for the pages, in plain Unicode for graphs.
+
+Nothing here is typed per formula: every formula the lab shows is a sympy object built
+from the operation registry (``lab.ops``) and printed by one of these two printers.
+
+The LaTeX follows the notation a mathematician signs and a parser reads back
+(``tests/test_formulas_on_screen.py`` parses what the pages show with sympy's LaTeX
+parser): function arguments always in ``\\left(…\\right)`` and never in an extra pair of
+braces (``\\sin{\\left(x\\right)} e^{x}`` reads as ``sin(x·e^x)``), sums bracket their
+whole term, ``ln`` for the natural logarithm.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+import sympy.printing.precedence
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+_LATEX_NAMES = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
+                "log": r"\ln"}
+
+
+class _Latex(LatexPrinter):
+    def _print_Function(self, expr, exp=None):
+        name = _LATEX_NAMES.get(type(expr).__name__)
+        if name is None and isinstance(expr, AppliedUndef):     # mean(x) inside a formula
+            name = r"\operatorname{%s}" % type(expr).__name__
+        if name is None:
+            return super()._print_Function(expr, exp)
+        if exp is not None:
+            name += "^{%s}" % exp
+        return r"%s\left(%s\right)" % (name, self._print(expr.args[0]))
+
+    def _print_log(self, expr, exp=None):
+        return self._print_Function(expr, exp)
+
+    def _print_sign(self, expr, exp=None):
+        tex = r"\operatorname{sgn}\left(%s\right)" % self._print(expr.args[0])
+        return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
+    def _print_Heaviside(self, expr, exp=None):
+        tex = r"\theta\left(%s\right)" % self._print(expr.args[0])
+        return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
+
+_LATEX = _Latex({"ln_notation": True})
+
+
+def latex(expr) -> str:
+    """``expr`` in LaTeX as the pages show it."""
+    return _LATEX.doprint(sympy.sympify(expr))
+
+
+_SUBSCRIPT = str.maketrans("0123456789i", "₀₁₂₃₄₅₆₇₈₉ᵢ")
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def subscripted(name: str) -> str:
+    """``z3`` -> ``z₃``, ``x_{i}`` -> ``xᵢ``; other names unchanged."""
+    match = re.fullmatch(r"([a-zA-Z]+)_?\{?([0-9]+|i)\}?", name)
+    if not match:
+        return name
+    return match.group(1) + match.group(2).translate(_SUBSCRIPT)
+
+
+class _Unicode(StrPrinter):
+    """One line of Unicode: ``2·z₁``, ``σ(z₂)·(1 − σ(z₂))``, ``z₁²``, ``1/z₄``."""
+
+    def _print_Symbol(self, expr):
+        return subscripted(expr.name)
+
+    def _print_Function(self, expr):
+        names = {"log": "ln", "sign": "sgn"}
+        name = type(expr).__name__
+        return "%s(%s)" % (names.get(name, name), self._print(expr.args[0]))
+
+    def _print_Heaviside(self, expr):
+        return "θ(%s)" % self._print(expr.args[0])
+
+    def _print_Sigmoid(self, expr):
+        return "σ(%s)" % self._print(expr.args[0])
+
+    def _print_Relu(self, expr):
+        return "max(0, %s)" % self._print(expr.args[0])
+
+    def _print_RealAbs(self, expr):
+        return "|%s|" % self._print(expr.args[0])
+
+    def _print_Mean(self, expr):
+        return "mean(%s)" % self._print(expr.args[0])
+
+    def _print_Total(self, expr):
+        return "sum(%s)" % self._print(expr.args[0])
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = expr.args
+        if exponent.is_Integer and exponent > 1:
+            shown = self.parenthesize(base, sympy.printing.precedence.PRECEDENCE["Pow"])
+            return shown + str(exponent).translate(_SUPERSCRIPT)
+        return super()._print_Pow(expr, rational)
+
+
+_UNICODE = _Unicode({"order": None})
+
+
+def unicode(expr) -> str:
+    """``expr`` as one line of Unicode, for graph labels (DOT has no LaTeX)."""
+    text = _UNICODE.doprint(sympy.sympify(expr))
+    return (text.replace("sqrt(", "√(").replace("**", "^").replace("*", "·")
+            .replace(" - ", " − "))
