@@ -50,9 +50,12 @@ class _Latex(LatexPrinter):
 _LATEX = _Latex({"ln_notation": True})
 
 
-def latex(expr) -> str:
-    """``expr`` in LaTeX as the pages show it."""
-    return _LATEX.doprint(sympy.sympify(expr))
+def latex(expr, **settings) -> str:
+    """``expr`` in LaTeX as the pages show it; ``settings`` go to sympy's LaTeX printer
+    (``symbol_names`` and ``mul_symbol="dot"`` print an expression with numbers in place
+    of its symbols)."""
+    printer = _Latex({"ln_notation": True, **settings}) if settings else _LATEX
+    return printer.doprint(sympy.sympify(expr))
 
 
 _SUBSCRIPT = str.maketrans("0123456789i", "₀₁₂₃₄₅₆₇₈₉ᵢ")
