@@ -7,7 +7,8 @@ says something else than the page computes fails.
 
 Standard names that the parser reads as plain symbols or unknown functions are given
 their usual meaning here: ``e`` is Euler's number, ``σ`` the logistic sigmoid, ``θ`` the
-Heaviside step (0 at 0, as PyTorch's relu′), ``\\operatorname{sgn}`` the sign and
+Heaviside step (0 at 0, as PyTorch's relu′), ``\\max`` the maximum (relu),
+``\\operatorname{sgn}`` the sign and
 ``\\operatorname{mean}``/``\\operatorname{sum}`` the mean and sum over x.
 """
 
@@ -28,7 +29,7 @@ def _sigmoid(a):
 
 
 FUNCTIONS = {"sigma": _sigmoid, "theta": lambda a: sympy.Heaviside(a, 0),
-             "sgn": sympy.sign}
+             "sgn": sympy.sign, "max": sympy.Max}
 
 
 def read(latex: str) -> sympy.Expr:
