@@ -95,7 +95,7 @@ def test_forward_mode_shows_values_appearing_node_by_node():
     assert not at.exception
     assert at.slider(key="step").max == 8
     at.slider(key="step").set_value(2).run()
-    assert heading(at) == "Step 2 of 8 of the forward pass: **z1** is computed"
+    assert heading(at) == "Step 2 of 8 of the forward pass: **z₁** is computed"
     assert "z1 = torch.sin(x)" in [c.value for c in at.code]
     assert r"z_{1} = \sin\left(x\right)" in latexes(at)
     assert set(highlighted(at)) == {"z1", "f4"}

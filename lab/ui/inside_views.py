@@ -100,8 +100,9 @@ def _notes(step) -> None:
         st.info(tr(note.key, **note.values), icon=":material/info:")
 
 
-def _forward_panel(step: ForwardStep, index: int, count: int) -> None:
-    st.markdown(tr("inside.forward_step", k=index + 1, n=count, tensor=step.tensor))
+def _forward_panel(trace: BackwardTrace, step: ForwardStep, index: int, count: int) -> None:
+    st.markdown(tr("inside.forward_step", k=index + 1, n=count,
+                   tensor=trace.tensor(step.tensor).label))
     st.code(step.statement, language="python")
     for latex in step.latex:
         st.latex(latex)
@@ -154,7 +155,7 @@ def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
     """What happens at one step: the code and values (forward) or the chain rule (backward)."""
     steps = trace.steps(mode)
     if mode == "forward":
-        _forward_panel(steps[index], index, len(steps))
+        _forward_panel(trace, steps[index], index, len(steps))
     else:
         _backward_panel(trace, steps[index], index, len(steps))
 
