@@ -183,10 +183,19 @@ def _statement(record: Record, index: int) -> str:
     return statement(step) + (f"\ny = {step.name}" if index == len(record.steps) else "")
 
 
-def _numbers_in(expr, record: Record, i: int) -> str:
-    """``expr`` printed with element ``i`` of each tensor in place of its symbol."""
-    names = {s: tex_factor(_at(record.values[s.name], i)) for s in expr.free_symbols}
-    return latex(expr, symbol_names=names, mul_symbol="dot")
+def _numbers_in(expr, record: Record, count: int) -> list[str]:
+    """``expr`` printed with element i of each tensor in place of its symbol, for the
+    first ``count`` elements (printed once, with a mark per symbol, then filled in)."""
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    marks = {s: f"⟨{k}⟩" for k, s in enumerate(symbols)}
+    template = latex(expr, symbol_names=marks, mul_symbol="dot")
+    rows = []
+    for i in range(count):
+        row = template
+        for s in symbols:
+            row = row.replace(marks[s], tex_factor(_at(record.values[s.name], i)))
+        rows.append(row)
+    return rows
 
 
 def _forward_latex(record: Record, name: str, form, reduction: bool) -> tuple[str, ...]:
@@ -197,8 +206,8 @@ def _forward_latex(record: Record, name: str, form, reduction: bool) -> tuple[st
     head = f"{latex(maths_of.symbol(name))} = {latex(form)}"
     if reduction:
         return (head + f" = {tex_number(float(value))}",)
-    rows = [rf"i = {i}:&\quad {_numbers_in(form, record, i)} = {tex_number(_at(value, i))}"
-            for i in range(min(SHOWN, value.numel()))]
+    shown = _numbers_in(form, record, min(SHOWN, value.numel()))
+    rows = [rf"i = {i}:&\quad {row} = {tex_number(_at(value, i))}" for i, row in enumerate(shown)]
     return head, _aligned(rows, value.numel())
 
 
