@@ -9,9 +9,8 @@ Arrows follow the forward pass, as torchviz draws them (x -> AccumulateGrad -> â
 Leaves, intermediates, the output and functions differ by shape *and* colour (Okabe-Ito
 palette); fonts, borders and edges are coloured explicitly so the graph reads on light
 and dark backgrounds. Node ids come from the graph's structure, never from ``id()``, so
-the same computation always gives byte-identical DOT. The legend is a graph of its own
-(``legend_dot``) that a page shows beside the drawing; ``annotated_dot(..., legend=True)``
-puts it inside, for a file.
+the same computation always gives byte-identical DOT. ``legend=True`` adds a legend
+beneath the drawing: a row of sample nodes, in the page's language.
 """
 
 from __future__ import annotations
@@ -257,19 +256,13 @@ def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward"
         suffix = f" [{_attributes({'color': VERMILLION, 'penwidth': '2.5'})}]" if highlighted else ""
         lines.append(f"  {_quote(source)} -> {_quote(target)}{suffix}")
     if legend:
-        lines += ["  subgraph cluster_legend {",
-                  "    " + "; ".join(f"{name}={_quote(value)}" for name, value in (
-                      ("label", t("annotated.legend", lang)), ("color", LINE),
-                      ("fontcolor", LINE), ("style", "dashed"))) + ";"]
-        lines += ["  " + line for line in _legend_nodes(lang, step is not None,
-                                                        created is not None)]
-        lines.append("  }")
+        lines += _legend(lang, highlight=step is not None, pending=created is not None)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _legend_nodes(lang: str, highlight: bool, pending: bool) -> list[str]:
-    """One sample node per kind, with the catalogue's words, in rows of three."""
+def _legend(lang: str, highlight: bool, pending: bool) -> list[str]:
+    """One sample node per kind, with the catalogue's words, in rows of three beneath y."""
     entries = [(f"legend_{kind}", dict(STYLES[kind]), t(key, lang)) for kind, key in LEGEND]
     if highlight:
         entries.append(("legend_current", dict(STYLES["function"], **CURRENT),
@@ -277,24 +270,19 @@ def _legend_nodes(lang: str, highlight: bool, pending: bool) -> list[str]:
     if pending:
         entries.append(("legend_pending", dict(STYLES["intermediate"], **PENDING),
                         t("annotated.legend_pending", lang)))
-    lines = []
+    lines = ["  subgraph cluster_legend {",
+             "    " + "; ".join(f"{name}={_quote(value)}" for name, value in (
+                 ("label", t("annotated.legend", lang)), ("color", LINE), ("fontcolor", LINE),
+                 ("style", "dashed"))) + ";"]
     for name, attributes, label in entries:
         attributes["label"] = label
-        lines.append(f"  {_quote(name)} [{_attributes(attributes)}]")
+        lines.append(f"    {_quote(name)} [{_attributes(attributes)}]")
     rows = [entries[i:i + 3] for i in range(0, len(entries), 3)]
     for row in rows:
-        lines.append("  { rank=same; " + "; ".join(_quote(name) for name, _, _ in row) + " }")
+        lines.append("    { rank=same; " + "; ".join(_quote(name) for name, _, _ in row) + " }")
     for upper, lower in zip(rows, rows[1:]):
-        lines.append(f"  {_quote(upper[0][0])} -> {_quote(lower[0][0])} [style=invis]")
+        lines.append(f"    {_quote(upper[0][0])} -> {_quote(lower[0][0])} [style=invis]")
+    lines.append("  }")
+    middle = rows[0][len(rows[0]) // 2][0]
+    lines.append(f'  "y" -> {_quote(middle)} [style=invis]')      # centred beneath the drawing
     return lines
-
-
-def legend_dot(lang: str = "en", highlight: bool = True, pending: bool = False) -> str:
-    """The legend alone: one sample node per kind of node, in the page's language."""
-    return "\n".join(["digraph legend {",
-                      "  graph [" + _attributes({"bgcolor": "transparent", "nodesep": "0.3",
-                                                 "ranksep": "0.15"}) + "]",
-                      "  node [" + _attributes({"fontname": "Helvetica",
-                                                "fontsize": FONT_SIZE, "fontcolor": INK,
-                                                "color": LINE, "penwidth": "1.5"}) + "]"]
-                     + _legend_nodes(lang, highlight, pending) + ["}"]) + "\n"

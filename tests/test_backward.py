@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from lab import backward, chain, graphs, node_maths, recording
 from lab import formula as formulas
-from lab.annotated import KEEP, annotated_dot, legend_dot
+from lab.annotated import KEEP, annotated_dot
 from lab.formula import FormulaError
 from lab.gradients import InputError, XSpec, forward
 from lab.ops import OPERATIONS
@@ -276,13 +276,17 @@ def test_order_rows_grow_with_the_step():
         "▶ 3", "z₂", "z2 = torch.exp(x)", "[2.71828, 7.38906, 20.0855, 54.5981, 148.413]")
 
 
-def test_legend_is_in_the_page_language_and_names_no_colours():
-    spanish, english = legend_dot("es", True, True), legend_dot("en", True, True)
-    assert "tensor hoja x" in spanish and "aún sin calcular" in spanish
-    assert "leaf tensor x" in english and "current step" in english
-    assert "Leyenda" in annotated_dot(seed_trace(), "es", legend=True)
-    assert "Legend" not in annotated_dot(seed_trace(), "en")    # the page shows it apart
-    assert not re.search(r"blue|yellow|green|grey|olive|orange", english + spanish, re.I)
+def test_legend_is_in_the_page_language_beneath_the_drawing_and_names_no_colours():
+    trace = seed_trace()
+    spanish = annotated_dot(trace, "es", "forward", 1, legend=True)
+    english = annotated_dot(trace, "en", "backward", 1, legend=True)
+    assert "Leyenda" in spanish and "tensor hoja x" in spanish and "aún sin calcular" in spanish
+    assert "Legend" in english and "leaf tensor x" in english and "current step" in english
+    assert "not computed yet" not in english                  # only the forward pass has it
+    assert '"y" -> "legend_intermediate" [style=invis]' in english     # beneath y
+    assert "Legend" not in annotated_dot(trace, "en")
+    legend = english[english.index("subgraph cluster_legend"):]
+    assert not re.search(r"blue|yellow|green|grey|gray|olive|orange", legend, re.I)
 
 
 @pytest.mark.skipif(not graphs.dot_available(), reason="Graphviz's dot is not installed")

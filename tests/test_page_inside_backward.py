@@ -17,10 +17,6 @@ def dot(at) -> str:
     return at.get("graphviz_chart")[0].proto.spec
 
 
-def legend(at) -> str:
-    return at.get("graphviz_chart")[1].proto.spec
-
-
 def latexes(at) -> list[str]:
     """The page's st.latex bodies (Streamlit wraps each in $$ … $$)."""
     return [l.value.removeprefix("$$\n").removesuffix("\n$$") for l in at.latex]
@@ -47,7 +43,7 @@ def test_default_is_the_seed_chain_at_the_first_backward_step():
     assert heading(at) == "Step 1 of 5 of the backward pass: **MeanBackward0** runs"
     assert highlighted(at) == ["f1"]
     assert "∂y/∂y = 1" in dot(at) and ">?</TD>" in dot(at)     # z₃'s gradient not yet known
-    assert "leaf tensor x" in legend(at) and "current step" in legend(at)
+    assert "leaf tensor x" in dot(at) and "current step" in dot(at)     # the legend, beneath
     assert at.button(key="prev").disabled and not at.button(key="next").disabled
     assert any("register_prehook" in c.value for c in at.code)
     # backward() starts from ∂y/∂y = 1: the first rule is 1 · (local derivative), not circular
@@ -165,7 +161,7 @@ def test_spanish_page_and_legend():
     at = open_page(PAGE, locale="es-ES")
     assert not at.exception
     assert heading(at) == "Paso 1 de 5 de la pasada hacia atrás: se ejecuta **MeanBackward0**"
-    assert "tensor hoja x" in legend(at) and "forma (3)" in dot(at)
+    assert "tensor hoja x" in dot(at) and "forma (3)" in dot(at) and "Leyenda" in dot(at)
     assert any("gradiente entrante" in m.value for m in at.markdown)
     assert "gradiente entrante" in order_columns(at)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import chain
-from lab.annotated import FONT_SIZE, annotated_dot, legend_dot, vector_text
+from lab.annotated import FONT_SIZE, annotated_dot, vector_text
 from lab.backward import BackwardStep, BackwardTrace, ForwardStep, order_rows
 from lab.formula import MAX_LENGTH
 from lab.gradients import DTYPES, REDUCES, XSpec, parse_values
@@ -161,13 +161,11 @@ def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
 
 
 def annotated_graph(trace: BackwardTrace, mode: str, index: int) -> None:
-    """The annotated graph at this step, its legend as a row of sample nodes, downloads."""
+    """The annotated graph at this step with its legend beneath it, and its downloads."""
     st.html(GRAPH_STYLE)
     with st.container(key=GRAPH_KEY):
-        views.graph_panel(annotated_dot(trace, lang(), mode, index), "annotated_graph",
-                          legend=(), key="inside_graph")
-        st.graphviz_chart(legend_dot(lang(), highlight=True, pending=mode == "forward"),
-                          width="stretch")
+        views.graph_panel(annotated_dot(trace, lang(), mode, index, legend=True),
+                          "annotated_graph", legend=(), key="inside_graph")
     st.caption(tr("annotated.legend_arrows"))
 
 
