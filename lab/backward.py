@@ -14,11 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import sympy
+import torch
 
 from lab import formula as formulas
 from lab import node_maths as maths_of
 from lab import recording
-from lab.annotated import (SHOWN, FunctionNode, TensorNode, graph_parts, number, plain,
+from lab.annotated import (KEEP, SHOWN, FunctionNode, TensorNode, graph_parts, number, plain,
                            shown, vector_text)
 from lab.formula import format_number
 from lab.gradients import DTYPES, XSpec, check_options, code, statement
@@ -66,6 +67,7 @@ class Pass:
     passed: tuple[float, ...]        # what the node passed on (first KEEP)
     summed: bool                     # broadcasting: the passed gradient sums over elements
     adds_to_x: bool                  # the target is x's AccumulateGrad
+    departures: tuple[int, ...]      # elements where PyTorch takes a convention (0⁰…)
 
 
 @dataclass(frozen=True)
@@ -97,26 +99,17 @@ class BackwardStep:
 class BackwardTrace:
     """One real forward and backward pass, node by node (plain values only)."""
 
-    text: str
-    x_spec: XSpec
-    reduce: str
-    dtype: str
     tensors: tuple[TensorNode, ...]
     functions: tuple[FunctionNode, ...]
     edges: tuple[tuple[str, str], ...]   # (from, to) in the direction of the forward pass
     forward_steps: tuple[ForwardStep, ...]
     backward_steps: tuple[BackwardStep, ...]
-    y: float
     x_grad: list[float]              # x.grad after the real backward(), every element
     code: str
     notes: list[Message] = field(default_factory=list)
 
     def tensor(self, name: str) -> TensorNode:
         return next(node for node in self.tensors if node.name == name)
-
-    @property
-    def function_count(self) -> int:
-        return len(self.functions)
 
     def steps(self, mode: str) -> tuple:
         return self.forward_steps if mode == "forward" else self.backward_steps
@@ -138,10 +131,9 @@ def trace(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32"
     tensors, functions, edges = graph_parts(record, maths)     # the graph, in plain values
     x_grad = record.x_grad.reshape(-1).tolist()
     return BackwardTrace(
-        text=text, x_spec=x_spec, reduce=record.reduce, dtype=dtype, tensors=tensors,
-        functions=functions, edges=edges,
+        tensors=tensors, functions=functions, edges=edges,
         forward_steps=_forward_steps(record, maths, x_spec, dtype),
-        backward_steps=_backward_steps(record, maths), y=float(record.values["y"]),
+        backward_steps=_backward_steps(record, maths),
         x_grad=x_grad, code=backward_code(formula, x_spec, reduce, dtype),
         notes=[] if all(math.isfinite(v) for v in x_grad) else [Message("inside.nonfinite")])
 
@@ -251,8 +243,20 @@ def _in_product(expr) -> str:
     return rf"\left({text}\right)" if expr.is_Add or text.startswith("-") else text
 
 
-def _rows(record: Record, local_expr, upstream, local, passed, summed: bool) -> str:
-    """Element by element: incoming × local = passed on (a sum when broadcasting)."""
+def _departures(upstream, local, passed, summed: bool) -> tuple[int, ...]:
+    """Elements where PyTorch passed on something else than incoming × local: points where
+    the formula has no value (0⁰, 0 · ln 0) and PyTorch's backward takes a convention."""
+    expected = upstream * local
+    expected = (expected.sum() if summed else expected).reshape(passed.shape)
+    agree = torch.isclose(expected.to(passed.dtype), passed, rtol=1e-4, atol=1e-6,
+                          equal_nan=True)
+    return tuple(torch.nonzero(~agree.reshape(-1)).reshape(-1)[:KEEP].tolist())
+
+
+def _rows(record: Record, local_expr, upstream, local, passed, summed: bool,
+          departures: tuple[int, ...]) -> str:
+    """Element by element: incoming × local = passed on (a sum when broadcasting); a row
+    where PyTorch departs from the formula is marked (∗)."""
     size = local.numel()
     rows = []
     for i in range(min(SHOWN, size)):
@@ -260,11 +264,13 @@ def _rows(record: Record, local_expr, upstream, local, passed, summed: bool) -> 
                      for s in sorted(local_expr.free_symbols, key=lambda s: s.name))
         product = _at(upstream, i) * _at(local, i)
         result = product if summed else _at(passed, i)
+        mark = r" \quad (\ast)" if not summed and i in departures else ""
         rows.append(rf"i = {i}{at}:&\quad {tex_factor(_at(upstream, i))} \cdot "
-                    rf"{tex_factor(_at(local, i))} = {tex_number(result)}")
+                    rf"{tex_factor(_at(local, i))} = {tex_number(result)}{mark}")
     if summed:
         rows = rows + ([r"&\quad \vdots"] if size > SHOWN else [])
-        rows.append(rf"\textstyle\sum_i:&\quad {tex_number(float(passed.reshape(-1)[0]))}")
+        mark = r" \quad (\ast)" if departures else ""
+        rows.append(rf"\textstyle\sum_i:&\quad {tex_number(float(passed.reshape(-1)[0]))}{mark}")
         return _aligned(rows, 0)
     return _aligned(rows, size)
 
@@ -277,16 +283,17 @@ def _pass(record: Record, node, maths: NodeMaths, slot: int, local, first: bool,
     local_latex = (partial(maths.output, source) + " = "
                    + ("?" if local_expr is None else latex(local_expr)))
     if local_expr is None or local is None or passed is None:
-        return Pass(shown(source), local_latex, "", (), plain(passed), False, adds_to_x)
+        return Pass(shown(source), local_latex, "", (), plain(passed), False, adds_to_x, ())
     incoming = "1" if first else partial(maths_of.symbol("y"), maths.output)
     assign = r"\mathrel{+}=" if shared else "="
     rule = (rf"{partial(maths_of.symbol('y'), source)} {assign} {incoming} \cdot "
             + _in_product(local_expr))
     summed = passed.numel() < local.numel()
-    rows = _rows(record, local_expr, upstream, local, passed, summed)
+    departures = _departures(upstream, local, passed, summed)
+    rows = _rows(record, local_expr, upstream, local, passed, summed, departures)
     return Pass(shown(source), local_latex,
                 r"\begin{gathered}" + rule + r" \\ " + rows + r"\end{gathered}",
-                plain(local), plain(passed), summed, adds_to_x)
+                plain(local), plain(passed), summed, adds_to_x, departures)
 
 
 def _accumulate_latex(contributions: list, total) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ nodes compute them (``symbolic.evaluate``: torch operations, no generated code).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sympy
@@ -46,7 +47,10 @@ def _step_constants(record: Record, step: int) -> list:
     _, op, args = record.steps[step - 1]
     if ops.OPERATIONS[op].kind == "reduction":
         return [sympy.Integer(record.values[args[0]].numel())]
-    return [exact_number(a) for a in args if not isinstance(a, str)]
+    # a folded constant can be inf or nan: kept unevaluated, so that z + inf still has
+    # ∂/∂z = 1 (sympy would make the whole sum inf, and its derivative 0)
+    return [exact_number(a) if math.isfinite(a) else sympy.UnevaluatedExpr(exact_number(a))
+            for a in args if not isinstance(a, str)]
 
 
 def _local_derivatives(name: str, inputs: list, constants: list) -> tuple:

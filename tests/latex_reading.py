@@ -6,10 +6,10 @@ Tests compare those numbers with the page's y and x.grad, so a formula on screen
 says something else than the page computes fails.
 
 Standard names that the parser reads as plain symbols or unknown functions are given
-their usual meaning here: ``e`` is Euler's number, ``σ`` the logistic sigmoid, ``θ`` the
-Heaviside step (0 at 0, as PyTorch's relu′), ``\\max`` the maximum (relu),
-``\\operatorname{sgn}`` the sign and
-``\\operatorname{mean}``/``\\operatorname{sum}`` the mean and sum over x.
+their usual meaning here: ``e`` is Euler's number, ``\\pi`` is π, ``σ`` the logistic
+sigmoid, ``θ`` the Heaviside step (0 at 0, as PyTorch's relu′), ``\\max`` the maximum
+(relu), ``\\operatorname{sgn}`` the sign and ``\\operatorname{mean}``/
+``\\operatorname{sum}`` the mean and sum over x.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def read(latex: str) -> sympy.Expr:
     expr = parse_latex(text)
     if isinstance(expr, sympy.Eq):
         expr = expr.rhs
-    expr = expr.subs(sympy.Symbol("e"), sympy.E)
+    expr = expr.subs({sympy.Symbol("e"): sympy.E, sympy.Symbol("pi"): sympy.pi})
     for name, meaning in FUNCTIONS.items():
         expr = expr.replace(sympy.Function(name), meaning)
     return expr

@@ -157,6 +157,13 @@ def test_typed_formula_bad_input_shows_a_message_and_the_page_keeps_working():
     assert latexes(at).count(r"\frac{\partial z_{1}}{\partial x} = x") == 2
 
 
+def test_a_pytorch_convention_is_marked_and_explained():
+    at = open_page(PAGE, {"comp": FORMULA, "f": "x**x", "xs": "0, 2", "step": "2"})
+    assert heading(at).endswith("**PowBackward1** runs")
+    assert any(r"(\ast)" in l for l in latexes(at))
+    assert any("(∗)" in c.value and "0⁰" in c.value for c in at.caption)
+
+
 def test_spanish_page_and_legend():
     at = open_page(PAGE, locale="es-ES")
     assert not at.exception

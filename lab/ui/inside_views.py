@@ -130,6 +130,8 @@ def _backward_panel(trace: BackwardTrace, step: BackwardStep, index: int, count:
             st.caption(tr("inside.rows"))
         if any(one.summed for one in step.passes):
             st.caption(tr("inside.summed"))
+        if any(one.departures for one in step.passes):
+            st.caption(tr("inside.convention"))
         for value in step.constants:
             st.caption(tr("inside.constant_input", value=value))
     _x_grad_so_far(trace, step)
