@@ -23,10 +23,13 @@ from lab.annotated import (KEEP, SHOWN, FunctionNode, TensorNode, graph_parts, n
                            shown, vector_text)
 from lab.formula import format_number
 from lab.gradients import DTYPES, XSpec, check_options, code, statement
-from lab.i18n import Message
+from lab.i18n import Message, t
 from lab.node_maths import NodeMaths
 from lab.printing import latex, unicode
 from lab.recording import ACCUMULATE, Record
+
+
+HOOKS_NOTE = "# (inside.code_hooks)"     # the code's comment on the hooks, until a language
 
 
 # ---- numbers in LaTeX ---------------------------------------------------------------------
@@ -108,6 +111,11 @@ class BackwardTrace:
     code: str
     notes: list[Message] = field(default_factory=list)
 
+    def code_for(self, lang: str) -> str:
+        """The script, its comment on the hooks in the page's language."""
+        note = "\n".join("# " + line for line in t("inside.code_hooks", lang).splitlines())
+        return self.code.replace(HOOKS_NOTE, note)
+
     def tensor(self, name: str) -> TensorNode:
         return next(node for node in self.tensors if node.name == name)
 
@@ -141,8 +149,7 @@ def trace(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32"
 def backward_code(formula, x_spec: XSpec, reduce: str, dtype: str) -> str:
     """The run's script with every graph node hooked before ``y.backward()``."""
     hooks = (
-        "# Walk the graph from y.grad_fn and hook every node: each prints, when it runs,\n"
-        "# the gradient it receives (the incoming gradient) and the gradients it passes on.\n"
+        HOOKS_NOTE + "\n"
         "nodes, stack = [], [y.grad_fn]\n"
         "while stack:\n"
         "    node = stack.pop()\n"

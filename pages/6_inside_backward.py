@@ -5,7 +5,7 @@ import streamlit as st
 from lab.formula import FormulaError
 from lab.gradients import InputError
 from lab.ui import cached, inside_views, views
-from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
+from lab.ui.shell import code_panel, footer, header, lang, section, show_problem, tr
 
 
 @section
@@ -33,5 +33,5 @@ except (FormulaError, InputError) as problem:
     show_problem(problem)
 else:
     walk(trace, text, x_spec, reduce, dtype)
-    code_panel(trace.code, name="inside_backward")     # the same at every step
+    code_panel(trace.code_for(lang()), name="inside_backward")     # the same at every step
 footer()

@@ -319,11 +319,13 @@ def test_shown_code_runs_and_prints_the_same_order():
     trace = exercise_3_trace()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(compile(trace.code, "<shown code>", "exec"), {})      # the lab's own script
+        exec(compile(trace.code_for("en"), "<shown code>", "exec"), {})   # the lab's script
     names = [match.group(1) for match in re.finditer(
         r"^(?:torch::autograd::)?(\w+Backward\d|AccumulateGrad) ", printed.getvalue(), re.M)]
     assert names == [s.name for s in trace.backward_steps]
     assert "tensor([  0.7290,   0.7163,  -3.4180, -15.4071, -20.0476])" in printed.getvalue()
+    assert "# Recorre el grafo desde y.grad_fn" in trace.code_for("es")     # comments translated
+    assert "# Walk the graph from y.grad_fn" in trace.code_for("en")
 
 
 def test_bad_input_raises_messages_not_tracebacks():
