@@ -25,11 +25,12 @@ from lab.formula import format_number
 from lab.gradients import DTYPES, XSpec, check_options, code, statement
 from lab.i18n import Message, t
 from lab.node_maths import NodeMaths
-from lab.printing import latex, unicode
+from lab.printing import latex
 from lab.recording import ACCUMULATE, Record
 
 
 HOOKS_NOTE = "# (inside.code_hooks)"     # the code's comment on the hooks, until a language
+TERMS = 4                                 # contributions to x.grad written out per element
 
 
 # ---- numbers in LaTeX ---------------------------------------------------------------------
@@ -308,7 +309,13 @@ def _accumulate_latex(contributions: list, total) -> tuple[str, ...]:
     head = r"\texttt{x.grad} = \frac{\partial y}{\partial x}"
     if total is None:
         return (head,)
-    rows = [rf"i = {i}:&\quad " + " + ".join(tex_factor(_at(c, i)) for c in contributions)
+    def terms(i: int) -> str:
+        shown = [tex_factor(_at(c, i)) for c in contributions]
+        if len(shown) > TERMS:                  # a long sum would not fit the page's width
+            shown = shown[:TERMS - 1] + [r"\cdots"] + shown[-1:]
+        return " + ".join(shown)
+
+    rows = [rf"i = {i}:&\quad {terms(i)}"
             + ("" if len(contributions) < 2 else f" = {tex_number(_at(total, i))}")
             for i in range(min(SHOWN, total.numel()))]
     return head, _aligned(rows, total.numel())
@@ -320,10 +327,10 @@ def _backward_steps(record: Record, maths: dict[str, NodeMaths]) -> tuple[Backwa
     for index, node_id in enumerate(record.order):
         node, node_maths = record.node(node_id), maths[node_id]
         upstream = record.upstream[node_id]
-        if node.name == ACCUMULATE:
+        if node.name == ACCUMULATE:           # it receives the sum autograd buffered for x
             steps.append(BackwardStep(node_id, node.name, "x", "", partial(y, node_maths.output),
-                                      plain(upstream), upstream.numel(), (), (), plain(so_far),
-                                      _accumulate_latex(contributions, so_far)))
+                                      plain(upstream), upstream.numel(), (), (), plain(upstream),
+                                      _accumulate_latex(contributions, upstream)))
             continue
         locals_ = maths_of.local_values(record, node_id, node_maths)
         passes = []
@@ -344,9 +351,14 @@ def _backward_steps(record: Record, maths: dict[str, NodeMaths]) -> tuple[Backwa
             y, node_maths.output)
         steps.append(BackwardStep(
             node_id, node.name, shown(node_maths.output), form_latex, incoming, plain(upstream),
-            upstream.numel(), tuple(passes), tuple(unicode(c) for c in node_maths.constants),
+            upstream.numel(), tuple(passes), tuple(_as_typed(c) for c in node_maths.constants),
             None if so_far is None else plain(so_far), (), _step_notes(record, node.step)))
     return tuple(steps)
+
+
+def _as_typed(constant) -> str:
+    """A constant as the formula wrote it (3.3, not the exact 33/10 the maths uses)."""
+    return format_number(float(constant.doit()))
 
 
 # ---- the order table ------------------------------------------------------------------------

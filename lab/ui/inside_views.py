@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import chain
-from lab.annotated import FONT_SIZE, annotated_dot, vector_text
+from lab.annotated import FONT_SIZE, SHOWN, annotated_dot, vector_text
 from lab.backward import BackwardStep, BackwardTrace, ForwardStep, order_rows
 from lab.formula import MAX_LENGTH
 from lab.gradients import DTYPES, REDUCES, XSpec, parse_values
@@ -128,6 +128,9 @@ def _backward_panel(trace: BackwardTrace, step: BackwardStep, index: int, count:
                 st.latex(one.rule_latex)
         if any(one.rule_latex for one in step.passes):
             st.caption(tr("inside.rows"))
+            size = trace.tensor("x").size
+            if size > SHOWN:
+                st.caption(tr("inside.elements_cut", shown=SHOWN, total=size))
         if any(one.summed for one in step.passes):
             st.caption(tr("inside.summed"))
         if any(one.departures for one in step.passes):
