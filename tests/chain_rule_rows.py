@@ -119,8 +119,9 @@ def check_forward_rows(latex: str) -> int:
     checked = 0
     for row in rows_of(latex):
         match = FORWARD_ROW.match(row)
-        if not match or any(word in row for word in (r"\text{nan}", r"\text{NaN}", r"\infty")):
-            continue                       # ⋮, AccumulateGrad's sums, or no number to check
+        if not match or any(word in row for word in (r"\text{nan}", r"\text{NaN}", r"\infty",
+                                                      r"\cdots")):
+            continue                       # ⋮, a shortened sum (⋯), or no number to check
         values = {}
 
         def symbol(found):
