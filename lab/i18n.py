@@ -43,6 +43,11 @@ def language_for_locale(locale: str | None) -> str:
     return "es" if (locale or "").lower().startswith("es") else "en"
 
 
+def has(key: str) -> bool:
+    """Whether the catalogue has ``key`` (in the default language; a test keeps both alike)."""
+    return key in catalogue(DEFAULT_LANGUAGE)
+
+
 def t(key: str, lang: str, **values) -> str:
     """The text for ``key`` in ``lang``, with ``{placeholders}`` filled in."""
     text = catalogue(lang if lang in LANGUAGES else DEFAULT_LANGUAGE).get(key)

@@ -5,7 +5,7 @@ import streamlit as st
 from lab.gradients import InputError
 from lab.tensors import DTYPES
 from lab.ui import cached
-from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
+from lab.ui.shell import code_panel, page, section, show_problem, tr
 from lab.ui.views import tensor_report
 
 
@@ -31,6 +31,5 @@ def experiment() -> None:
             code_panel(report.code, expanded=True, name="tensors")
 
 
-header("tensors")
-experiment()
-footer()
+with page("tensors"):
+    experiment()

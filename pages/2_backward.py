@@ -5,7 +5,7 @@ import streamlit as st
 from lab import chain
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
-from lab.ui.shell import code_panel, footer, header, section, tr
+from lab.ui.shell import code_panel, page, section, tr
 
 
 @section
@@ -26,6 +26,5 @@ def chain_page() -> None:
     code_panel(result.code, name="backward")
 
 
-header("chain")
-chain_page()
-footer()
+with page("chain"):
+    chain_page()

@@ -5,7 +5,7 @@ import streamlit as st
 from lab import chain, graphs
 from lab.gradients import InputError
 from lab.ui import cached, views
-from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
+from lab.ui.shell import code_panel, page, section, show_problem, tr
 
 
 @section
@@ -64,13 +64,13 @@ def exercise_3() -> None:
                name="exercise3")
 
 
-header("exercises")
-# Each exercise is a section: a widget in one tab reruns that tab alone.
-one, two, three = st.tabs([tr("exercises.tab1"), tr("exercises.tab2"), tr("exercises.tab3")])
-with one:
-    exercise_1()
-with two:
-    exercise_2()
-with three:
-    exercise_3()
-footer()
+with page("exercises"):
+    # Each exercise is a section: a widget in one tab reruns that tab alone.
+    one, two, three = st.tabs([tr("exercises.tab1"), tr("exercises.tab2"),
+                               tr("exercises.tab3")])
+    with one:
+        exercise_1()
+    with two:
+        exercise_2()
+    with three:
+        exercise_3()

@@ -5,7 +5,7 @@ import streamlit as st
 from lab.ui import cached, views
 from lab.ui.playground_views import (formula_input, formula_panel, formula_problem,
                                      x_and_options_input)
-from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
+from lab.ui.shell import code_panel, page, section, show_problem, tr
 
 
 @section
@@ -34,6 +34,5 @@ def playground() -> None:
     code_panel(result.code, name="playground")
 
 
-header("playground")
-playground()
-footer()
+with page("playground"):
+    playground()

@@ -14,11 +14,12 @@ def test_home_links_every_section():
     at = open_page()
     assert not at.exception
     assert at.title[0].value == "Autograd Lab"
-    # The sidebar lists home and every page, the body every page again; each link's URL
-    # path is the one Streamlit derives from the file name, as PAGES records it.
+    # The sidebar lists home and every page, the body every page again, and the page ends
+    # with the way on to page 1; each link's URL path is the one Streamlit derives from
+    # the file name, as PAGES records it.
     links = [link.proto.page for link in at.get("page_link")]
     urls = [info.url for info in PAGES]
-    assert sorted(links) == sorted([""] + urls + urls)
+    assert sorted(links) == sorted([""] + urls + urls + [PAGES[0].url])
 
 
 # ---- page 1: tensors and requires_grad ---------------------------------------------------

@@ -23,8 +23,6 @@ _REFUSED = "_url_refused"      # parameters refused in this run (for the page's 
 def serialize(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(value)
     return str(value)
 
 
@@ -55,11 +53,18 @@ def boolean(raw: str) -> bool:
     raise ValueError(raw)
 
 
+def value(key: str, default=None):
+    """The current value of carried setting ``key`` (e.g. the language), or ``default``."""
+    return st.session_state.get(_STORE, {}).get(key, default)
+
+
 def refused() -> list[str]:
+    """The carried parameters of this run's URL that could not be read."""
     return st.session_state.get(_REFUSED, [])
 
 
 def start_run() -> None:
+    """Begin a full page run: no parameter refused yet."""
     st.session_state[_REFUSED] = []
 
 
