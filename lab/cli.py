@@ -125,7 +125,7 @@ def grad_report(result, lang: str) -> dict:
         "grad": result.grad,
         "symbolic_grad": result.symbolic,
         "numeric_grad": result.numeric,
-        "symbolic_derivative": result.symbolic_latex or None,
+        "symbolic_derivative": (result.shown.derivative or None) if result.shown else None,
         "agrees_symbolic": result.symbolic_marks(),
         "agrees_numeric": result.numeric_marks(),
         "numeric_error": result.numeric_error,
@@ -145,8 +145,8 @@ def _agreement(marks: list[bool | None], lang: str) -> str:
 def grad_text(result, lang: str) -> str:
     """What ``grad`` prints without ``--json``: y and x.grad exactly as PyTorch prints them."""
     lines = [f"y = {result.y_repr}", f"x.grad = {result.grad_repr}"]
-    if result.symbolic_latex:
-        lines.append(t("cli.derivative", lang, latex=result.symbolic_latex))
+    if result.shown and result.shown.derivative:
+        lines.append(t("cli.derivative", lang, latex=result.shown.derivative))
     rtol, atol = result.tolerance
     for label, values, marks in (("cli.symbolic", result.symbolic, result.symbolic_marks()),
                                  ("cli.numeric", result.numeric, result.numeric_marks())):

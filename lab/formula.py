@@ -14,6 +14,9 @@ import ast
 import math
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import torch
 
 from lab.i18n import Message
 from lab.ops import FUNCTIONS, REDUCTIONS, apply, evaluate_constant  # noqa: F401 (re-exported)
@@ -94,10 +97,6 @@ class Formula:
     @property
     def operations(self) -> int:
         return len(self.steps)
-
-    @property
-    def scalar(self) -> bool:
-        return self.reduction is not None
 
     def body_steps(self) -> tuple[Step, ...]:
         return self.steps[:-1] if self.reduction else self.steps
@@ -278,10 +277,16 @@ def _syntax_error(text: str, error: SyntaxError, offset: int) -> FormulaError:
 def parse(text: str) -> Formula:
     """Check ``text`` against the whitelist and return its ``Formula``.
 
-    Raises ``FormulaError`` naming the offending piece and column.
+    Raises ``FormulaError`` naming the offending piece and column. Cached by text: a
+    page parses each input once, whatever number of views read it.
     """
     if not isinstance(text, str):
         raise FormulaError(Message("formula.empty"), "")
+    return _parse(text)
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str) -> Formula:
     _check_characters(text)
     source = text.strip()
     offset = len(text) - len(text.lstrip())
@@ -336,3 +341,16 @@ def format_number(value: float) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
+
+
+def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.Tensor]:
+    """The forward pass, step by step, exactly as the generated code runs it."""
+    tensors: dict[str, torch.Tensor] = {"x": x}
+    for step in formula.steps:
+        args = [tensors[a] if isinstance(a, str) else a for a in step.args]
+        tensors[step.name] = apply(step.op, args)
+    y = tensors[formula.output]
+    if formula.reduction is None:
+        y = apply(reduce, [y])
+    tensors["y"] = y
+    return tensors

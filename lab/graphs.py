@@ -47,11 +47,16 @@ def _stable_ids(source: str) -> str:
 def torchviz_dot(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
                  show_attrs: bool = False, show_saved: bool = False) -> str:
     """``make_dot(y, params={"x": x})`` on a fresh forward pass, as DOT text."""
-    from torchviz import make_dot
-
     formula = formulas.parse(text)
     x = x_spec.tensor(DTYPES[dtype])
-    y = forward(formula, x, reduce)["y"]
+    return drawing_of(forward(formula, x, reduce)["y"], x, show_attrs, show_saved)
+
+
+def drawing_of(y, x, show_attrs: bool = False, show_saved: bool = False) -> str:
+    """torchviz's drawing of the graph that ends in ``y`` (call it before ``backward()``,
+    which frees the saved tensors ``show_saved`` draws), as stable DOT text."""
+    from torchviz import make_dot
+
     dot = make_dot(y, params={"x": x}, show_attrs=show_attrs, show_saved=show_saved)
     dot.graph_attr.update(bgcolor="transparent")
     dot.edge_attr.update(color="#7f7f7f")

@@ -47,7 +47,8 @@ class _Latex(LatexPrinter):
         return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
 
 
-_LATEX = _Latex({"ln_notation": True})
+# long_frac_ratio: a long numerator over a short denominator reads as (1/n)·(…).
+_LATEX = _Latex({"ln_notation": True, "long_frac_ratio": 2})
 
 
 def latex(expr) -> str:

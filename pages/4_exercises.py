@@ -13,7 +13,7 @@ def exercise_1() -> None:
     st.markdown(tr("exercises.ex1_task"))
     n = st.slider("n", 1, 6, 3, key="ex1_n", bind="query-params", help=tr("chain.n_help"))
     result = cached.chain_run(n, 1.0, 2.0, 2.0, "mean")
-    st.latex(chain.chain_latex(1.0, 2.0, 2.0, "mean"))
+    st.latex(result.shown.y)             # the function only: the derivative is the task
     columns = st.columns(n)
     typed = [columns[i].text_input(f"∂y/∂x{i}  (x{i} = {views.fmt(result.x[i])})", "",
                                    key=f"ex1_answer_{i}", bind="query-params",
@@ -45,21 +45,18 @@ def exercise_3() -> None:
                                   bind="query-params")
     text, x_spec = chain.exercise_3_input(low, high)
     try:
-        result = cached.gradient_run(text, x_spec, "mean", dtype)
+        result = cached.gradient_run(text, x_spec, "mean", dtype, graph=True)
     except InputError as problem:
         show_problem(problem)
         return
-    left, right = st.columns([1, 2])
+    views.formulas(result)
+    left, right = st.columns([1, 3])
     with left:
         views.value_metric(result)
-        st.latex(r"y=\dfrac{\sum_{i=1}^n \sin(x_i)\,e^{x_i}+\dfrac{1}{x_i+2}}{n}")
-        st.latex(chain.EXERCISE_3_HAND_LATEX)
     with right:
         views.notes(result)
-        views.gradient_table(result, {
-            tr("exercises.col_by_hand"): chain.exercise_3_by_hand(result.x)})
-    dot = cached.torchviz_dot(text, x_spec, "mean", dtype, False, False)
-    views.graph_panel(dot, "exercise3_graph", key="ex3_graph")
+        views.gradient_table(result)
+    views.graph_panel(result.dot, "exercise3_graph", key="ex3_graph")
     code_panel(graphs.torchviz_code(text, x_spec, "mean", dtype, False, False),
                name="exercise3")
 

@@ -7,8 +7,8 @@ says something else than the page computes fails.
 
 Standard names that the parser reads as plain symbols or unknown functions are given
 their usual meaning here: ``e`` is Euler's number, ``σ`` the logistic sigmoid, ``θ`` the
-Heaviside step (0 at 0, as PyTorch's relu′), ``\\operatorname{sgn}`` the sign and
-``\\operatorname{mean}``/``\\operatorname{sum}`` the mean and sum over x.
+Heaviside step (0 at 0, as PyTorch's relu′), ``\\operatorname{sgn}`` the sign, ``π`` and
+``max`` their sympy selves.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _sigmoid(a):
 
 
 FUNCTIONS = {"sigma": _sigmoid, "theta": lambda a: sympy.Heaviside(a, 0),
-             "sgn": sympy.sign}
+             "sgn": sympy.sign, "max": sympy.Max, "min": sympy.Min}
 
 
 def read(latex: str) -> sympy.Expr:
@@ -38,7 +38,7 @@ def read(latex: str) -> sympy.Expr:
     expr = parse_latex(text)
     if isinstance(expr, sympy.Eq):
         expr = expr.rhs
-    expr = expr.subs(sympy.Symbol("e"), sympy.E)
+    expr = expr.subs({sympy.Symbol("e"): sympy.E, sympy.Symbol("pi"): sympy.pi})
     for name, meaning in FUNCTIONS.items():
         expr = expr.replace(sympy.Function(name), meaning)
     return expr

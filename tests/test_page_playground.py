@@ -48,7 +48,9 @@ def test_opens_on_the_seed_with_every_view(opened):
     assert set(frame["agrees with symbolic"]) == set(frame["agrees with numeric"]) == {"✓"}
     assert "autograd in float64" in frame.columns                 # float32 by default
     latex = [element.value.strip("$\n") for element in at.latex]
-    assert r"f(x) = \left(x + 1\right)^{2} + 2" in latex and "f'(x) = 2 x + 2" in latex
+    assert (r"y = \frac{1}{n} \sum_{i=0}^{n - 1} \left(\left(x_{i} + 1\right)^{2} + 2\right)"
+            in latex)
+    assert r"\frac{\partial y}{\partial x_{i}} = \frac{2}{n} \left(x_{i} + 1\right)" in latex
     traces = figure(at)["data"]
     tangents = [trace for trace in traces if trace.get("name") == "tangent lines at xᵢ"]
     assert len(tangents) == 1 and tangents[0]["x"].count(None) == 3

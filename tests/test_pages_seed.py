@@ -79,7 +79,7 @@ def test_chain_defaults_are_the_seed():
     assert at.metric[0].value == "6.66667"
     frame = table(at)
     assert list(frame["x.grad (autograd)"]) == ["0.666667", "1.33333", "2"]
-    assert list(frame["chain rule by hand"]) == ["0.666667", "1.33333", "2"]
+    assert list(frame["chain rule (formula above)"]) == ["0.666667", "1.33333", "2"]
     assert at.get("plotly_chart")
 
 

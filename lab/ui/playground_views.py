@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import formula as formulas
-from lab.gradients import MAX_ELEMENTS, GradientRun, InputError, XSpec, parse_values
+from lab.gradients import MAX_ELEMENTS, InputError, XSpec, parse_values
 from lab.ui.shell import tr
 
 # The seed's function, exercise 3's, a sigmoid and a polynomial. The options are the
@@ -82,18 +82,3 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
     except InputError as problem:
         return None, problem, reduce, dtype
     return spec, None, reduce, dtype
-
-
-def formula_panel(result: GradientRun) -> None:
-    """f as sympy reads it, y, and the symbolic derivative, in LaTeX."""
-    if result.formula_latex:
-        st.caption(tr("playground.formula_is"))
-        st.latex(f"f(x) = {result.formula_latex}")
-        scale = r"\frac{1}{n}" if result.reduce == "mean" else ""
-        st.latex(rf"y = {scale}\sum_{{i}} f(x_i)")
-    if result.symbolic_latex:
-        st.caption(tr("playground.derivative_is"))
-        derivative = result.symbolic_latex
-        if not derivative.startswith(r"\frac{\partial y}"):
-            derivative = f"f'(x) = {derivative}"
-        st.latex(derivative)

@@ -11,7 +11,7 @@ from plotly.basedatatypes import BaseFigure
 import streamlit as st
 
 from lab import graphs
-from lab.gradients import GradientRun, curve, grid, plot_range
+from lab.gradients import Curve, GradientRun
 from lab.i18n import t
 from lab.ui.shell import error_box, lang, tr
 
@@ -48,6 +48,27 @@ def value_metric(result: GradientRun) -> None:
     st.caption(tr("grad.printed", y=result.y_repr))
 
 
+def formulas(result: GradientRun) -> None:
+    """y and ∂y/∂xᵢ as the lab computed them (printed from sympy, lab.derivation)."""
+    if result.shown is None:
+        return
+    for formula in (result.shown.y, result.shown.derivative):
+        if formula:
+            st.latex(formula)
+    if result.shown.links:
+        st.caption(tr("grad.indices", n=result.n, last=result.n - 1))
+
+
+def chain_links(result: GradientRun) -> None:
+    """The chain rule link by link: each step and its local derivatives."""
+    if result.shown is None or not result.shown.links:
+        return
+    st.caption(tr("grad.links_intro"))
+    for link in result.shown.links:
+        st.latex(r" \qquad ".join((link.statement,) + link.locals))
+    st.latex(result.shown.derivative)
+
+
 def notes(result: GradientRun) -> None:
     for note in result.notes:
         st.warning(tr(note.key, **note.values), icon=":material/warning:")
@@ -77,6 +98,8 @@ def gradient_table(result: GradientRun, extra: dict[str, list[float]] | None = N
             rows[tr("grad.col_numeric_ok")] = [
                 mark(m) for m in result.agrees(result.numeric)[:shown]]
     table(rows)
+    if extra and result.dtype == "float32":
+        st.caption(tr("grad.float32_difference"))
     if result.n > MAX_TABLE_ROWS:
         st.caption(tr("grad.rows_cut", shown=MAX_TABLE_ROWS, total=result.n))
     if checks:
@@ -85,43 +108,38 @@ def gradient_table(result: GradientRun, extra: dict[str, list[float]] | None = N
     return rows
 
 
-def curve_chart(text: str, result: GradientRun, tangents: bool = False,
-                scale_note: bool = True) -> None:
-    """f(t) and f'(t) from autograd on a grid, with the current x_i marked."""
-    spec = curve_figure(text, result.x_spec, result.dtype, lang(), tangents, _x=result.x)
-    if spec is None:
+def curve_chart(result: GradientRun, tangents: bool = False) -> None:
+    """f(t) and f'(t) from autograd on a grid, with the current x_i marked (``result.curve``)."""
+    if result.curve is None:
         st.info(tr("plot.not_elementwise"))
         return
+    spec = curve_figure(result.text, result.x_spec, result.dtype, lang(), tangents,
+                        _curve=result.curve)
     st.plotly_chart(_Built(spec), width="stretch")
-    if scale_note:
-        st.caption(tr("plot.scale_note"))
+    st.caption(tr("plot.scale_note"))
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
-                 _x: list[float]) -> dict | None:
+                 _curve: Curve) -> dict:
     """The chart's figure as plotly's own dict, built once per input and language.
 
-    ``_x`` (the run's x, not hashed: up to 10,000 values) follows from x_spec and dtype.
-    Shared by every session and never changed after it is built.
+    ``_curve`` (the run's plot points, not hashed: up to 10,000 values) follows from the
+    other arguments. Shared by every session and never changed after it is built.
     """
-    low, high = plot_range(_x)
-    data = curve(text, grid(low, high))
-    if data is None:
-        return None
-    marked = curve(text, _x)
-    points = list(zip(marked.t, marked.f, marked.df))
+    data = _curve
     traces = [_scatter(data.t, data.f, name=t("plot.f", language), mode="lines"),
               _scatter(data.t, data.df, name=t("plot.df", language), mode="lines",
                        line={"dash": "dash"}),
-              _scatter(marked.t, marked.f, mode="markers", name=t("plot.points_f", language),
+              _scatter(data.x, data.fx, mode="markers", name=t("plot.points_f", language),
                        marker={"size": 10}),
-              _scatter(marked.t, marked.df, mode="markers", name=t("plot.points_df", language),
+              _scatter(data.x, data.dfx, mode="markers", name=t("plot.points_df", language),
                        marker={"size": 10, "symbol": "diamond"})]
     if tangents:
         # One trace for every tangent (segments split by None), at most MAX_TANGENTS of them
         # spread over the points: x can have 10,000 elements.
-        span = (high - low) * 0.08
+        span = (data.t[-1] - data.t[0]) * 0.08
+        points = list(zip(data.x, data.fx, data.dfx))
         every = max(1, math.ceil(len(points) / MAX_TANGENTS))
         xs, ys = [], []
         for x, f, d in points[::every]:
@@ -135,7 +153,7 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
               "height": 380, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
               "legend": {"orientation": "h", "y": -0.2}}
     # Plain dicts and no per-property validation: the same figure JSON for a fifth of the
-    # CPU, and the arrays go out as typed arrays (README, "Performance").
+    # CPU, and the arrays go out as typed arrays (docs/performance.md).
     return go.Figure({"data": traces, "layout": layout}, _validate=False).to_dict()
 
 
