@@ -18,7 +18,7 @@ def chain_page() -> None:
         views.value_metric(result)
     with right:
         views.notes(result)
-        views.gradient_table(result, {tr("chain.col_chain_rule"): result.symbolic},
+        views.gradient_table(result, (tr("chain.col_chain_rule"), result.symbolic),
                              checks=False)
     with st.expander(tr("chain.links_title")):
         views.chain_links(result)

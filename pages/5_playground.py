@@ -24,8 +24,10 @@ def playground() -> None:
         views.value_metric(result)
     with right:
         views.notes(result)
-        extra = {tr("playground.col_float64"): result.grad64} if dtype == "float32" else None
-        views.gradient_table(result, extra)
+        views.gradient_table(result)
+        if dtype == "float32":
+            with st.expander(tr("playground.precision_title")):
+                views.precision_table(result)
     views.curve_chart(result, tangents=True)
     st.subheader(tr("playground.graph_title"))
     views.graph_panel(result.dot, "playground_graph", key="pg_graph")

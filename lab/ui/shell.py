@@ -95,6 +95,11 @@ def navigation() -> None:
 
 
 URL_KEEP = {"embed", "embed_options"}     # Streamlit's own parameters, never ours to judge
+# Page titles in the sidebar wrap instead of being cut ("2 · Computational graph and backw…").
+BASE_CSS = """<style>
+[data-testid="stSidebar"] [data-testid="stPageLink"] * { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+</style>"""
 LECTURE_CSS = """<style>
 html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { padding-top: 2rem; max-width: 100%; }
@@ -162,8 +167,7 @@ def _open(section: str) -> Frame:
     with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
         st.caption(tr("app.share_help"))
         frame.share = st.empty()           # filled when the page closes (share_box)
-    if lecture():
-        st.html(LECTURE_CSS)
+    st.html(BASE_CSS + (LECTURE_CSS if lecture() else ""))
     st.title(title)
     frame.notice = st.empty()
     if not lecture():

@@ -74,38 +74,54 @@ def notes(result: GradientRun) -> None:
         st.warning(tr(note.key, **note.values), icon=":material/warning:")
 
 
-def gradient_table(result: GradientRun, extra: dict[str, list[float]] | None = None,
+def gradient_table(result: GradientRun, reference: tuple[str, list[float]] | None = None,
                    checks: bool = True) -> dict[str, list]:
-    """One row per x_i: autograd's x.grad beside each reference and whether they agree.
+    """One row per xᵢ: autograd's x.grad beside each reference, marked ✓ where they agree.
 
-    Only the rows shown are formatted (x can have 10,000 elements); returns them.
+    ``reference`` (a label and values) adds that column and its difference from autograd;
+    ``checks`` adds sympy's and the finite differences'. Only the rows shown are
+    formatted (x can have 10,000 elements); returns them.
     """
     shown = min(result.n, MAX_TABLE_ROWS)
     rows = {"i": list(range(shown)), "x_i": [fmt(v) for v in result.x[:shown]],
             tr("grad.col_autograd"): [fmt(v) for v in result.grad[:shown]]}
-    for label, values in (extra or {}).items():
-        rows[label] = [fmt(v) for v in values[:shown]]
-        rows[tr("grad.col_difference", reference=label)] = [
-            fmt(abs(a - b)) if math.isfinite(a) and math.isfinite(b) else "—"
-            for a, b in zip(result.grad[:shown], values[:shown])]
-    if checks:
-        if result.symbolic is not None:
-            rows[tr("grad.col_symbolic")] = [fmt(v) for v in result.symbolic[:shown]]
-            rows[tr("grad.col_symbolic_ok")] = [
-                mark(m) for m in result.agrees(result.symbolic)[:shown]]
-        if result.numeric is not None:
-            rows[tr("grad.col_numeric")] = [fmt(v) for v in result.numeric[:shown]]
-            rows[tr("grad.col_numeric_ok")] = [
-                mark(m) for m in result.agrees(result.numeric)[:shown]]
+
+    def marked(values: list[float]) -> list[str]:
+        return [f"{fmt(v)} {mark(ok)}" for v, ok in zip(values[:shown],
+                                                        result.agrees(values)[:shown])]
+
+    if reference is not None:
+        label, values = reference
+        rows[label] = marked(values)
+        rows[tr("grad.col_difference")] = _differences(result.grad, values, shown)
+    if checks and result.symbolic is not None:
+        rows[tr("grad.col_symbolic")] = marked(result.symbolic)
+    if checks and result.numeric is not None:
+        rows[tr("grad.col_numeric")] = marked(result.numeric)
     table(rows)
-    if extra and result.dtype == "float32":
+    if reference is not None and result.dtype == "float32":
         st.caption(tr("grad.float32_difference"))
     if result.n > MAX_TABLE_ROWS:
         st.caption(tr("grad.rows_cut", shown=MAX_TABLE_ROWS, total=result.n))
-    if checks:
-        rtol, atol = result.tolerance
-        st.caption(tr("grad.tolerance", rtol=f"{rtol:g}", atol=f"{atol:g}", dtype=result.dtype))
+    rtol, atol = result.tolerance
+    st.caption(tr("grad.tolerance" if checks else "grad.tolerance_plain", rtol=f"{rtol:g}",
+                  atol=f"{atol:g}", dtype=result.dtype))
     return rows
+
+
+def _differences(a: list[float], b: list[float], shown: int) -> list[str]:
+    return [fmt(abs(u - v)) if math.isfinite(u) and math.isfinite(v) else "—"
+            for u, v in zip(a[:shown], b[:shown])]
+
+
+def precision_table(result: GradientRun) -> None:
+    """float32 against float64: the same autograd at the same points, and the gap."""
+    shown = min(result.n, MAX_TABLE_ROWS)
+    table({"i": list(range(shown)), "x_i": [fmt(v) for v in result.x[:shown]],
+           tr("grad.col_autograd"): [fmt(v) for v in result.grad[:shown]],
+           tr("playground.col_float64"): [fmt(v) for v in result.grad64[:shown]],
+           tr("grad.col_difference"): _differences(result.grad, result.grad64, shown)})
+    st.caption(tr("grad.float32_difference"))
 
 
 def curve_chart(result: GradientRun, tangents: bool = False) -> None:
