@@ -87,3 +87,22 @@ def check_answers(typed: list[str], result: GradientRun) -> list[AnswerCheck]:
                 hint = "exercises.hint_chain"
         checks.append(AnswerCheck(text, value, expected, correct, hint))
     return checks
+
+
+@dataclass
+class GuessCheck:
+    typed: str
+    expected: float           # PyTorch's y
+    correct: bool | None      # None: nothing typed, or not a number
+
+
+def check_guess(typed: str, expected: float) -> GuessCheck:
+    """Exercise 3: the y a student worked out, against PyTorch's (to 3 significant digits)."""
+    if not typed.strip():
+        return GuessCheck(typed, expected, None)
+    try:
+        value = parse_number(typed)
+    except FormulaError:
+        return GuessCheck(typed, expected, None)
+    return GuessCheck(typed, expected, math.isfinite(value) and math.isclose(value, expected,
+                                                                    rel_tol=5e-3, abs_tol=5e-3))

@@ -116,3 +116,14 @@ def shown(formula: Formula, reduce: str, n: int) -> Shown | None:
         return Shown(found.y if len(found.y) <= LATEX_UP_TO else "", "", found.links,
                      Message("checks.latex_too_long", limit=LATEX_UP_TO))
     return found
+
+
+@lru_cache(maxsize=256)
+def at_points(text: str, mean: bool, xs: tuple[float, ...]) -> tuple[str, ...]:
+    """∂y/∂x_k = its exact value at each point of x: the derivative shown, with x_k put in
+    (exercise 1's worked solution: whole numbers give the fractions a student types)."""
+    derivative = derivative_of_text(text)
+    scale = sympy.Rational(1, len(xs)) if mean else 1
+    return tuple(rf"\frac{{\partial y}}{{\partial x_{{{k}}}}} = "
+                 + latex(derivative.subs(X, constant(v)) * scale)
+                 for k, v in enumerate(xs))

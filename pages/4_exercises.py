@@ -1,8 +1,8 @@
-"""The seed's three proposed exercises."""
+"""The seed's three proposed exercises: the student answers or predicts, then sees."""
 
 import streamlit as st
 
-from lab import chain, graphs
+from lab import chain, graphs, tensors
 from lab.gradients import InputError
 from lab.ui import cached, views
 from lab.ui.shell import code_panel, page, section, show_problem, tr
@@ -16,23 +16,43 @@ def exercise_1() -> None:
     st.latex(result.shown.y)             # the function only: the derivative is the task
     columns = st.columns(n)
     typed = [columns[i].text_input(f"∂y/∂x{i}  (x{i} = {views.fmt(result.x[i])})", "",
-                                   key=f"ex1_answer_{i}", bind="query-params",
-                                   placeholder="2/3", max_chars=40)
+                                   key=f"ex1_answer_{i}", bind="query-params", max_chars=40)
              for i in range(n)]
     views.answer_feedback(chain.check_answers(typed, result))
-    code_panel(result.code, name="exercise1")
+    if st.toggle(tr("exercises.ex1_solution"), False, key="ex1_solution",
+                 bind="query-params"):
+        views.chain_links(result)
+        st.caption(tr("exercises.ex1_solution_values"))
+        for row in cached.derivative_at_points(result.text, result.reduce, tuple(result.x)):
+            st.latex(row)
+        code_panel(result.code, name="exercise1")
+
+
+GUESSES = ("tensor([2, 3], requires_grad=True)", "RuntimeError")
 
 
 @section
 def exercise_2() -> None:
     st.markdown(tr("exercises.ex2_task"))
-    floats = st.toggle(tr("exercises.ex2_floats"), False, key="ex2_floats", bind="query-params")
-    report = cached.tensor_report("2., 3." if floats else "2, 3",
-                                  "float32" if floats else "int64", True, False)
+    question = cached.tensor_report("2, 3", tensors.INFERRED, True, False)
+    st.code(question.code.splitlines()[2], language="python")    # the tutorial's line
+    # The options are what PyTorch would print, the same in every language: a bound radio
+    # keeps its option's text in the URL.
+    guess = st.radio(tr("exercises.ex2_guess"), GUESSES, index=None, key="ex2_guess",
+                     bind="query-params", horizontal=True, help=tr("exercises.ex2_guess_help"))
+    if guess is None:
+        return
+    right = guess == GUESSES[1]
+    verdict = "ex2_guess_right" if right else "ex2_guess_wrong"
+    (st.success if right else st.warning)(tr(f"exercises.{verdict}"))
+    st.markdown(tr("exercises.ex2_answer"))
+    st.caption(tr("exercises.ex2_after"))
+    floats = st.toggle(tr("exercises.ex2_floats"), False, key="ex2_floats",
+                       bind="query-params")
+    report = cached.tensor_report("2., 3.", tensors.INFERRED, True, False) if floats \
+        else question
     views.tensor_report(report)
     code_panel(report.code, expanded=True, name="exercise2")
-    if st.toggle(tr("exercises.ex2_reveal"), False, key="ex2_reveal", bind="query-params"):
-        st.success(tr("exercises.ex2_answer"))
 
 
 @section
@@ -49,6 +69,13 @@ def exercise_3() -> None:
     except InputError as problem:
         show_problem(problem)
         return
+    st.latex(result.shown.y)
+    guess = st.text_input(tr("exercises.ex3_guess"), "", key="ex3_guess", bind="query-params",
+                          max_chars=40, help=tr("exercises.ex3_guess_help"))
+    if not st.toggle(tr("exercises.ex3_reveal"), False, key="ex3_reveal",
+                     bind="query-params"):
+        return
+    views.guess_feedback(chain.check_guess(guess, result.y))
     views.formulas(result)
     left, right = st.columns([1, 3])
     with left:

@@ -83,9 +83,11 @@ URL_STATES = {
                             [("slider", "n", 4), ("toggle", "show_attrs", True),
                              ("toggle", "show_saved", True)]),
     "pages/4_exercises.py": ({"ex3_range": ["0", "7"], "ex3_dtype": "float64",
-                              "ex1_answer_0": "2/3", "ex2_reveal": "true"},
+                              "ex3_reveal": "true", "ex1_answer_0": "2/3",
+                              "ex2_guess": "RuntimeError"},
                              [("slider", "ex3_range", (0, 7)), ("selectbox", "ex3_dtype", "float64"),
-                              ("text_input", "ex1_answer_0", "2/3"), ("toggle", "ex2_reveal", True)]),
+                              ("toggle", "ex3_reveal", True), ("text_input", "ex1_answer_0", "2/3"),
+                              ("radio", "ex2_guess", "RuntimeError")]),
 }
 
 
@@ -164,8 +166,8 @@ def test_the_chain_follows_the_student_without_riding_on_the_links():
 # ---- lecture mode ---------------------------------------------------------------------------------
 
 def test_lecture_mode_keeps_the_essentials():
-    normal = open_page("pages/4_exercises.py")
-    lecture = open_page("pages/4_exercises.py", query={"lecture": "true"})
+    normal = open_page("pages/4_exercises.py", query={"ex3_reveal": "true"})
+    lecture = open_page("pages/4_exercises.py", query={"lecture": "true", "ex3_reveal": "true"})
     assert not lecture.exception
     assert len(lecture.markdown) < len(normal.markdown)            # no intro text
     assert not lecture.main.expander and normal.main.expander       # no code panels

@@ -74,18 +74,25 @@ def test_page_2_writes_what_it_computes(query):
                                             (-3, 1, "float32"), (0, 0, "float64")])
 def test_exercise_3_writes_what_it_computes(low, high, dtype):
     at = open_page("pages/4_exercises.py", query={"ex3_range": [str(low), str(high)],
-                                                  "ex3_dtype": dtype})
+                                                  "ex3_dtype": dtype, "ex3_reveal": "true"})
     check_page(at, at.tabs[2])
 
 
 @pytest.mark.parametrize("n", [1, 3, 6])
 def test_exercise_1_writes_the_tutorials_function(n):
-    """Exercise 1 writes y only (the derivative is the task): it is the page-2 default."""
+    """Exercise 1 writes y only (the derivative is the task): it is the page-2 default. Its
+    worked solution, once asked for, gives each ∂y/∂x_k as the fraction to type."""
     at = open_page("pages/4_exercises.py", query={"ex1_n": str(n)})
     (y_formula,) = shown(at.tabs[0], Y)
     expected = chain.run_chain(n, 1.0, 2.0, 2.0, "mean")
     assert value(read(y_formula), expected.x) == pytest.approx(expected.y, rel=1e-6)
     assert not shown(at.tabs[0], DERIVATIVE)
+    at.toggle(key="ex1_solution").set_value(True).run()
+    (derivative,) = shown(at.tabs[0], DERIVATIVE)
+    for i in range(n):
+        assert value(read(derivative), expected.x, i) == pytest.approx(expected.grad[i])
+        (row,) = shown(at.tabs[0], rf"\frac{{\partial y}}{{\partial x_{{{i}}}}} = ")
+        assert float(read(row)) == pytest.approx(expected.grad[i], rel=1e-6)
 
 
 PLAYGROUND = [

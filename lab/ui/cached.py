@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab import backward, chain, graphs, gradients, mistakes, tensors
+from lab import backward, chain, derivation, graphs, gradients, mistakes, tensors
 from lab.gradients import XSpec
 
 ENTRIES = 512
@@ -33,6 +33,11 @@ def torchviz_dot(text: str, x_spec: XSpec, reduce: str, dtype: str, show_attrs: 
 def tensor_report(values_text: str, dtype: str, requires_grad: bool,
                   backward: bool) -> tensors.TensorReport:
     return tensors.inspect(values_text, dtype, requires_grad, backward)
+
+
+@st.cache_data(max_entries=ENTRIES, show_spinner=False)
+def derivative_at_points(text: str, reduce: str, xs: tuple[float, ...]) -> tuple[str, ...]:
+    return derivation.at_points(text, reduce == "mean", xs)
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)

@@ -13,7 +13,7 @@ import streamlit as st
 from lab import graphs
 from lab.gradients import Curve, GradientRun
 from lab.i18n import t
-from lab.ui.shell import error_box, lang, tr
+from lab.ui.shell import error_box, lang, literal, tr
 
 MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
@@ -217,6 +217,7 @@ def tensor_report(report) -> None:
     """What PyTorch printed for the tensor, or its own error with why and the fix."""
     if report.error:
         why_fix = {"integer_grad": ("tensors.why_integer", "tensors.fix_integer"),
+                   "no_graph": ("tensors.why_no_graph", "tensors.fix_no_graph"),
                    "complex_backward": ("tensors.why_complex", "tensors.fix_complex")}
         why, fix = why_fix.get(report.error_kind, ("tensors.why_conversion",
                                                    "tensors.fix_conversion"))
@@ -230,6 +231,15 @@ def tensor_report(report) -> None:
                                  report.grad]})
     if report.y_printed:
         st.caption(tr("tensors.after_backward", y=report.y_printed))
+
+
+def guess_feedback(check) -> None:
+    """Exercise 3: whether the y the student worked out is PyTorch's."""
+    if check.correct is None:
+        return
+    key = "exercises.ex3_guess_right" if check.correct else "exercises.ex3_guess_wrong"
+    (st.success if check.correct else st.warning)(
+        tr(key, typed=literal(check.typed.strip()[:40]), y=fmt(check.expected)))
 
 
 def answer_feedback(checks) -> None:
