@@ -196,11 +196,13 @@ def _scatter(x, y, **properties) -> dict:
 
 def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_LEGEND,
                 key: str = "graph") -> None:
-    """The graph laid out in the browser, its legend, and downloads (SVG/PNG need ``dot``)."""
-    st.graphviz_chart(dot_source, width="stretch")
+    """The graph laid out in the browser at its own size (never wider than the page), its
+    legend, and downloads (SVG/PNG need ``dot``)."""
+    st.graphviz_chart(dot_source, width="content")
     if legend:      # a graph that draws its own legend passes ()
-        st.caption(" · ".join(f"**{colour}**: {tr(label)}" for colour, label in legend))
-    row = st.container(horizontal=True)     # one block, not four (README, Performance)
+        st.caption(" · ".join(tr(label) for label in legend))
+        st.caption(tr("graph.reading"))
+    row = st.container(horizontal=True)     # one block, not four (docs/performance.md)
     row.download_button(tr("graph.download_dot"), dot_source, f"{filename}.dot",
                         mime="text/vnd.graphviz", key=f"{key}_dot", on_click="ignore")
     if graphs.dot_available():
