@@ -18,23 +18,18 @@ import re
 import sys
 from typing import Callable
 
-from lab.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, t
+from lab.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, UserError, t
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
 RANGE_SEPARATOR = ":"
 DEFAULT_X = "0:3"                  # the seed's x = torch.arange(3)
 
 
-class Refused(Exception):
+class Refused(UserError):
     """A problem with what the user typed: one line, exit status 2."""
 
-    def __init__(self, message: Message | str):
-        super().__init__(str(message))
-        self.message = message
-
     def render(self, lang: str) -> str:
-        text = self.message if isinstance(self.message, str) else self.message.render(lang)
-        return " ".join(text.split())       # one line, whatever the message holds
+        return " ".join(super().render(lang).split())     # one line, whatever it holds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -237,6 +232,9 @@ def _run_graph(args, lang: str) -> int:
 
 
 def build_parser(lang: str) -> argparse.ArgumentParser:
+    from lab.gradients import DTYPES
+    from lab.ops import REDUCTIONS
+
     def h(key: str, **values) -> str:
         return t(f"cli.help_{key}", lang, **values).replace("%", "%%")
 
@@ -247,8 +245,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     def common(sub):
         sub.add_argument("formula", help=h("formula"))
         sub.add_argument("--x", default=DEFAULT_X, metavar="VALUES", help=h("x"))
-        sub.add_argument("--reduce", choices=("mean", "sum"), default="mean", help=h("reduce"))
-        sub.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+        sub.add_argument("--reduce", choices=REDUCTIONS, default="mean", help=h("reduce"))
+        sub.add_argument("--dtype", choices=tuple(DTYPES), default="float32",
                          help=h("dtype"))
         sub.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help=h("lang"))
 
@@ -283,11 +281,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(error: Exception, lang: str) -> int:
-    from lab.formula import FormulaError
-    from lab.gradients import InputError
-
     status = EXIT_REFUSED
-    if isinstance(error, (Refused, FormulaError, InputError)):
+    if isinstance(error, UserError):
         text = error.render(lang)
     else:
         status = EXIT_INTERNAL

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import torch
 
-from lab.i18n import Message
+from lab.i18n import Message, UserError
 from lab.ops import FUNCTIONS, REDUCTIONS, apply, evaluate_constant  # noqa: F401 (re-exported)
 
 MAX_LENGTH = 300
@@ -40,13 +40,12 @@ _OPERATOR_CHARACTERS = "+-*/%^@<>=!&|~.,:"
 HARD_RECURSION_LIMIT = 200    # nodes of any kind on one path (unreachable within MAX_LENGTH)
 
 
-class FormulaError(ValueError):
+class FormulaError(UserError):
     """A refused formula: what is wrong (a catalogue message) and where."""
 
     def __init__(self, message: Message, text: str = "", column: int | None = None,
                  piece: str = ""):
-        super().__init__(message.key)
-        self.message = message
+        super().__init__(message)
         self.text = text
         self.column = column
         self.piece = piece

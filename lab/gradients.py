@@ -16,7 +16,7 @@ from lab import derivation, symbolic
 from lab import formula as formulas
 from lab.derivation import Shown
 from lab.formula import Formula, FormulaError, format_number, forward  # noqa: F401
-from lab.i18n import Message
+from lab.i18n import Message, UserError
 from lab.numeric import NUMERIC_LOOP_UP_TO, numeric_check
 from lab.ops import OPERATIONS, REDUCTIONS
 
@@ -29,7 +29,6 @@ torch.set_num_threads(1)
 
 MAX_ELEMENTS = 10_000
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-REDUCES = REDUCTIONS            # what y = f(x).<reduce>() may be
 TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)}   # (rtol, atol) vs float64 refs
 SIGNIFICANT = 6                   # digits shown; a float32/float64 gap above this shows
 PRECISION_VISIBLE = 0.5 * 10 ** (1 - SIGNIFICANT)   # relative gap that changes the 6th digit
@@ -93,15 +92,8 @@ class XSpec:
         return f"x = torch.arange({', '.join(parts)}, dtype=torch.{dtype}, requires_grad=True)"
 
 
-class InputError(ValueError):
+class InputError(UserError):
     """Input that cannot be run (empty x, too many elements...), with its message."""
-
-    def __init__(self, message: Message):
-        super().__init__(message.key)
-        self.message = message
-
-    def render(self, lang: str) -> str:
-        return self.message.render(lang)
 
 
 def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
@@ -262,7 +254,7 @@ def _autograd(formula: Formula, x_spec: XSpec | torch.Tensor, reduce: str, dtype
 
 def check_options(reduce: str, dtype: str) -> None:
     """Refuse an unknown reduction or dtype with a message (``InputError``)."""
-    if reduce not in REDUCES:
+    if reduce not in REDUCTIONS:
         raise InputError(Message("x.bad_option", option="reduce", value=str(reduce)[:20]))
     if dtype not in DTYPES:
         raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))

@@ -56,6 +56,21 @@ def t(key: str, lang: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+class UserError(ValueError):
+    """What a user gave that the lab refuses, with the message that tells them why.
+
+    ``FormulaError`` (a formula, with the column), ``InputError`` (values, options) and the
+    command line's ``Refused`` are all of this shape.
+    """
+
+    def __init__(self, message: "Message"):
+        super().__init__(message.key)
+        self.message = message
+
+    def render(self, lang: str) -> str:
+        return self.message.render(lang)
+
+
 class Message:
     """A text to show later, in whatever language the page is in."""
 

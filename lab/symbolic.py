@@ -34,7 +34,7 @@ from sympy.core.parameters import distribute
 
 from lab.formula import Formula, parse
 from lab.i18n import Message
-from lab.ops import OPERATIONS, RealAbs, Relu, Sigmoid, evaluate_constant
+from lab.ops import OPERATIONS, REDUCTIONS, RealAbs, Relu, Sigmoid, evaluate_constant
 from lab.printing import latex as print_latex
 
 # One element of x, as the pages write it: x = (x_0, …, x_{n−1}), like x[0] and the tables.
@@ -148,7 +148,7 @@ def expression(formula: Formula, xs=None, reductions_as_functions: bool = False)
 
     for step in formula.body_steps():
         args = [arg(a) for a in step.args]
-        if step.op in ("mean", "sum"):
+        if step.op in REDUCTIONS:
             if reductions_as_functions:
                 env[step.name] = sympy.Function(step.op)(args[0])
                 continue
@@ -170,7 +170,7 @@ def expanded_size(formula: Formula, n: int) -> int:
     size = {"x": 1}
     for step in formula.steps:
         inner = sum(size[a] if isinstance(a, str) else 1 for a in step.args)
-        size[step.name] = (n * inner if step.op in ("mean", "sum") else inner) + 1
+        size[step.name] = (n * inner if step.op in REDUCTIONS else inner) + 1
     return n * size[formula.output]
 
 

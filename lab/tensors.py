@@ -10,7 +10,7 @@ from lab.formula import format_number
 from lab.gradients import InputError, parse_values
 from lab.i18n import Message
 
-DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",
+TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",
           "int64", "int32", "int16", "int8", "uint8", "bool")
 INFERRED = ""          # no dtype argument: PyTorch infers it from the values as written
 MAX_VALUES = 100
@@ -65,7 +65,7 @@ def inspect(values_text: str, dtype: str, requires_grad: bool, backward: bool = 
     (``2, 3`` is int64, ``2., 3.`` float32). A bad typed list raises ``InputError``;
     PyTorch's own errors are reported in ``error`` verbatim, never raised.
     """
-    if dtype not in DTYPES + (INFERRED,):
+    if dtype not in TENSOR_DTYPES + (INFERRED,):
         raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
     values = _as_written(values_text, parse_values(values_text, limit=MAX_VALUES))
     report = TensorReport(code=tensor_code(values, dtype, requires_grad, backward))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lab import chain, graphs, tensors
-from lab.gradients import InputError
+from lab.gradients import DTYPES, InputError
 from lab.ui import cached, views
 from lab.ui.shell import code_panel, page, section, show_problem, tr
 
@@ -61,7 +61,7 @@ def exercise_3() -> None:
     controls = st.columns([3, 1])
     low, high = controls[0].slider(tr("exercises.ex3_range"), -6, 10, (1, 5), 1, key="ex3_range",
                                    bind="query-params", help=tr("exercises.ex3_range_help"))
-    dtype = controls[1].selectbox("dtype", ("float32", "float64"), key="ex3_dtype",
+    dtype = controls[1].selectbox("dtype", tuple(DTYPES), key="ex3_dtype",
                                   bind="query-params")
     text, x_spec = chain.exercise_3_input(low, high)
     try:

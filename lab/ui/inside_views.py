@@ -7,7 +7,8 @@ import streamlit as st
 from lab import chain
 from lab.backward import ACCUMULATE, BackwardTrace, short
 from lab.formula import MAX_LENGTH
-from lab.gradients import DTYPES, REDUCES, XSpec, parse_values
+from lab.gradients import DTYPES, XSpec, parse_values
+from lab.ops import REDUCTIONS
 from lab.ui.inputs import chain_inputs
 from lab.ui.shell import tr
 from lab.ui.views import fmt, table
@@ -47,7 +48,7 @@ def computation_inputs() -> tuple[str, XSpec, str, str]:
     values = columns[1].text_input(tr("inside.values"), DEFAULT_VALUES, key="xs",
                                    bind="query-params", max_chars=400,
                                    help=tr("inside.values_help"))
-    reduce = columns[2].radio(tr("inside.reduce"), REDUCES, key="r", bind="query-params")
+    reduce = columns[2].radio(tr("inside.reduce"), REDUCTIONS, key="r", bind="query-params")
     dtype = columns[3].selectbox(tr("inside.dtype"), tuple(DTYPES), key="dtype",
                                  bind="query-params")
     return text, XSpec.of(parse_values(values)), reduce, dtype

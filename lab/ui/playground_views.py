@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import formula as formulas
-from lab.gradients import MAX_ELEMENTS, InputError, XSpec, parse_values
+from lab.ops import REDUCTIONS
+from lab.gradients import DTYPES, MAX_ELEMENTS, InputError, XSpec, parse_values
 from lab.ui.shell import tr
 
 # The seed's function, exercise 3's, a sigmoid and a polynomial. The options are the
@@ -70,9 +71,9 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
                                    key="x1", help=range_help, **BOUND)
             step = st.number_input(tr("playground.step"), -1e6, 1e6, 1.0, 0.1,
                                    key="dx", help=range_help, **BOUND)
-        reduce = st.radio(tr("playground.reduce"), ("mean", "sum"), key="r", horizontal=True,
+        reduce = st.radio(tr("playground.reduce"), REDUCTIONS, key="r", horizontal=True,
                           help=tr("playground.reduce_help"), width="content", **BOUND)
-        dtype = st.radio(tr("playground.dtype"), ("float32", "float64"), key="dt",
+        dtype = st.radio(tr("playground.dtype"), tuple(DTYPES), key="dt",
                          horizontal=True, help=tr("playground.dtype_help"), width="content",
                          **BOUND)
     try:
