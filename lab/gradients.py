@@ -16,7 +16,7 @@ from lab import derivation, symbolic
 from lab import formula as formulas
 from lab.derivation import Shown
 from lab.formula import Formula, FormulaError, format_number, forward  # noqa: F401
-from lab.i18n import Message
+from lab.i18n import Message, Typed, visible
 from lab.numeric import NUMERIC_LOOP_UP_TO, numeric_check
 from lab.ops import OPERATIONS, REDUCTIONS
 
@@ -100,8 +100,9 @@ class InputError(ValueError):
         super().__init__(message.key)
         self.message = message
 
-    def render(self, lang: str) -> str:
-        return self.message.render(lang)
+    def render(self, lang: str, show_typed=visible) -> str:
+        """The message in ``lang``, typed values shown by ``show_typed`` (see ``Typed``)."""
+        return self.message.render(lang, show_typed)
 
 
 def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
@@ -120,7 +121,7 @@ def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
                 values.append(formulas.parse_number(item))
             except FormulaError:
                 raise InputError(Message("x.bad_item", position=position,
-                                         item=item.strip()[:40])) from None
+                                         item=Typed(item.strip()))) from None
     return tuple(values)
 
 
@@ -263,9 +264,9 @@ def _autograd(formula: Formula, x_spec: XSpec | torch.Tensor, reduce: str, dtype
 def check_options(reduce: str, dtype: str) -> None:
     """Refuse an unknown reduction or dtype with a message (``InputError``)."""
     if reduce not in REDUCES:
-        raise InputError(Message("x.bad_option", option="reduce", value=str(reduce)[:20]))
+        raise InputError(Message("x.bad_option", option="reduce", value=Typed(reduce)))
     if dtype not in DTYPES:
-        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+        raise InputError(Message("x.bad_option", option="dtype", value=Typed(dtype)))
 
 
 def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",

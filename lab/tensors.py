@@ -8,7 +8,7 @@ import torch
 
 from lab.formula import format_number
 from lab.gradients import InputError, parse_values
-from lab.i18n import Message
+from lab.i18n import Message, Typed
 
 DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",
           "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -57,7 +57,7 @@ def inspect(values_text: str, dtype: str, requires_grad: bool, backward: bool = 
     ``error`` verbatim, never raised.
     """
     if dtype not in DTYPES:
-        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+        raise InputError(Message("x.bad_option", option="dtype", value=Typed(dtype)))
     values = parse_values(values_text, limit=MAX_VALUES)
     report = TensorReport(code=tensor_code(values, dtype, requires_grad, backward))
     try:

@@ -12,8 +12,9 @@ import streamlit as st
 
 from lab import graphs
 from lab.gradients import Curve, GradientRun
-from lab.i18n import t
+from lab.i18n import Typed, t
 from lab.ui.shell import error_box, lang, tr
+from lab.ui.verbatim import code_span
 
 MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
@@ -45,7 +46,7 @@ def table(columns: dict[str, list]) -> None:
 
 def value_metric(result: GradientRun) -> None:
     st.metric("y", fmt(result.y))
-    st.caption(tr("grad.printed", y=result.y_repr))
+    st.caption(tr("grad.printed", y=code_span(result.y_repr, limit=None)))
 
 
 def formulas(result: GradientRun) -> None:
@@ -220,7 +221,7 @@ def tensor_report(report) -> None:
                    "complex_backward": ("tensors.why_complex", "tensors.fix_complex")}
         why, fix = why_fix.get(report.error_kind, ("tensors.why_conversion",
                                                    "tensors.fix_conversion"))
-        error_box(f"`RuntimeError: {report.error}`", tr(why), tr(fix))
+        error_box(code_span(f"RuntimeError: {report.error}", limit=None), tr(why), tr(fix))
         if not report.printed:
             return
     st.markdown(tr("tensors.printed"))
@@ -229,7 +230,7 @@ def tensor_report(report) -> None:
            tr("tensors.value"): [report.dtype, str(report.requires_grad), str(report.is_leaf),
                                  report.grad]})
     if report.y_printed:
-        st.caption(tr("tensors.after_backward", y=report.y_printed))
+        st.caption(tr("tensors.after_backward", y=code_span(report.y_printed, limit=None)))
 
 
 def answer_feedback(checks) -> None:
@@ -241,7 +242,8 @@ def answer_feedback(checks) -> None:
             st.success(tr("exercises.answer_right", i=i, value=fmt(check.expected)),
                        icon=":material/check_circle:")
         else:
-            st.error(tr("exercises.answer_wrong", i=i, typed=check.typed.strip()[:40])
-                     + " " + tr(check.hint), icon=":material/cancel:")
+            # The typed answer is shown as typed (a code span), never as markdown.
+            wrong = tr("exercises.answer_wrong", i=i, typed=Typed(check.typed.strip()))
+            st.error(f"{wrong} {tr(check.hint)}", icon=":material/cancel:")
     if checks and all(check.correct for check in checks):
         st.balloons()
