@@ -16,6 +16,7 @@ from lab.i18n import LANGUAGES, Message, has, language_for_locale, t
 from lab.ui import process
 from lab.ui.carried import boolean, carried, one_of, serialize, start_run
 from lab.ui.carried import refused as carried_refused
+from lab.ui.carried import synced
 from lab.ui.carried import value as carried_value
 from lab.ui.verbatim import code_list, say
 
@@ -193,6 +194,7 @@ def _close(frame: Frame) -> None:
     refused = sorted(set(carried_refused()) | {
         name for name, value in raw.items()
         if name not in now and name not in URL_KEEP and name not in CARRIED
+        and name not in synced()
         and not _same(st.session_state.get(name), value)})
     unknown = sorted(name for name in now if name not in st.session_state
                      and name not in URL_KEEP)
