@@ -340,7 +340,8 @@ def parse_number(text: str) -> float:
 
 
 def format_number(value: float) -> str:
-    """Shortest text for a constant in code and formulas: 2.0 -> "2", 0.5 -> "0.5"."""
+    """Shortest text for a constant in formulas and sentences: 2.0 -> "2", 0.5 -> "0.5"
+    (inf and nan as "inf", "nan"; code takes ``python_number``)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
@@ -357,3 +358,21 @@ def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.T
         y = apply(reduce, [y])
     tensors["y"] = y
     return tensors
+
+
+def python_number(value: float, shortest: bool = True) -> str:
+    """A constant as Python source that evaluates to exactly it, for generated code.
+
+    ``repr`` writes infinities and NaN as ``inf`` and ``nan``, names Python does not know
+    (``x + log(0)`` exported ``x + (-inf)``: a NameError); here they are
+    ``float("inf")``, ``float("-inf")`` and ``float("nan")``, and -0.0 keeps its sign.
+    ``shortest``: whole numbers without ".0" (``format_number``), else ``repr``.
+    """
+    value = float(value)
+    if math.isnan(value):
+        return 'float("nan")'
+    if math.isinf(value):
+        return 'float("inf")' if value > 0 else 'float("-inf")'
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return "-0.0"
+    return format_number(value) if shortest else repr(value)

@@ -15,7 +15,8 @@ import torch
 from lab import derivation, symbolic
 from lab import formula as formulas
 from lab.derivation import Shown
-from lab.formula import Formula, FormulaError, format_number, forward  # noqa: F401
+from lab.formula import (Formula, FormulaError, format_number, forward,  # noqa: F401
+                         python_number)
 from lab.i18n import Message, Typed, visible
 from lab.numeric import NUMERIC_LOOP_UP_TO, numeric_check
 from lab.ops import OPERATIONS, REDUCTIONS
@@ -83,11 +84,11 @@ class XSpec:
 
     def code(self, dtype: str) -> str:
         if self.values is not None:
-            shown = ", ".join(repr(v) for v in self.values)
+            shown = ", ".join(python_number(v, shortest=False) for v in self.values)
             return f"x = torch.tensor([{shown}], dtype=torch.{dtype}, requires_grad=True)"
-        parts = [format_number(self.start), format_number(self.stop)]
+        parts = [python_number(self.start), python_number(self.stop)]
         if self.step != 1:
-            parts.append(format_number(self.step))
+            parts.append(python_number(self.step))
         if parts[0] == "0" and len(parts) == 2:
             parts = parts[1:]
         return f"x = torch.arange({', '.join(parts)}, dtype=torch.{dtype}, requires_grad=True)"
@@ -200,7 +201,7 @@ def statement(step) -> str:
     def show(a):
         if isinstance(a, str):
             return a
-        text = format_number(a)
+        text = python_number(a)
         return f"({text})" if text.startswith("-") else text
 
     template = OPERATIONS[step.op].code

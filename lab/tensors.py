@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lab.formula import format_number
+from lab.formula import python_number
 from lab.gradients import InputError, parse_values
 from lab.i18n import Message, Typed
 
@@ -37,7 +37,7 @@ class TensorReport:
 def tensor_code(values: tuple[float, ...], dtype: str, requires_grad: bool,
                 backward: bool) -> str:
     exact = can_require_grad(dtype)
-    shown = ", ".join(repr(v) if exact else format_number(v) for v in values)
+    shown = ", ".join(python_number(v, shortest=not exact) for v in values)
     args = [f"[{shown}]", f"dtype=torch.{dtype}"]
     if requires_grad:
         args.append("requires_grad=True")
