@@ -154,11 +154,11 @@ def linked_text(widget: Callable, key: str, default: str, budget: int, max_chars
     if key not in st.session_state:
         st.session_state[key] = default
     text = widget(key=key, max_chars=max_chars, persist_state="session", **kwargs)
-    carried_in_link = text == default or link_length(text) <= budget
-    if text == default or not carried_in_link:
+    in_link = text == default or link_length(text) <= budget
+    if text == default or not in_link:
         unlink(key)
     else:
-        if st.query_params.get(key) != text:
+        if st.query_params.get(key) != text:     # each write sends the browser a message
             st.query_params[key] = text
         written[key] = text
-    return text, carried_in_link
+    return text, in_link

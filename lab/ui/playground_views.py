@@ -82,9 +82,12 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
         dtype = st.radio(tr("playground.dtype"), ("float32", "float64"), key="dt",
                          horizontal=True, help=tr("playground.dtype_help"), width="content",
                          **BOUND)
+    # Always one element here, filled or not: the elements below (the graph) keep their
+    # place, so the browser does not redraw them when the note comes and goes.
+    note = st.empty()
     if not linked:
-        st.info(tr("playground.values_not_linked", length=link_length(typed),
-                   limit=VALUES_LINK_MAX), icon=":material/link_off:")
+        note.info(tr("playground.values_not_linked", length=link_length(typed),
+                     limit=VALUES_LINK_MAX), icon=":material/link_off:")
     try:
         spec = XSpec.of(parse_values(typed)) if mode == X_MODES[1] else \
             XSpec.arange(start, stop, step)
