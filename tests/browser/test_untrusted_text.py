@@ -5,8 +5,9 @@ payloads (tests/untrusted.py) in every URL parameter the lab defines, as paramet
 and typed into every kind of text box. After each, nothing a payload holds may have become
 a link (``a[href]``), an image, a KaTeX formula, an HTML element or an attribute; text
 holding a payload may sit only inside code; no bidi or zero-width character reaches the
-page (KaTeX's own zero-width spaces aside); and no request may leave for an address named in a payload (every request for
-another host is recorded and aborted).
+page (KaTeX's own zero-width spaces aside); and no request may leave for an address named
+in a payload (every request for another host is recorded and aborted: the only one seen is
+Streamlit's material icons at fonts.gstatic.com).
 """
 
 from __future__ import annotations
