@@ -94,6 +94,7 @@ class GuessCheck:
     typed: str
     expected: float           # PyTorch's y
     correct: bool | None      # None: nothing typed, or not a number
+    readable: bool = True     # False: something typed that is not a number
 
 
 def check_guess(typed: str, expected: float) -> GuessCheck:
@@ -103,6 +104,6 @@ def check_guess(typed: str, expected: float) -> GuessCheck:
     try:
         value = parse_number(typed)
     except FormulaError:
-        return GuessCheck(typed, expected, None)
+        return GuessCheck(typed, expected, None, readable=False)
     return GuessCheck(typed, expected, math.isfinite(value) and math.isclose(value, expected,
                                                                     rel_tol=5e-3, abs_tol=5e-3))

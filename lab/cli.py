@@ -18,11 +18,12 @@ import re
 import sys
 from typing import Callable
 
-from lab.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, UserError, t
+from lab.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, Typed, UserError, t
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
 RANGE_SEPARATOR = ":"
 DEFAULT_X = "0:3"                  # the seed's x = torch.arange(3)
+USER_VALUES = {"value", "arguments"}   # placeholders of argparse's complaints a user typed
 
 
 class Refused(UserError):
@@ -54,8 +55,10 @@ def _usage_message(detail: str) -> Message:
             values = {name: value.replace("'", "") for name, value in match.groupdict().items()}
             for name, value in values.items():      # the sub-command's own metavar
                 values[name] = value.replace("{grad,graph}", "grad|graph")
+            for name in USER_VALUES & set(values):   # what the user typed, shown as typed
+                values[name] = Typed(values[name])
             return Message(key, **values)
-    return Message("cli.bad_option", detail=detail.strip())
+    return Message("cli.bad_option", detail=Typed(detail.strip()))
 
 
 def _language(argv: list[str]) -> str:
@@ -80,11 +83,11 @@ def parse_x(text: str):
         return XSpec.of(parse_values(text))
     parts = text.split(RANGE_SEPARATOR)
     if len(parts) not in (2, 3):
-        raise InputError(Message("cli.bad_range", value=text[:40]))
+        raise InputError(Message("cli.bad_range", value=Typed(text)))
     try:
         numbers = [parse_number(part) for part in parts]
     except FormulaError:
-        raise InputError(Message("cli.bad_range", value=text[:40])) from None
+        raise InputError(Message("cli.bad_range", value=Typed(text))) from None
     spec = XSpec.arange(*numbers)
     spec.check()
     return spec
@@ -190,7 +193,7 @@ def _write(data: bytes, path: str) -> None:
         with open(path, "wb") as handle:
             handle.write(data)
     except OSError as error:
-        raise Refused(Message("cli.cannot_write", path=path,
+        raise Refused(Message("cli.cannot_write", path=Typed(path),
                               reason=error.strerror or type(error).__name__)) from None
 
 

@@ -15,8 +15,9 @@ import torch
 from lab import derivation, symbolic
 from lab import formula as formulas
 from lab.derivation import Shown
-from lab.formula import Formula, FormulaError, format_number, forward  # noqa: F401
-from lab.i18n import Message, UserError
+from lab.formula import (Formula, FormulaError, format_number, forward,  # noqa: F401
+                         python_number)
+from lab.i18n import Message, Typed, UserError, visible
 from lab.numeric import NUMERIC_LOOP_UP_TO, numeric_check
 from lab.ops import OPERATIONS, REDUCTIONS
 
@@ -82,11 +83,11 @@ class XSpec:
 
     def code(self, dtype: str) -> str:
         if self.values is not None:
-            shown = ", ".join(repr(v) for v in self.values)
+            shown = ", ".join(python_number(v, shortest=False) for v in self.values)
             return f"x = torch.tensor([{shown}], dtype=torch.{dtype}, requires_grad=True)"
-        parts = [format_number(self.start), format_number(self.stop)]
+        parts = [python_number(self.start), python_number(self.stop)]
         if self.step != 1:
-            parts.append(format_number(self.step))
+            parts.append(python_number(self.step))
         if parts[0] == "0" and len(parts) == 2:
             parts = parts[1:]
         return f"x = torch.arange({', '.join(parts)}, dtype=torch.{dtype}, requires_grad=True)"
@@ -112,7 +113,7 @@ def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
                 values.append(formulas.parse_number(item))
             except FormulaError:
                 raise InputError(Message("x.bad_item", position=position,
-                                         item=item.strip()[:40])) from None
+                                         item=Typed(item.strip()))) from None
     return tuple(values)
 
 
@@ -191,7 +192,7 @@ def statement(step) -> str:
     def show(a):
         if isinstance(a, str):
             return a
-        text = format_number(a)
+        text = python_number(a)
         return f"({text})" if text.startswith("-") else text
 
     template = OPERATIONS[step.op].code
@@ -255,9 +256,9 @@ def _autograd(formula: Formula, x_spec: XSpec | torch.Tensor, reduce: str, dtype
 def check_options(reduce: str, dtype: str) -> None:
     """Refuse an unknown reduction or dtype with a message (``InputError``)."""
     if reduce not in REDUCTIONS:
-        raise InputError(Message("x.bad_option", option="reduce", value=str(reduce)[:20]))
+        raise InputError(Message("x.bad_option", option="reduce", value=Typed(reduce)))
     if dtype not in DTYPES:
-        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+        raise InputError(Message("x.bad_option", option="dtype", value=Typed(dtype)))
 
 
 def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",

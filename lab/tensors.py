@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
-from lab.formula import format_number
+from lab.formula import python_number
 from lab.gradients import InputError, parse_values
-from lab.i18n import Message
+from lab.i18n import Message, Typed
 
 TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",
           "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -44,7 +44,7 @@ class TensorReport:
 
 def tensor_code(values: list, dtype: str, requires_grad: bool, backward: bool) -> str:
     exact = dtype == INFERRED or can_require_grad(dtype)
-    shown = ", ".join(repr(v) if exact or isinstance(v, int) else format_number(v)
+    shown = ", ".join(repr(v) if isinstance(v, int) else python_number(v, shortest=not exact)
                       for v in values)
     args = [f"[{shown}]"] + ([f"dtype=torch.{dtype}"] if dtype != INFERRED else [])
     if requires_grad:
@@ -66,7 +66,7 @@ def inspect(values_text: str, dtype: str, requires_grad: bool, backward: bool = 
     PyTorch's own errors are reported in ``error`` verbatim, never raised.
     """
     if dtype not in TENSOR_DTYPES + (INFERRED,):
-        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+        raise InputError(Message("x.bad_option", option="dtype", value=Typed(dtype)))
     values = _as_written(values_text, parse_values(values_text, limit=MAX_VALUES))
     report = TensorReport(code=tensor_code(values, dtype, requires_grad, backward))
     kind = {} if dtype == INFERRED else {"dtype": getattr(torch, dtype)}

@@ -97,7 +97,7 @@ def test_a_refused_formula_shows_the_message_and_the_caret():
     at = open_page(PAGE)
     at.text_input(key="f").input("x + foo(x)").run()
     assert not at.exception and not at.metric
-    assert at.error[0].value.startswith("“foo” is not an available function")
+    assert at.error[0].value.startswith("“`foo`” is not an available function")
     assert "(column 5)" in at.error[0].value
     assert "x + foo(x)\n    ^^^" in [element.value for element in at.code]
     at.text_input(key="f").input("x**2").run()                    # the page still works
@@ -111,7 +111,7 @@ def test_bad_x_is_explained_and_the_other_controls_stay():
     assert at.radio(key="r") and at.radio(key="dt")               # still on the page
     at.radio(key="xm").set_value("torch.tensor").run()
     at.text_input(key="xs").input("1, a").run()
-    assert at.error[0].value.startswith("Value 2 (“a”) is not a number")
+    assert at.error[0].value.startswith("Value 2 (“`a`”) is not a number")
     at.text_input(key="f").input("x^2").run()                     # both problems at once
     assert len(at.error) == 2 and not at.exception
 
@@ -132,4 +132,4 @@ def test_a_link_reopens_the_state_in_spanish():
     assert metric(at) == shown(0.5 + 1 / (1 + math.exp(-1)))      # sigmoid(0) + sigmoid(1)
     assert [cell[-1] for cell in table(at)["simbólica (sympy)"]] == ["✓", "✓"]
     at.text_input(key="f").input("2x").run()
-    assert at.error[0].value.startswith("«2x» no es ni un número ni un nombre")
+    assert at.error[0].value.startswith("«`2x`» no es ni un número ni un nombre")

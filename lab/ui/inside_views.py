@@ -11,6 +11,7 @@ from lab.gradients import DTYPES, XSpec, parse_values
 from lab.ops import REDUCTIONS
 from lab.ui.inputs import chain_inputs
 from lab.ui.shell import tr
+from lab.ui.verbatim import code_span
 from lab.ui.views import fmt, table
 
 # The URL keeps a radio's label: these are the same in every language, so a link made in
@@ -99,7 +100,7 @@ def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
     if step.name == ACCUMULATE:
         st.markdown(tr("inside.accumulate"))
     else:
-        st.markdown(tr("inside.receives", output=f"`{step.output}`"))
+        st.markdown(tr("inside.receives", output=code_span(step.output)))
     for latex in step.latex:
         st.latex(latex)
     if any(one.summed for one in step.passes):

@@ -6,18 +6,19 @@ Streamlit-aware, but it imports no torch, so the home page stays light.
 from __future__ import annotations
 
 import functools
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from lab.i18n import LANGUAGES, has, language_for_locale, t
+from lab.i18n import LANGUAGES, Message, has, language_for_locale, t
 from lab.ui import process
 from lab.ui.carried import boolean, carried, one_of, serialize, start_run
 from lab.ui.carried import refused as carried_refused
+from lab.ui.carried import synced
 from lab.ui.carried import value as carried_value
+from lab.ui.verbatim import code_list, say
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ def lang() -> str:
 
 
 def tr(key: str, **values) -> str:
-    """``t`` in the current page language."""
-    return t(key, lang(), **values)
+    """``t`` in the current page language, as markdown: ``Typed`` values (what a user
+    typed) become code spans (lab.ui.verbatim)."""
+    return say(Message(key, **values), lang())
 
 
 def language_selector() -> str:
@@ -192,13 +194,15 @@ def _close(frame: Frame) -> None:
     refused = sorted(set(carried_refused()) | {
         name for name, value in raw.items()
         if name not in now and name not in URL_KEEP and name not in CARRIED
+        and name not in synced()
         and not _same(st.session_state.get(name), value)})
     unknown = sorted(name for name in now if name not in st.session_state
                      and name not in URL_KEEP)
     for name in unknown:
         del st.query_params[name]
     if refused or unknown:
-        frame.notice.info(tr("app.url_fallback", names=", ".join(refused + unknown)),
+        # The names come from the link: shown as code spans, never as markdown.
+        frame.notice.info(tr("app.url_fallback", names=code_list(refused + unknown)),
                           icon=":material/link_off:")
     share_box(frame)
     _ending(frame.info)
@@ -294,19 +298,12 @@ def error_box(text: str, why: str = "", fix: str = "") -> None:
     st.error(body, icon=":material/error:")
 
 
-# Characters Streamlit's markdown would act on: a typed piece such as `__import__` must be
-# shown as typed, not as bold "import".
-_MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>$~|#])")
-
-
-def literal(text: str) -> str:
-    """``text`` escaped so that st.markdown / st.error show it character for character."""
-    return _MARKDOWN_MARKS.sub(r"\\\1", text)
-
-
 def show_problem(error) -> None:
-    """A refused formula or input, in the page language, with a caret where it applies."""
-    st.error(literal(error.render(lang())), icon=":material/error:")
+    """A refused formula or input, in the page language, with a caret where it applies.
+
+    What the user typed is shown as code spans (``say``); the caret line is plain code.
+    """
+    st.error(say(error, lang()), icon=":material/error:")
     pointer = getattr(error, "pointer", lambda: "")()
     if pointer:
         st.code(pointer, language=None)

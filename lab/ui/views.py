@@ -12,8 +12,9 @@ import streamlit as st
 
 from lab import graphs
 from lab.gradients import Curve, GradientRun
-from lab.i18n import t
-from lab.ui.shell import error_box, lang, literal, tr
+from lab.i18n import Typed, t
+from lab.ui.shell import error_box, lang, tr
+from lab.ui.verbatim import code_span
 
 MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
@@ -45,7 +46,7 @@ def table(columns: dict[str, list]) -> None:
 
 def value_metric(result: GradientRun) -> None:
     st.metric("y", fmt(result.y))
-    st.caption(tr("grad.printed", y=result.y_repr))
+    st.caption(tr("grad.printed", y=code_span(result.y_repr, limit=None)))
 
 
 def formulas(result: GradientRun) -> None:
@@ -223,7 +224,7 @@ def tensor_report(report) -> None:
                    "complex_backward": ("tensors.why_complex", "tensors.fix_complex")}
         why, fix = why_fix.get(report.error_kind, ("tensors.why_conversion",
                                                    "tensors.fix_conversion"))
-        error_box(f"`RuntimeError: {report.error}`", tr(why), tr(fix))
+        error_box(code_span(f"RuntimeError: {report.error}", limit=None), tr(why), tr(fix))
         if not report.printed:
             return
     st.markdown(tr("tensors.printed"))
@@ -232,16 +233,18 @@ def tensor_report(report) -> None:
            tr("tensors.value"): [report.dtype, str(report.requires_grad), str(report.is_leaf),
                                  report.grad]})
     if report.y_printed:
-        st.caption(tr("tensors.after_backward", y=report.y_printed))
+        st.caption(tr("tensors.after_backward", y=code_span(report.y_printed, limit=None)))
 
 
 def guess_feedback(check) -> None:
     """Exercise 3: whether the y the student worked out is PyTorch's."""
+    if not check.readable:
+        st.warning(tr("exercises.ex3_guess_unreadable", typed=Typed(check.typed.strip())))
     if check.correct is None:
         return
     key = "exercises.ex3_guess_right" if check.correct else "exercises.ex3_guess_wrong"
     (st.success if check.correct else st.warning)(
-        tr(key, typed=literal(check.typed.strip()[:40]), y=fmt(check.expected)))
+        tr(key, typed=Typed(check.typed.strip()), y=fmt(check.expected)))
 
 
 def answer_feedback(checks) -> None:
@@ -253,7 +256,8 @@ def answer_feedback(checks) -> None:
             st.success(tr("exercises.answer_right", i=i, value=fmt(check.expected)),
                        icon=":material/check_circle:")
         else:
-            st.error(tr("exercises.answer_wrong", i=i, typed=check.typed.strip()[:40])
-                     + " " + tr(check.hint), icon=":material/cancel:")
+            # The typed answer is shown as typed (a code span), never as markdown.
+            wrong = tr("exercises.answer_wrong", i=i, typed=Typed(check.typed.strip()))
+            st.error(f"{wrong} {tr(check.hint)}", icon=":material/cancel:")
     if checks and all(check.correct for check in checks):
         st.balloons()
