@@ -1,15 +1,14 @@
-"""The seed's computational graph, its exercises, and their derivatives worked by hand.
+"""The seed's computational graph and its exercises, as formulas for the engine.
 
-Every number still comes from the formula engine (``lab.gradients``); this module
-only builds the seed's formulas and the hand-written chain-rule columns beside them.
+Every number and formula comes from the formula engine (``lab.gradients``, with the
+formulas it shows from ``lab.derivation``); this module only writes the seed's
+computations as formulas and checks exercise 1's typed answers.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import torch
 
 from lab.formula import format_number, parse_number
 from lab.formula import FormulaError
@@ -27,48 +26,15 @@ def chain_formula(a: float, p: float, c: float) -> str:
     return f"(x {_signed(a)})**{format_number(p)} {_signed(c)}"
 
 
-def chain_latex(a: float, p: float, c: float, reduce: str) -> str:
-    inner = rf"(x_i {_signed(a)})^{{{format_number(p)}}} {_signed(c)}"
-    if reduce == "mean":
-        return rf"y = \dfrac{{\sum_{{i=1}}^{{n}} {inner}}}{{n}}"
-    return rf"y = \sum_{{i=1}}^{{n}} {inner}"
-
-
-def chain_rule_latex(a: float, p: float, reduce: str) -> str:
-    scale = r"\dfrac{1}{n}\cdot " if reduce == "mean" else ""
-    return (rf"\dfrac{{\partial y}}{{\partial x_i}} = {scale}{format_number(p)}"
-            rf"\,(x_i {_signed(a)})^{{{format_number(p - 1)}}}")
-
-
 def chain_input(n: int, a: float, p: float, c: float) -> tuple[str, XSpec]:
     """The formula and ``x = torch.arange(n)`` of the seed's chain."""
     return chain_formula(a, p, c), XSpec.arange(0, n)
 
 
-def run_chain(n: int, a: float, p: float, c: float, reduce: str, dtype: str = "float32"
-              ) -> GradientRun:
+def run_chain(n: int, a: float, p: float, c: float, reduce: str, dtype: str = "float32",
+              plot: bool = False) -> GradientRun:
     """``x = torch.arange(n)`` through the seed's chain, forward and backward."""
-    return run(*chain_input(n, a, p, c), reduce, dtype)
-
-
-def chain_rule(x: list[float], a: float, p: float, reduce: str) -> list[float]:
-    """``p·(x_i+a)^(p-1)`` (divided by n for mean), written out, in float64 torch."""
-    t = torch.tensor(x, dtype=torch.float64)
-    scale = 1.0 / len(x) if reduce == "mean" else 1.0
-    return (p * (t + a) ** (p - 1) * scale).tolist()
-
-
-EXERCISE_3_HAND_LATEX = (
-    r"\dfrac{\partial y}{\partial x_i} = \dfrac{1}{n}\left(\cos x_i\, e^{x_i}"
-    r" + \sin x_i\, e^{x_i} - \dfrac{1}{(x_i+2)^2}\right)")
-
-
-def exercise_3_by_hand(x: list[float], reduce: str = "mean") -> list[float]:
-    """Product rule on ``sin·exp`` plus ``d/dx (x+2)^-1``, in float64 torch."""
-    t = torch.tensor(x, dtype=torch.float64)
-    scale = 1.0 / len(x) if reduce == "mean" else 1.0
-    return ((torch.cos(t) * torch.exp(t) + torch.sin(t) * torch.exp(t)
-             - 1 / (t + 2) ** 2) * scale).tolist()
+    return run(*chain_input(n, a, p, c), reduce, dtype, plot=plot)
 
 
 def exercise_3_input(low: int, high: int) -> tuple[str, XSpec]:
@@ -121,3 +87,23 @@ def check_answers(typed: list[str], result: GradientRun) -> list[AnswerCheck]:
                 hint = "exercises.hint_chain"
         checks.append(AnswerCheck(text, value, expected, correct, hint))
     return checks
+
+
+@dataclass
+class GuessCheck:
+    typed: str
+    expected: float           # PyTorch's y
+    correct: bool | None      # None: nothing typed, or not a number
+    readable: bool = True     # False: something typed that is not a number
+
+
+def check_guess(typed: str, expected: float) -> GuessCheck:
+    """Exercise 3: the y a student worked out, against PyTorch's (to 3 significant digits)."""
+    if not typed.strip():
+        return GuessCheck(typed, expected, None)
+    try:
+        value = parse_number(typed)
+    except FormulaError:
+        return GuessCheck(typed, expected, None, readable=False)
+    return GuessCheck(typed, expected, math.isfinite(value) and math.isclose(value, expected,
+                                                                    rel_tol=5e-3, abs_tol=5e-3))

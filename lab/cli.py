@@ -18,23 +18,19 @@ import re
 import sys
 from typing import Callable
 
-from lab.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, t
+from lab.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, Typed, UserError, t
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
 RANGE_SEPARATOR = ":"
 DEFAULT_X = "0:3"                  # the seed's x = torch.arange(3)
+USER_VALUES = {"value", "arguments"}   # placeholders of argparse's complaints a user typed
 
 
-class Refused(Exception):
+class Refused(UserError):
     """A problem with what the user typed: one line, exit status 2."""
 
-    def __init__(self, message: Message | str):
-        super().__init__(str(message))
-        self.message = message
-
     def render(self, lang: str) -> str:
-        text = self.message if isinstance(self.message, str) else self.message.render(lang)
-        return " ".join(text.split())       # one line, whatever the message holds
+        return " ".join(super().render(lang).split())     # one line, whatever it holds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,8 +55,10 @@ def _usage_message(detail: str) -> Message:
             values = {name: value.replace("'", "") for name, value in match.groupdict().items()}
             for name, value in values.items():      # the sub-command's own metavar
                 values[name] = value.replace("{grad,graph}", "grad|graph")
+            for name in USER_VALUES & set(values):   # what the user typed, shown as typed
+                values[name] = Typed(values[name])
             return Message(key, **values)
-    return Message("cli.bad_option", detail=detail.strip())
+    return Message("cli.bad_option", detail=Typed(detail.strip()))
 
 
 def _language(argv: list[str]) -> str:
@@ -85,11 +83,11 @@ def parse_x(text: str):
         return XSpec.of(parse_values(text))
     parts = text.split(RANGE_SEPARATOR)
     if len(parts) not in (2, 3):
-        raise InputError(Message("cli.bad_range", value=text[:40]))
+        raise InputError(Message("cli.bad_range", value=Typed(text)))
     try:
         numbers = [parse_number(part) for part in parts]
     except FormulaError:
-        raise InputError(Message("cli.bad_range", value=text[:40])) from None
+        raise InputError(Message("cli.bad_range", value=Typed(text))) from None
     spec = XSpec.arange(*numbers)
     spec.check()
     return spec
@@ -125,7 +123,7 @@ def grad_report(result, lang: str) -> dict:
         "grad": result.grad,
         "symbolic_grad": result.symbolic,
         "numeric_grad": result.numeric,
-        "symbolic_derivative": result.symbolic_latex or None,
+        "symbolic_derivative": (result.shown.derivative or None) if result.shown else None,
         "agrees_symbolic": result.symbolic_marks(),
         "agrees_numeric": result.numeric_marks(),
         "numeric_error": result.numeric_error,
@@ -145,8 +143,8 @@ def _agreement(marks: list[bool | None], lang: str) -> str:
 def grad_text(result, lang: str) -> str:
     """What ``grad`` prints without ``--json``: y and x.grad exactly as PyTorch prints them."""
     lines = [f"y = {result.y_repr}", f"x.grad = {result.grad_repr}"]
-    if result.symbolic_latex:
-        lines.append(t("cli.derivative", lang, latex=result.symbolic_latex))
+    if result.shown and result.shown.derivative:
+        lines.append(t("cli.derivative", lang, latex=result.shown.derivative))
     rtol, atol = result.tolerance
     for label, values, marks in (("cli.symbolic", result.symbolic, result.symbolic_marks()),
                                  ("cli.numeric", result.numeric, result.numeric_marks())):
@@ -195,7 +193,7 @@ def _write(data: bytes, path: str) -> None:
         with open(path, "wb") as handle:
             handle.write(data)
     except OSError as error:
-        raise Refused(Message("cli.cannot_write", path=path,
+        raise Refused(Message("cli.cannot_write", path=Typed(path),
                               reason=error.strerror or type(error).__name__)) from None
 
 
@@ -237,6 +235,9 @@ def _run_graph(args, lang: str) -> int:
 
 
 def build_parser(lang: str) -> argparse.ArgumentParser:
+    from lab.gradients import DTYPES
+    from lab.ops import REDUCTIONS
+
     def h(key: str, **values) -> str:
         return t(f"cli.help_{key}", lang, **values).replace("%", "%%")
 
@@ -247,8 +248,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     def common(sub):
         sub.add_argument("formula", help=h("formula"))
         sub.add_argument("--x", default=DEFAULT_X, metavar="VALUES", help=h("x"))
-        sub.add_argument("--reduce", choices=("mean", "sum"), default="mean", help=h("reduce"))
-        sub.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+        sub.add_argument("--reduce", choices=REDUCTIONS, default="mean", help=h("reduce"))
+        sub.add_argument("--dtype", choices=tuple(DTYPES), default="float32",
                          help=h("dtype"))
         sub.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help=h("lang"))
 
@@ -283,11 +284,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(error: Exception, lang: str) -> int:
-    from lab.formula import FormulaError
-    from lab.gradients import InputError
-
     status = EXIT_REFUSED
-    if isinstance(error, (Refused, FormulaError, InputError)):
+    if isinstance(error, UserError):
         text = error.render(lang)
     else:
         status = EXIT_INTERNAL

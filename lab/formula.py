@@ -14,8 +14,11 @@ import ast
 import math
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from lab.i18n import Message
+import torch
+
+from lab.i18n import Message, Typed, UserError, visible
 from lab.ops import FUNCTIONS, REDUCTIONS, apply, evaluate_constant  # noqa: F401 (re-exported)
 
 MAX_LENGTH = 300
@@ -37,13 +40,12 @@ _OPERATOR_CHARACTERS = "+-*/%^@<>=!&|~.,:"
 HARD_RECURSION_LIMIT = 200    # nodes of any kind on one path (unreachable within MAX_LENGTH)
 
 
-class FormulaError(ValueError):
+class FormulaError(UserError):
     """A refused formula: what is wrong (a catalogue message) and where."""
 
     def __init__(self, message: Message, text: str = "", column: int | None = None,
                  piece: str = ""):
-        super().__init__(message.key)
-        self.message = message
+        super().__init__(message)
         self.text = text
         self.column = column
         self.piece = piece
@@ -56,11 +58,12 @@ class FormulaError(ValueError):
         shown = "".join(_visible(char) for char in self.text)
         return f"{shown}\n{' ' * self.column}{'^' * width}"
 
-    def render(self, lang: str) -> str:
+    def render(self, lang: str, show_typed=visible) -> str:
+        """The message in ``lang``, typed pieces shown by ``show_typed`` (see ``Typed``)."""
         where = ""
         if self.column is not None:
             where = " " + Message("formula.at_column", column=self.column + 1).render(lang)
-        return self.message.render(lang) + where
+        return self.message.render(lang, show_typed) + where
 
 
 def _visible(char: str) -> str:
@@ -95,10 +98,6 @@ class Formula:
     def operations(self) -> int:
         return len(self.steps)
 
-    @property
-    def scalar(self) -> bool:
-        return self.reduction is not None
-
     def body_steps(self) -> tuple[Step, ...]:
         return self.steps[:-1] if self.reduction else self.steps
 
@@ -108,7 +107,7 @@ def _refuse(key: str, text: str, node_or_col=None, piece: str = "", **values) ->
     if isinstance(node_or_col, ast.AST):
         column = getattr(node_or_col, "col_offset", None)
         piece = piece or (ast.get_source_segment(text, node_or_col) or "")
-    return FormulaError(Message(key, piece=piece, **values), text, column, piece)
+    return FormulaError(Message(key, piece=Typed(piece), **values), text, column, piece)
 
 
 def _check_characters(text: str) -> None:
@@ -122,8 +121,8 @@ def _check_characters(text: str) -> None:
             continue
         if ord(char) > 126 or ord(char) < 32 or char in _REFUSED_CHARACTERS:
             name = unicodedata.name(char, f"U+{ord(char):04X}")
-            raise FormulaError(Message("formula.bad_character", piece=repr(char), name=name),
-                               text, column, char)
+            raise FormulaError(Message("formula.bad_character", piece=Typed(repr(char)),
+                                       name=name), text, column, char)
     depth = 0
     for column, char in enumerate(text):
         depth += (char == "(") - (char == ")")
@@ -253,16 +252,17 @@ def _syntax_error(text: str, error: SyntaxError, offset: int) -> FormulaError:
                 text[column - 1] in _OPERATOR_CHARACTERS if kind else text[column - 1].isalnum()):
             column -= 1
         piece = text[column:end]
-        return FormulaError(Message("formula.incomplete", piece=piece), text, column, piece)
+        return FormulaError(Message("formula.incomplete", piece=Typed(piece)), text, column,
+                            piece)
     column = min(error.offset - 1 + offset, len(text) - 1)
     piece = text[column]
     end = (error.end_offset or 0) - 1 + offset
     if end > column + 1 and reason == "invalid syntax":
         piece = text[column:end].strip() or piece
     if "never closed" in reason:
-        return FormulaError(Message("formula.unclosed", piece=piece), text, column, piece)
+        return FormulaError(Message("formula.unclosed", piece=Typed(piece)), text, column, piece)
     if reason.startswith("unmatched"):
-        return FormulaError(Message("formula.unmatched", piece=piece), text, column, piece)
+        return FormulaError(Message("formula.unmatched", piece=Typed(piece)), text, column, piece)
     if reason == "invalid decimal literal":
         # "2x", "1.5e": a number glued to letters; point at the whole glued word.
         start, stop = column, column + 1
@@ -271,17 +271,23 @@ def _syntax_error(text: str, error: SyntaxError, offset: int) -> FormulaError:
         while stop < len(text) and (text[stop].isalnum() or text[stop] == "_"):
             stop += 1
         glued = text[start:stop]
-        return FormulaError(Message("formula.glued", piece=glued), text, start, glued)
-    return FormulaError(Message("formula.syntax", piece=piece), text, column, piece)
+        return FormulaError(Message("formula.glued", piece=Typed(glued)), text, start, glued)
+    return FormulaError(Message("formula.syntax", piece=Typed(piece)), text, column, piece)
 
 
 def parse(text: str) -> Formula:
     """Check ``text`` against the whitelist and return its ``Formula``.
 
-    Raises ``FormulaError`` naming the offending piece and column.
+    Raises ``FormulaError`` naming the offending piece and column. Cached by text: a
+    page parses each input once, whatever number of views read it.
     """
     if not isinstance(text, str):
         raise FormulaError(Message("formula.empty"), "")
+    return _parse(text)
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str) -> Formula:
     _check_characters(text)
     source = text.strip()
     offset = len(text) - len(text.lstrip())
@@ -304,7 +310,7 @@ def parse(text: str) -> Formula:
         raise FormulaError(Message("formula.too_deep", limit=MAX_DEPTH), text, offset,
                            source) from None
     if isinstance(output, float):
-        raise FormulaError(Message("formula.no_x", piece=source), text, offset, source)
+        raise FormulaError(Message("formula.no_x", piece=Typed(source)), text, offset, source)
     steps = tuple(builder.steps)
     last = steps[-1] if steps else None
     reduction = last.op if last and last.op in REDUCTIONS and last.name == output else None
@@ -323,16 +329,49 @@ def parse_number(text: str) -> float:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, MemoryError, RecursionError, ValueError):
-        raise FormulaError(Message("formula.not_a_number", piece=text.strip()), text) from None
+        raise FormulaError(Message("formula.not_a_number", piece=Typed(text.strip())),
+                           text) from None
     builder = _Builder(text)
     value = builder.build(tree.body)
     if not isinstance(value, float):
-        raise FormulaError(Message("formula.not_a_number", piece=text.strip()), text)
+        raise FormulaError(Message("formula.not_a_number", piece=Typed(text.strip())), text)
     return value
 
 
 def format_number(value: float) -> str:
-    """Shortest text for a constant in code and formulas: 2.0 -> "2", 0.5 -> "0.5"."""
+    """Shortest text for a constant in formulas and sentences: 2.0 -> "2", 0.5 -> "0.5"
+    (inf and nan as "inf", "nan"; code takes ``python_number``)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
+
+
+def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.Tensor]:
+    """The forward pass, step by step, exactly as the generated code runs it."""
+    tensors: dict[str, torch.Tensor] = {"x": x}
+    for step in formula.steps:
+        args = [tensors[a] if isinstance(a, str) else a for a in step.args]
+        tensors[step.name] = apply(step.op, args)
+    y = tensors[formula.output]
+    if formula.reduction is None:
+        y = apply(reduce, [y])
+    tensors["y"] = y
+    return tensors
+
+
+def python_number(value: float, shortest: bool = True) -> str:
+    """A constant as Python source that evaluates to exactly it, for generated code.
+
+    ``repr`` writes infinities and NaN as ``inf`` and ``nan``, names Python does not know
+    (``x + log(0)`` exported ``x + (-inf)``: a NameError); here they are
+    ``float("inf")``, ``float("-inf")`` and ``float("nan")``, and -0.0 keeps its sign.
+    ``shortest``: whole numbers without ".0" (``format_number``), else ``repr``.
+    """
+    value = float(value)
+    if math.isnan(value):
+        return 'float("nan")'
+    if math.isinf(value):
+        return 'float("inf")' if value > 0 else 'float("-inf")'
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return "-0.0"
+    return format_number(value) if shortest else repr(value)

@@ -12,10 +12,14 @@ from dataclasses import dataclass, field
 
 import torch
 
+from lab import derivation, symbolic
 from lab import formula as formulas
-from lab.formula import Formula, FormulaError, format_number
-from lab.i18n import Message
-from lab.ops import OPERATIONS, REDUCTIONS, apply
+from lab.derivation import Shown
+from lab.formula import (Formula, FormulaError, format_number, forward,  # noqa: F401
+                         python_number)
+from lab.i18n import Message, Typed, UserError, visible
+from lab.numeric import NUMERIC_LOOP_UP_TO, numeric_check
+from lab.ops import OPERATIONS, REDUCTIONS
 
 # One intra-op thread. Tensors here hold at most 10,000 elements, too few for splitting an
 # operation across threads to pay, and when the cores are busy (other sessions of the
@@ -25,9 +29,7 @@ from lab.ops import OPERATIONS, REDUCTIONS, apply
 torch.set_num_threads(1)
 
 MAX_ELEMENTS = 10_000
-NUMERIC_LOOP_UP_TO = 200          # per-element finite differences for non-elementwise formulas
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-REDUCES = REDUCTIONS            # what y = f(x).<reduce>() may be
 TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)}   # (rtol, atol) vs float64 refs
 SIGNIFICANT = 6                   # digits shown; a float32/float64 gap above this shows
 PRECISION_VISIBLE = 0.5 * 10 ** (1 - SIGNIFICANT)   # relative gap that changes the 6th digit
@@ -81,25 +83,18 @@ class XSpec:
 
     def code(self, dtype: str) -> str:
         if self.values is not None:
-            shown = ", ".join(repr(v) for v in self.values)
+            shown = ", ".join(python_number(v, shortest=False) for v in self.values)
             return f"x = torch.tensor([{shown}], dtype=torch.{dtype}, requires_grad=True)"
-        parts = [format_number(self.start), format_number(self.stop)]
+        parts = [python_number(self.start), python_number(self.stop)]
         if self.step != 1:
-            parts.append(format_number(self.step))
+            parts.append(python_number(self.step))
         if parts[0] == "0" and len(parts) == 2:
             parts = parts[1:]
         return f"x = torch.arange({', '.join(parts)}, dtype=torch.{dtype}, requires_grad=True)"
 
 
-class InputError(ValueError):
+class InputError(UserError):
     """Input that cannot be run (empty x, too many elements...), with its message."""
-
-    def __init__(self, message: Message):
-        super().__init__(message.key)
-        self.message = message
-
-    def render(self, lang: str) -> str:
-        return self.message.render(lang)
 
 
 def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
@@ -118,7 +113,7 @@ def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
                 values.append(formulas.parse_number(item))
             except FormulaError:
                 raise InputError(Message("x.bad_item", position=position,
-                                         item=item.strip()[:40])) from None
+                                         item=Typed(item.strip()))) from None
     return tuple(values)
 
 
@@ -143,21 +138,19 @@ class GradientRun:
     y_repr: str                   # print(y), exactly as PyTorch prints it
     grad: list[float]             # x.grad from autograd
     grad_repr: str                # print(x.grad)
-    values: dict[str, list[float]]   # forward value of each named tensor
-    node_grads: dict[str, list[float] | None]   # ∂y/∂node for each named tensor
-    grad_fns: dict[str, str]      # tensor name -> its grad_fn's name
-    symbolic: list[float] | None
-    symbolic_latex: str
+    symbolic: list[float] | None  # the derivative shown (``shown``), evaluated at x
     numeric: list[float] | None
     grad64: list[float]           # autograd in float64, for the precision lesson
     tolerance: tuple[float, float]
     code: str
     notes: list[Message] = field(default_factory=list)
-    formula_latex: str = ""
+    shown: Shown | None = None    # the formulas the page writes (lab.derivation)
     # Estimated error of each finite difference (None where it is too unreliable to compare).
     numeric_error: list[float | None] | None = None
     # Elements where the formula has a corner (relu/abs at 0): no derivative to compare.
     kinks: list[bool] = field(default_factory=list)
+    curve: Curve | None = None    # the plot's points (``plot=True``, elementwise formulas)
+    dot: str = ""                 # torchviz's drawing of this run's graph (``graph=True``)
 
     @property
     def n(self) -> int:
@@ -194,25 +187,12 @@ class GradientRun:
         return self.agrees(self.numeric, self.numeric_error)
 
 
-def forward(formula: Formula, x: torch.Tensor, reduce: str) -> dict[str, torch.Tensor]:
-    """The forward pass, step by step, exactly as the generated code runs it."""
-    tensors: dict[str, torch.Tensor] = {"x": x}
-    for step in formula.steps:
-        args = [tensors[a] if isinstance(a, str) else a for a in step.args]
-        tensors[step.name] = apply(step.op, args)
-    y = tensors[formula.output]
-    if formula.reduction is None:
-        y = apply(reduce, [y])
-    tensors["y"] = y
-    return tensors
-
-
 def statement(step) -> str:
     """One step as the line of Python the generated code runs: ``z3 = z1 * z2``."""
     def show(a):
         if isinstance(a, str):
             return a
-        text = format_number(a)
+        text = python_number(a)
         return f"({text})" if text.startswith("-") else text
 
     template = OPERATIONS[step.op].code
@@ -256,152 +236,51 @@ def _nonfinite_notes(formula: Formula, tensors: dict, x: torch.Tensor) -> list[M
     return []
 
 
-FD_STEP = 6e-6                    # relative step of the central differences (float64)
-FD_RELIABLE = 0.01                # an estimate whose own error exceeds 1% is not compared
+def _autograd(formula: Formula, x_spec: XSpec | torch.Tensor, reduce: str, dtype: str,
+              before_backward=None):
+    """x (a fresh leaf) and every named tensor after ``y.backward()``.
 
-
-def numeric_gradient(formula: Formula, x, reduce: str) -> list[float] | None:
-    """Central finite differences of y in float64 at the points of ``x`` (an XSpec or tensor).
-
-    None when too costly (a formula with an inner mean/sum over many elements).
+    ``before_backward(tensors)`` runs between the passes (torchviz needs the saved tensors).
     """
-    result = numeric_check(formula, _points(x), reduce)
-    return None if result is None else result[0]
-
-
-def _points(x) -> torch.Tensor:
-    if isinstance(x, XSpec):
-        return x.tensor(torch.float64, requires_grad=False)
-    return x.detach().to(torch.float64)
-
-
-def _watched(formula: Formula) -> list[str]:
-    """Tensors whose sign change means a corner or a pole: relu/abs/sqrt/log inputs,
-    denominators, and bases raised to a power that is not a whole number >= 0."""
-    names = set()
-    for step in formula.steps:
-        first = step.args[0]
-        if step.op in ("abs", "relu", "sqrt", "log"):
-            names.add(first)
-        elif step.op == "div":
-            names.add(step.args[1])
-        elif step.op == "pow":
-            exponent = step.args[1]
-            if not (isinstance(exponent, float) and exponent >= 0 and exponent.is_integer()):
-                names.add(first)
-    return sorted(name for name in names if isinstance(name, str))
-
-
-def _sign_changes(formula: Formula, up: dict, down: dict, elementwise: bool) -> torch.Tensor:
-    """True where a watched tensor changes sign between the two points."""
-    changed = torch.zeros((), dtype=torch.bool)
-    for name in _watched(formula):
-        flipped = torch.sign(up[name]) != torch.sign(down[name])
-        changed = changed | (flipped if elementwise else flipped.any())
-    return changed
-
-
-def numeric_check(formula: Formula, x: torch.Tensor, reduce: str):
-    """(∂y/∂x_i by central differences, the estimated error of each, or None if unreliable).
-
-    The error estimate adds the truncation error (Richardson: the same difference with a
-    step twice as long) and the rounding error (float64 epsilon times |f| over the step).
-    An estimate is not used where the steps straddle a corner or a pole (a relu/abs input
-    or a denominator changes sign), or where its own error exceeds 1% of it.
-    """
-    eps = torch.finfo(torch.float64).eps
-    with torch.no_grad():
-        x = x.detach().to(torch.float64)
-        h = FD_STEP * torch.clamp(x.abs(), min=1.0)
-        scale = 1.0 / x.numel() if (formula.reduction or reduce) == "mean" else 1.0
-        if formula.elementwise:
-            def slope(step):
-                up, down = x + step, x - step
-                t_up, t_down = forward(formula, up, reduce), forward(formula, down, reduce)
-                f_up, f_down = t_up[formula.body], t_down[formula.body]
-                return ((f_up - f_down) / (up - down), f_up.abs() + f_down.abs(),
-                        _sign_changes(formula, t_up, t_down, True))
-
-            d1, size, _ = slope(h)
-            d2, _, straddles = slope(2 * h)
-            error = ((d2 - d1).abs() / 3 + 4 * eps * size / (2 * h)) * scale
-            d1 = d1 * scale
-        else:
-            if x.numel() > NUMERIC_LOOP_UP_TO:
-                return None
-            d1, error = torch.empty_like(x), torch.empty_like(x)
-            straddles = torch.zeros_like(x, dtype=torch.bool)
-            for i in range(x.numel()):
-                estimates = []
-                for step in (h[i], 2 * h[i]):
-                    up, down = x.clone(), x.clone()
-                    up[i] += step
-                    down[i] -= step
-                    t_up, t_down = forward(formula, up, reduce), forward(formula, down, reduce)
-                    estimates.append(((t_up["y"] - t_down["y"]) / (up[i] - down[i]),
-                                      t_up["y"].abs() + t_down["y"].abs()))
-                (first, size), (second, _) = estimates
-                d1[i] = first
-                error[i] = (second - first).abs() / 3 + 4 * eps * size / (2 * h[i])
-                straddles[i] = _sign_changes(formula, t_up, t_down, False)
-    reliable = (torch.isfinite(error) & ~straddles
-                & (error <= FD_RELIABLE * d1.abs() + 1e-8 * scale))
-    errors = [float(e) if ok else None for e, ok in zip(error.tolist(), reliable.tolist())]
-    return d1.tolist(), errors
-
-
-def _autograd(formula: Formula, x_spec: XSpec | torch.Tensor, reduce: str, dtype: str):
-    """x (a fresh leaf) and every named tensor after ``y.backward()``."""
     if isinstance(x_spec, XSpec):
         x = x_spec.tensor(DTYPES[dtype])
     else:
         x = x_spec.detach().to(DTYPES[dtype]).requires_grad_(True)
     tensors = forward(formula, x, reduce)
-    for name, tensor in tensors.items():
-        if name != "x" and tensor.requires_grad:
-            tensor.retain_grad()
+    if before_backward is not None:
+        before_backward(tensors)
     tensors["y"].backward()
     return x, tensors
 
 
 def check_options(reduce: str, dtype: str) -> None:
     """Refuse an unknown reduction or dtype with a message (``InputError``)."""
-    if reduce not in REDUCES:
-        raise InputError(Message("x.bad_option", option="reduce", value=str(reduce)[:20]))
+    if reduce not in REDUCTIONS:
+        raise InputError(Message("x.bad_option", option="reduce", value=Typed(reduce)))
     if dtype not in DTYPES:
-        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
+        raise InputError(Message("x.bad_option", option="dtype", value=Typed(dtype)))
 
 
 def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
-        checks: bool = True, keep_nodes: bool = True) -> GradientRun:
-    """Parse, run forward and backward, and compare with sympy and finite differences.
-
-    ``keep_nodes=False`` keeps the values and gradients of x and y only, not of every
-    intermediate tensor: at 10,000 elements and 60 steps those weigh 11 MB per result.
+        checks: bool = True, plot: bool = False, graph: bool = False) -> GradientRun:
+    """One computation, everything its page shows: y and x.grad from autograd, the checks
+    against sympy and finite differences, the formulas to write, the plot's points
+    (``plot``) and torchviz's drawing of the very graph backward() walked (``graph``).
 
     Raises ``FormulaError`` or ``InputError`` with a message for the user.
     """
     check_options(reduce, dtype)
     formula = formulas.parse(text)
     x_spec.check()
-    x, tensors = _autograd(formula, x_spec, reduce, dtype)
-    y = tensors["y"]
-    named = {name: t for name, t in tensors.items() if keep_nodes or name in ("x", "y")}
-    values = {name: t.detach().reshape(-1).tolist() for name, t in named.items()}
-    node_grads = {}
-    for name, t in named.items():
-        g = x.grad if name == "x" else t.grad
-        node_grads[name] = None if g is None else g.reshape(-1).tolist()
-    grad_fns = {name: (t.grad_fn.name() if t.grad_fn is not None else "AccumulateGrad")
-                for name, t in named.items()}
+    drawing = {}
+    if graph:
+        from lab.graphs import drawing_of
 
-    notes = _nonfinite_notes(formula, tensors, x)
-    if not math.isfinite(float(y.detach())) and not notes:
-        notes.append(Message("nonfinite.other", step="y", where="—"))
-    if not notes and not bool(torch.isfinite(x.grad).all()):
-        bad = ~torch.isfinite(x.grad)
-        where = ", ".join(_point(v) for v in x.detach()[bad][:5].tolist())
-        notes.append(Message("nonfinite.gradient", where=where))
+        def draw(tensors):
+            drawing["dot"] = drawing_of(tensors["y"], tensors["x"])
+    x, tensors = _autograd(formula, x_spec, reduce, dtype, draw if graph else None)
+    y = tensors["y"]
+    notes = _notes(formula, tensors, x)
     kinks = _kinks(formula, tensors, x)
     if any(kinks):
         where = [_point(v) for v, k in zip(x.detach().tolist(), kinks) if k]
@@ -414,19 +293,9 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
         _, t64 = _autograd(formula, x.detach(), reduce, "float64")
         grad64 = t64["x"].grad.tolist()
 
-    symbolic, symbolic_latex, numeric, numeric_error = None, "", None, None
-    formula_latex = ""
+    symbolic, numeric, numeric_error, shown = None, None, None, None
     if checks:
-        from lab import symbolic as symbolic_module
-
-        try:
-            found = symbolic_module.gradient(formula, x, reduce)
-            formula_latex, symbolic_latex = found.formula_latex, found.latex
-            symbolic = None if found.values is None else found.values.tolist()
-            if found.note:
-                notes.append(found.note)
-        except Exception:   # noqa: BLE001 - a check that fails must not take the run down
-            notes.append(Message("checks.symbolic_failed"))
+        symbolic, shown = _symbolic(formula, x, reduce, notes)
         fd = numeric_check(formula, x.detach(), reduce)
         if fd is None:
             notes.append(Message("checks.numeric_too_many", limit=NUMERIC_LOOP_UP_TO))
@@ -437,16 +306,43 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
     result = GradientRun(
         text=text, x_spec=x_spec, reduce=formula.reduction or reduce, dtype=dtype,
         x=x.detach().tolist(), y=float(y.detach()), y_repr=repr(y), grad=grad,
-        grad_repr=repr(x.grad), values=values, node_grads=node_grads, grad_fns=grad_fns,
-        symbolic=symbolic, symbolic_latex=symbolic_latex, numeric=numeric, grad64=grad64,
+        grad_repr=repr(x.grad), symbolic=symbolic, numeric=numeric, grad64=grad64,
         tolerance=TOLERANCES[dtype], code=code(formula, x_spec, reduce, dtype), notes=notes,
-        formula_latex=formula_latex, numeric_error=numeric_error, kinks=kinks)
+        shown=shown, numeric_error=numeric_error, kinks=kinks,
+        curve=curve(formula, x.detach()) if plot else None, dot=drawing.get("dot", ""))
     if dtype == "float32":
         gap = _largest_gap(grad, grad64)
         if gap is not None and gap[0] > PRECISION_VISIBLE:
             result.notes.append(Message("checks.precision_gap", gap=f"{gap[0]:.1e}",
                                         where=_point(result.x[gap[1]])))
     return result
+
+
+def _notes(formula: Formula, tensors: dict, x: torch.Tensor) -> list[Message]:
+    """Where y or x.grad stop being finite numbers, and why."""
+    notes = _nonfinite_notes(formula, tensors, x)
+    if not math.isfinite(float(tensors["y"].detach())) and not notes:
+        notes.append(Message("nonfinite.other", step="y", where="—"))
+    if not notes and not bool(torch.isfinite(x.grad).all()):
+        bad = ~torch.isfinite(x.grad)
+        where = ", ".join(_point(v) for v in x.detach()[bad][:5].tolist())
+        notes.append(Message("nonfinite.gradient", where=where))
+    return notes
+
+
+def _symbolic(formula: Formula, x: torch.Tensor, reduce: str, notes: list[Message]):
+    """(sympy's ∂y/∂xᵢ at x, the formulas to show); a check that fails must not take the
+    run down, so any failure becomes a note."""
+    try:
+        found = symbolic.gradient(formula, x, reduce)
+        shown = derivation.shown(formula, reduce, x.numel())
+    except Exception:   # noqa: BLE001
+        notes.append(Message("checks.symbolic_failed"))
+        return None, None
+    for note in (found.note, shown.note if shown else None):
+        if note is not None and note not in notes:
+            notes.append(note)
+    return (None if found.values is None else found.values.tolist()), shown
 
 
 def _kinks(formula: Formula, tensors: dict, x: torch.Tensor) -> list[bool]:
@@ -475,22 +371,35 @@ def _largest_gap(a: list[float], b: list[float]) -> tuple[float, int] | None:
 
 @dataclass
 class Curve:
-    """f and f' on a grid, both from autograd (f' = d f(t)/dt, elementwise)."""
+    """f and f′ on a grid and at the points of x, from autograd in float64 (elementwise)."""
 
     t: list[float]
     f: list[float]
     df: list[float]
+    x: list[float]
+    fx: list[float]
+    dfx: list[float]
 
 
-def curve(text: str, points: torch.Tensor | list[float]) -> Curve | None:
-    """f(t) and f'(t) at the given points, from autograd in float64; None if not elementwise."""
-    formula = formulas.parse(text)
-    if not formula.elementwise:
-        return None
-    t = torch.as_tensor(points, dtype=torch.float64).detach().clone().requires_grad_(True)
+def _slopes(formula: Formula, points: torch.Tensor) -> tuple[list, list]:
+    """f(t) and f′(t) = d f(t)/dt at ``points``, elementwise, by autograd in float64."""
+    t = points.detach().to(torch.float64).clone().requires_grad_(True)
     body = forward(formula, t, "sum")[formula.body]
     body.sum().backward()
-    return Curve(t.detach().tolist(), body.detach().tolist(), t.grad.tolist())
+    return body.detach().tolist(), t.grad.tolist()
+
+
+def curve(formula: Formula, x: torch.Tensor) -> Curve | None:
+    """The plot's points: a grid around x and x itself; None if the formula is not
+    elementwise (an inner mean/sum mixes the elements)."""
+    if not formula.elementwise:
+        return None
+    points = x.detach().to(torch.float64)
+    low, high = plot_range(points.tolist())
+    t = grid(low, high)
+    f, df = _slopes(formula, t)
+    fx, dfx = _slopes(formula, points)
+    return Curve(t.tolist(), f, df, points.tolist(), fx, dfx)
 
 
 def grid(low: float, high: float, points: int = 201) -> torch.Tensor:

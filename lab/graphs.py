@@ -11,13 +11,9 @@ from lab import formula as formulas
 from lab.gradients import DTYPES, XSpec, code, forward
 
 EXPORT_FORMATS = ("dot", "svg", "png")
-# torchviz's own colours, as its legend documents them.
-TORCHVIZ_LEGEND = (
-    ("lightblue", "graph.legend_leaf"),
-    ("lightgrey", "graph.legend_function"),
-    ("darkolivegreen1", "graph.legend_output"),
-    ("orange", "graph.legend_saved"),
-)
+# The kinds of node torchviz draws, each in its own colour (named in the catalogue text).
+TORCHVIZ_LEGEND = ("graph.legend_leaf", "graph.legend_function", "graph.legend_output",
+                   "graph.legend_saved")
 
 
 def torchviz_code(text: str, x_spec: XSpec, reduce: str, dtype: str, show_attrs: bool,
@@ -47,13 +43,19 @@ def _stable_ids(source: str) -> str:
 def torchviz_dot(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
                  show_attrs: bool = False, show_saved: bool = False) -> str:
     """``make_dot(y, params={"x": x})`` on a fresh forward pass, as DOT text."""
-    from torchviz import make_dot
-
     formula = formulas.parse(text)
     x = x_spec.tensor(DTYPES[dtype])
-    y = forward(formula, x, reduce)["y"]
+    return drawing_of(forward(formula, x, reduce)["y"], x, show_attrs, show_saved)
+
+
+def drawing_of(y, x, show_attrs: bool = False, show_saved: bool = False) -> str:
+    """torchviz's drawing of the graph that ends in ``y`` (call it before ``backward()``,
+    which frees the saved tensors ``show_saved`` draws), as stable DOT text."""
+    from torchviz import make_dot
+
     dot = make_dot(y, params={"x": x}, show_attrs=show_attrs, show_saved=show_saved)
     dot.graph_attr.update(bgcolor="transparent")
+    dot.node_attr.update(fontsize="14")         # torchviz's 10 pt reads as ~8 px on a page
     dot.edge_attr.update(color="#7f7f7f")
     return _stable_ids(dot.source)
 

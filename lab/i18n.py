@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import string
 import tomllib
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,12 +44,79 @@ def language_for_locale(locale: str | None) -> str:
     return "es" if (locale or "").lower().startswith("es") else "en"
 
 
+def has(key: str) -> bool:
+    """Whether the catalogue has ``key`` (in the default language; a test keeps both alike)."""
+    return key in catalogue(DEFAULT_LANGUAGE)
+
+
+class Typed(str):
+    """Text that came from a user (a link, a text box, the command line).
+
+    It goes into a catalogue text as a placeholder value and is shown as typed, never
+    interpreted: plain text spells out its invisible characters (``visible``), the pages
+    show it as a code span (``lab.ui.verbatim``). Anything a user typed that a message
+    repeats must be wrapped in it where the message is made.
+    """
+
+    __slots__ = ()
+
+
+SHOWN_MAX = 60          # characters of a user's text repeated in a message
+# Characters that do not show as themselves: controls, format characters (bidi overrides
+# such as U+202E, zero-width joiners), separators, unassigned and private code points.
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"}
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _spelled(char: str) -> str:
+    if char == " " or unicodedata.category(char) not in _HIDDEN:
+        return char
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+
+
+def visible(text: str, limit: int | None = SHOWN_MAX) -> str:
+    """``text`` with every invisible or reordering character spelled as Python does
+    (U+202E -> ``\\u202e``, a newline -> ``\\n``), cut to ``limit`` characters with "…"."""
+    text = str(text)
+    cut = limit is not None and len(text) > limit
+    shown = "".join(_spelled(char) for char in (text[:limit] if cut else text))
+    return shown + "…" if cut else shown
+
+
 def t(key: str, lang: str, **values) -> str:
-    """The text for ``key`` in ``lang``, with ``{placeholders}`` filled in."""
+    """The text for ``key`` in ``lang``, with ``{placeholders}`` filled in (plain text:
+    ``Typed`` values through ``visible``)."""
+    return fill(key, lang, values, visible)
+
+
+def fill(key: str, lang: str, values: dict, show_typed) -> str:
+    """The text for ``key``, each ``Typed`` value shown by ``show_typed`` and the other
+    values (the lab's own numbers and names) as they are."""
     text = catalogue(lang if lang in LANGUAGES else DEFAULT_LANGUAGE).get(key)
     if text is None:
         return MISSING.format(key)
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return text.format(**{name: show_typed(value) if isinstance(value, Typed) else value
+                          for name, value in values.items()})
+
+
+class UserError(ValueError):
+    """What a user gave that the lab refuses, with the message that tells them why.
+
+    ``FormulaError`` (a formula, with the column), ``InputError`` (values, options) and the
+    command line's ``Refused`` are all of this shape.
+    """
+
+    def __init__(self, message: "Message"):
+        super().__init__(message.key)
+        self.message = message
+
+    def render(self, lang: str, show_typed=visible) -> str:
+        """The message in ``lang``, typed values shown by ``show_typed`` (see ``Typed``)."""
+        return self.message.render(lang, show_typed)
 
 
 class Message:
@@ -60,8 +128,9 @@ class Message:
         self.key = key
         self.values = values
 
-    def render(self, lang: str) -> str:
-        return t(self.key, lang, **self.values)
+    def render(self, lang: str, show_typed=visible) -> str:
+        """The text in ``lang``; what a user typed is shown by ``show_typed``."""
+        return fill(self.key, lang, self.values, show_typed)
 
     def __eq__(self, other):
         return isinstance(other, Message) and (self.key, self.values) == (other.key, other.values)

@@ -20,7 +20,7 @@ import torch
 
 from lab import ops
 from lab.recording import ACCUMULATE, Record
-from lab.symbolic import _const as exact_number, evaluate
+from lab.symbolic import constant as exact_number, evaluate
 
 
 @dataclass(frozen=True)

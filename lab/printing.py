@@ -47,14 +47,16 @@ class _Latex(LatexPrinter):
         return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
 
 
-_LATEX = _Latex({"ln_notation": True})
+# long_frac_ratio: a long numerator over a short denominator reads as (1/n)·(…).
+_SETTINGS = {"ln_notation": True, "long_frac_ratio": 2}
+_LATEX = _Latex(_SETTINGS)
 
 
 def latex(expr, **settings) -> str:
     """``expr`` in LaTeX as the pages show it; ``settings`` go to sympy's LaTeX printer
     (``symbol_names`` and ``mul_symbol="dot"`` print an expression with numbers in place
     of its symbols)."""
-    printer = _Latex({"ln_notation": True, **settings}) if settings else _LATEX
+    printer = _Latex({**_SETTINGS, **settings}) if settings else _LATEX
     return printer.doprint(sympy.sympify(expr))
 
 

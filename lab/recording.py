@@ -1,6 +1,6 @@
 """Recording one real ``backward()``: the graph PyTorch built and what each node did.
 
-``record()`` runs a formula forward exactly as ``lab.gradients.forward`` does, collects
+``record()`` runs a formula forward exactly as ``lab.formula.forward`` does, collects
 the graph from ``y.grad_fn`` through ``next_functions``, hooks every node
 (``register_prehook`` sees the gradient a node receives, ``register_hook`` what it passes
 on), calls the real ``y.backward()`` and returns a plain ``Record``. Nothing is read from
@@ -17,7 +17,7 @@ from functools import cached_property
 import torch
 
 from lab.formula import Formula
-from lab.gradients import forward
+from lab.formula import forward
 
 ACCUMULATE = "AccumulateGrad"
 

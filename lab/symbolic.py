@@ -30,16 +30,17 @@ from typing import NamedTuple
 
 import sympy
 import torch
+from sympy.core.parameters import distribute
 
 from lab.formula import Formula, parse
 from lab.i18n import Message
-from lab.ops import OPERATIONS, RealAbs, Relu, Sigmoid, evaluate_constant
+from lab.ops import OPERATIONS, REDUCTIONS, RealAbs, Relu, Sigmoid, evaluate_constant
 from lab.printing import latex as print_latex
 
-X = sympy.Symbol("x", real=True)
+# One element of x, as the pages write it: x = (x_0, …, x_{n−1}), like x[0] and the tables.
+X = sympy.Symbol("x_{i}", real=True)
 PER_ELEMENT_UP_TO = 8     # formulas with an inner mean/sum need one symbol per element
 PER_ELEMENT_SIZE = 3000   # estimated nodes of y beyond which that expansion is skipped
-LATEX_UP_TO = 8000        # characters of LaTeX worth showing
 BUDGET_SECONDS = 0.5      # sympy time per formula; beyond it the check is skipped
 
 
@@ -93,15 +94,13 @@ class Symbolic(NamedTuple):
     """The symbolic side of a run (float64 values per element, or None when skipped)."""
 
     values: torch.Tensor | None
-    latex: str                  # the derivative shown
-    formula_latex: str          # the formula itself
     note: Message | None        # why something was skipped
 
 
 _TIMED_OUT: dict = {}
 
 
-def _const(value: float):
+def constant(value: float):
     """A float as the nicest exact sympy number that equals it (pi/2, 1/3, 2), else a Float."""
     if not math.isfinite(value):
         return sympy.nan if math.isnan(value) else (sympy.oo if value > 0 else -sympy.oo)
@@ -132,7 +131,7 @@ def _apply(op: str, args: list):
     """One step in sympy, from its registry form; all-number arguments are computed by
     torch (see module doc)."""
     if all(getattr(a, "is_number", False) for a in args):
-        return _const(evaluate_constant(op, *[_to_float(a) for a in args]))
+        return constant(evaluate_constant(op, *[_to_float(a) for a in args]))
     return OPERATIONS[op].form(*args)
 
 
@@ -145,11 +144,11 @@ def expression(formula: Formula, xs=None, reductions_as_functions: bool = False)
     env = {"x": X if xs is None else list(xs)}
 
     def arg(a):
-        return env[a] if isinstance(a, str) else _const(a)
+        return env[a] if isinstance(a, str) else constant(a)
 
     for step in formula.body_steps():
         args = [arg(a) for a in step.args]
-        if step.op in ("mean", "sum"):
+        if step.op in REDUCTIONS:
             if reductions_as_functions:
                 env[step.name] = sympy.Function(step.op)(args[0])
                 continue
@@ -171,7 +170,7 @@ def expanded_size(formula: Formula, n: int) -> int:
     size = {"x": 1}
     for step in formula.steps:
         inner = sum(size[a] if isinstance(a, str) else 1 for a in step.args)
-        size[step.name] = (n * inner if step.op in ("mean", "sum") else inner) + 1
+        size[step.name] = (n * inner if step.op in REDUCTIONS else inner) + 1
     return n * size[formula.output]
 
 
@@ -181,16 +180,15 @@ def _has_nonfinite_constant(formula: Formula) -> bool:
 
 
 @lru_cache(maxsize=256)
-def derivative_of_text(text: str) -> tuple[object, str]:
-    """(d f / d x as sympy, its LaTeX) for an elementwise formula, cached by text."""
-    derivative = sympy.diff(expression(parse(text)), X)
-    return derivative, print_latex(derivative)
+def derivative_of_text(text: str):
+    """f′(x_i) of an elementwise formula as sympy, cached by text: the one object the pages
+    print (lab.derivation) and evaluate (``gradient``).
 
-
-@lru_cache(maxsize=256)
-def latex_of_text(text: str) -> str:
-    """The formula itself in LaTeX (an inner mean/sum shown as a function)."""
-    return print_latex(expression(parse(text), reductions_as_functions=True))
+    Built with sympy's distribution of numbers over sums turned off, so the chain rule
+    keeps its shape: ``2 (x_i + 1)``, not ``2 x_i + 2``.
+    """
+    with distribute(False):
+        return sympy.diff(expression(parse(text)), X)
 
 
 def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
@@ -200,7 +198,7 @@ def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
     """
     memo: dict = dict(values)
 
-    def constant(v: float) -> torch.Tensor:
+    def filled(v: float) -> torch.Tensor:
         return torch.full_like(like, v)
 
     def ev(e):
@@ -212,7 +210,7 @@ def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
 
     def _node(e):
         if e.is_number:          # any constant: 2, pi/2, log(3), or I (complex: nan, as torch)
-            return constant(_to_float(e))
+            return filled(_to_float(e))
         if e.is_Add:
             out = ev(e.args[0])
             for a in e.args[1:]:
@@ -229,7 +227,7 @@ def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
                 return ev(base) ** _to_float(exponent)
             return ev(base) ** ev(exponent)
         if isinstance(e, sympy.Piecewise):
-            out = constant(math.nan)
+            out = filled(math.nan)
             done = torch.zeros_like(like, dtype=torch.bool)
             for value, condition in e.args:
                 mask = condition_of(condition) & ~done
@@ -294,55 +292,66 @@ def gradient(formula: Formula, x: torch.Tensor, reduce: str) -> Symbolic:
     """∂y/∂x_i from sympy in float64, the LaTeX shown for it, within the time budget."""
     warm_up()
     key = (formula.text, formula.elementwise or x.numel())
+    try:
+        with budget(key):
+            return _gradient(formula, x, reduce)
+    except SymbolicTimeout:
+        return Symbolic(None, Message("checks.symbolic_timeout", seconds=f"{BUDGET_SECONDS:g}"))
+
+
+@contextmanager
+def budget(key):
+    """Sympy work for ``key`` within BUDGET_SECONDS; a key that ran out once is refused at
+    once afterwards (``SymbolicTimeout``)."""
     if key in _TIMED_OUT:
-        return Symbolic(None, "", "", Message("checks.symbolic_timeout",
-                                              seconds=f"{BUDGET_SECONDS:g}"))
+        raise SymbolicTimeout
     try:
         with time_limit(BUDGET_SECONDS):
-            formula_latex = latex_of_text(formula.text)
-            values, latex, note = _gradient(formula, x, reduce)
+            yield
     except SymbolicTimeout:
         if len(_TIMED_OUT) > 1000:
             _TIMED_OUT.clear()
         _TIMED_OUT[key] = True
         sympy.core.cache.clear_cache()   # drop objects whose assumptions were cut short
-        return Symbolic(None, "", "", Message("checks.symbolic_timeout",
-                                              seconds=f"{BUDGET_SECONDS:g}"))
-    return Symbolic(values, latex, formula_latex, note)
+        raise
 
 
-def _gradient(formula: Formula, x: torch.Tensor, reduce: str):
-    """(values or None, latex or "", a ``Message`` to show or None)."""
+def _gradient(formula: Formula, x: torch.Tensor, reduce: str) -> Symbolic:
     x64 = x.detach().to(torch.float64)
     n = x64.numel()
     mean = (formula.reduction or reduce) == "mean"
     if _has_nonfinite_constant(formula):
-        return None, "", Message("checks.symbolic_nonfinite")
+        return Symbolic(None, Message("checks.symbolic_nonfinite"))
     if formula.elementwise:
-        derivative, latex = derivative_of_text(formula.text)
-        values = evaluate(derivative, {X: x64}, x64)
-        note = None
-        if len(latex) > LATEX_UP_TO:
-            latex, note = "", Message("checks.latex_too_long", limit=LATEX_UP_TO)
-        return values * (1.0 / n if mean else 1.0), latex, note
+        values = evaluate(derivative_of_text(formula.text), {X: x64}, x64)
+        return Symbolic(values * (1.0 / n if mean else 1.0), None)
     if n > PER_ELEMENT_UP_TO:
-        return None, "", Message("checks.symbolic_too_many", limit=PER_ELEMENT_UP_TO)
+        return Symbolic(None, Message("checks.symbolic_too_many", limit=PER_ELEMENT_UP_TO))
     if expanded_size(formula, n) > PER_ELEMENT_SIZE:
-        return None, "", Message("checks.symbolic_too_big", limit=PER_ELEMENT_SIZE)
-    symbols = sympy.symbols(f"x_0:{n}", real=True)
-    f = expression(formula, symbols)
+        return Symbolic(None, Message("checks.symbolic_too_big", limit=PER_ELEMENT_SIZE))
+    grads = per_element_derivatives(formula.text, n, mean)
+    symbols = element_symbols(n)
+    env = {s: x64[i] for i, s in enumerate(symbols)}
+    one = torch.ones((), dtype=torch.float64)
+    return Symbolic(torch.stack([evaluate(g, env, one).reshape(()) for g in grads]), None)
+
+
+def element_symbols(n: int) -> tuple:
+    """x_0, …, x_{n−1}: one symbol per element, for formulas that mix elements."""
+    return sympy.symbols(f"x_0:{n}", real=True)
+
+
+@lru_cache(maxsize=64)
+def per_element_derivatives(text: str, n: int, mean: bool) -> tuple:
+    """∂y/∂x_k for k < n of a formula with an inner mean/sum, written out element by element."""
+    symbols = element_symbols(n)
+    f = expression(parse(text), symbols)
     items = f if isinstance(f, list) else [f]
     y = sympy.Add(*items)
     if mean and isinstance(f, list):
         y = y / n
-    grads = [sympy.diff(y, s) for s in symbols]
-    env = {s: x64[i] for i, s in enumerate(symbols)}
-    one = torch.ones((), dtype=torch.float64)
-    values = torch.stack([evaluate(g, env, one).reshape(()) for g in grads])
-    latex = r"\frac{\partial y}{\partial x_0} = " + print_latex(grads[0])
-    if len(latex) > LATEX_UP_TO:
-        return values, "", Message("checks.latex_too_long", limit=LATEX_UP_TO)
-    return values, latex, None
+    with distribute(False):
+        return tuple(sympy.diff(y, s) for s in symbols)
 
 
 _warmed = False
@@ -358,6 +367,7 @@ def warm_up() -> None:
     derivative = sympy.diff(expression(warm), X)
     print_latex(derivative)
     print_latex(expression(parse("mean(x) * x"), reductions_as_functions=True))
+    print_latex(sympy.Sum(X, (sympy.Symbol("i"), 0, sympy.Symbol("n") - 1)))
     evaluate(derivative, {X: torch.ones(2, dtype=torch.float64)},
              torch.ones(2, dtype=torch.float64))
 

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 import torch
 
-from lab.formula import format_number
+from lab.formula import python_number
 from lab.gradients import InputError, parse_values
-from lab.i18n import Message
+from lab.i18n import Message, Typed
 
-DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",
+TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",
           "int64", "int32", "int16", "int8", "uint8", "bool")
+INFERRED = ""          # no dtype argument: PyTorch infers it from the values as written
 MAX_VALUES = 100
 
 
@@ -19,6 +20,13 @@ def can_require_grad(dtype: str) -> bool:
     """Only floating point and complex tensors can: an integer has no infinitesimal step."""
     kind = getattr(torch, dtype)
     return kind.is_floating_point or kind.is_complex
+
+
+def _as_written(text: str, values: tuple[float, ...]) -> list:
+    """The values as Python literals as typed: ``2, 3`` are ints, ``2., 3.`` floats."""
+    items = [item.strip() for item in text.replace(";", ",").split(",")]
+    whole = all(item.lstrip("+-").isdigit() for item in items)
+    return [int(v) for v in values] if whole else list(values)
 
 
 @dataclass
@@ -31,19 +39,19 @@ class TensorReport:
     grad: str = "None"            # print(t1.grad)
     y_printed: str = ""           # print(y) after the optional backward
     error: str = ""               # PyTorch's own message, verbatim
-    error_kind: str = ""          # "integer_grad", "complex_backward", "conversion"
+    error_kind: str = ""          # "integer_grad", "no_graph", "complex_backward", "conversion"
 
 
-def tensor_code(values: tuple[float, ...], dtype: str, requires_grad: bool,
-                backward: bool) -> str:
-    exact = can_require_grad(dtype)
-    shown = ", ".join(repr(v) if exact else format_number(v) for v in values)
-    args = [f"[{shown}]", f"dtype=torch.{dtype}"]
+def tensor_code(values: list, dtype: str, requires_grad: bool, backward: bool) -> str:
+    exact = dtype == INFERRED or can_require_grad(dtype)
+    shown = ", ".join(repr(v) if isinstance(v, int) else python_number(v, shortest=not exact)
+                      for v in values)
+    args = [f"[{shown}]"] + ([f"dtype=torch.{dtype}"] if dtype != INFERRED else [])
     if requires_grad:
         args.append("requires_grad=True")
     lines = ["import torch", "", f"t1 = torch.tensor({', '.join(args)})", "print(t1)",
              "print(t1.dtype, t1.requires_grad, t1.is_leaf)"]
-    if backward and requires_grad:
+    if backward:
         lines += ["y = (t1 ** 2).sum()", "y.backward()", "print(y)"]
     lines.append("print(t1.grad)")
     return "\n".join(lines) + "\n"
@@ -53,15 +61,17 @@ def inspect(values_text: str, dtype: str, requires_grad: bool, backward: bool = 
             ) -> TensorReport:
     """Create the tensor as the code shows and report what PyTorch says about it.
 
-    A bad typed list raises ``InputError``; PyTorch's own errors are reported in
-    ``error`` verbatim, never raised.
+    ``dtype=INFERRED`` passes no dtype: PyTorch infers it from the values as typed
+    (``2, 3`` is int64, ``2., 3.`` float32). A bad typed list raises ``InputError``;
+    PyTorch's own errors are reported in ``error`` verbatim, never raised.
     """
-    if dtype not in DTYPES:
-        raise InputError(Message("x.bad_option", option="dtype", value=str(dtype)[:20]))
-    values = parse_values(values_text, limit=MAX_VALUES)
+    if dtype not in TENSOR_DTYPES + (INFERRED,):
+        raise InputError(Message("x.bad_option", option="dtype", value=Typed(dtype)))
+    values = _as_written(values_text, parse_values(values_text, limit=MAX_VALUES))
     report = TensorReport(code=tensor_code(values, dtype, requires_grad, backward))
+    kind = {} if dtype == INFERRED else {"dtype": getattr(torch, dtype)}
     try:
-        t1 = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad)
+        t1 = torch.tensor(values, requires_grad=requires_grad, **kind)
     except RuntimeError as error:
         report.error = str(error)
         report.error_kind = "integer_grad" if "floating point" in str(error) else "conversion"
@@ -70,13 +80,14 @@ def inspect(values_text: str, dtype: str, requires_grad: bool, backward: bool = 
     report.dtype = str(t1.dtype)
     report.requires_grad = t1.requires_grad
     report.is_leaf = t1.is_leaf
-    if backward and requires_grad:
+    if backward:
         try:
             y = (t1 ** 2).sum()
             y.backward()
             report.y_printed = repr(y)
         except RuntimeError as error:
             report.error = str(error)
-            report.error_kind = "complex_backward" if t1.is_complex() else "conversion"
+            report.error_kind = ("no_graph" if not requires_grad else
+                                 "complex_backward" if t1.is_complex() else "conversion")
     report.grad = repr(t1.grad) if t1.grad is not None else "None"
     return report

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from lab.gradients import InputError
-from lab.tensors import DTYPES
+from lab.tensors import TENSOR_DTYPES
 from lab.ui import cached
-from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
+from lab.ui.shell import code_panel, page, section, show_problem, tr
 from lab.ui.views import tensor_report
 
 
@@ -15,7 +15,7 @@ def experiment() -> None:
     left, right = st.columns([1, 1])
     values = left.text_input(tr("tensors.values"), "2., 3.", key="values", bind="query-params",
                              help=tr("tensors.values_help"), max_chars=400)
-    dtype = left.selectbox(tr("tensors.dtype"), DTYPES, key="dtype", bind="query-params",
+    dtype = left.selectbox(tr("tensors.dtype"), TENSOR_DTYPES, key="dtype", bind="query-params",
                            help=tr("tensors.dtype_help"))
     requires_grad = left.toggle("requires_grad", False, key="requires_grad",
                                 bind="query-params", help=tr("tensors.requires_grad_help"))
@@ -31,6 +31,5 @@ def experiment() -> None:
             code_panel(report.code, expanded=True, name="tensors")
 
 
-header("tensors")
-experiment()
-footer()
+with page("tensors"):
+    experiment()

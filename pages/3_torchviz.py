@@ -5,7 +5,7 @@ import streamlit as st
 from lab import chain, graphs
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
-from lab.ui.shell import code_panel, footer, header, section, tr
+from lab.ui.shell import code_panel, page, section, tr
 
 
 @section
@@ -25,6 +25,5 @@ def drawing() -> None:
                name="torchviz")
 
 
-header("torchviz")
-drawing()
-footer()
+with page("torchviz"):
+    drawing()

@@ -1,11 +1,11 @@
-"""The seed's three proposed exercises."""
+"""The seed's three proposed exercises: the student answers or predicts, then sees."""
 
 import streamlit as st
 
-from lab import chain, graphs
-from lab.gradients import InputError
+from lab import chain, graphs, tensors
+from lab.gradients import DTYPES, InputError
 from lab.ui import cached, views
-from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
+from lab.ui.shell import code_panel, page, section, show_problem, tr
 
 
 @section
@@ -13,26 +13,46 @@ def exercise_1() -> None:
     st.markdown(tr("exercises.ex1_task"))
     n = st.slider("n", 1, 6, 3, key="ex1_n", bind="query-params", help=tr("chain.n_help"))
     result = cached.chain_run(n, 1.0, 2.0, 2.0, "mean")
-    st.latex(chain.chain_latex(1.0, 2.0, 2.0, "mean"))
+    st.latex(result.shown.y)             # the function only: the derivative is the task
     columns = st.columns(n)
     typed = [columns[i].text_input(f"∂y/∂x{i}  (x{i} = {views.fmt(result.x[i])})", "",
-                                   key=f"ex1_answer_{i}", bind="query-params",
-                                   placeholder="2/3", max_chars=40)
+                                   key=f"ex1_answer_{i}", bind="query-params", max_chars=40)
              for i in range(n)]
     views.answer_feedback(chain.check_answers(typed, result))
-    code_panel(result.code, name="exercise1")
+    if st.toggle(tr("exercises.ex1_solution"), False, key="ex1_solution",
+                 bind="query-params"):
+        views.chain_links(result)
+        st.caption(tr("exercises.ex1_solution_values"))
+        for row in cached.derivative_at_points(result.text, result.reduce, tuple(result.x)):
+            st.latex(row)
+        code_panel(result.code, name="exercise1")
+
+
+GUESSES = ("tensor([2, 3], requires_grad=True)", "RuntimeError")
 
 
 @section
 def exercise_2() -> None:
     st.markdown(tr("exercises.ex2_task"))
-    floats = st.toggle(tr("exercises.ex2_floats"), False, key="ex2_floats", bind="query-params")
-    report = cached.tensor_report("2., 3." if floats else "2, 3",
-                                  "float32" if floats else "int64", True, False)
+    question = cached.tensor_report("2, 3", tensors.INFERRED, True, False)
+    st.code(question.code.splitlines()[2], language="python")    # the tutorial's line
+    # The options are what PyTorch would print, the same in every language: a bound radio
+    # keeps its option's text in the URL.
+    guess = st.radio(tr("exercises.ex2_guess"), GUESSES, index=None, key="ex2_guess",
+                     bind="query-params", horizontal=True, help=tr("exercises.ex2_guess_help"))
+    if guess is None:
+        return
+    right = guess == GUESSES[1]
+    verdict = "ex2_guess_right" if right else "ex2_guess_wrong"
+    (st.success if right else st.warning)(tr(f"exercises.{verdict}"))
+    st.markdown(tr("exercises.ex2_answer"))
+    st.caption(tr("exercises.ex2_after"))
+    floats = st.toggle(tr("exercises.ex2_floats"), False, key="ex2_floats",
+                       bind="query-params")
+    report = cached.tensor_report("2., 3.", tensors.INFERRED, True, False) if floats \
+        else question
     views.tensor_report(report)
     code_panel(report.code, expanded=True, name="exercise2")
-    if st.toggle(tr("exercises.ex2_reveal"), False, key="ex2_reveal", bind="query-params"):
-        st.success(tr("exercises.ex2_answer"))
 
 
 @section
@@ -41,36 +61,40 @@ def exercise_3() -> None:
     controls = st.columns([3, 1])
     low, high = controls[0].slider(tr("exercises.ex3_range"), -6, 10, (1, 5), 1, key="ex3_range",
                                    bind="query-params", help=tr("exercises.ex3_range_help"))
-    dtype = controls[1].selectbox("dtype", ("float32", "float64"), key="ex3_dtype",
+    dtype = controls[1].selectbox("dtype", tuple(DTYPES), key="ex3_dtype",
                                   bind="query-params")
     text, x_spec = chain.exercise_3_input(low, high)
     try:
-        result = cached.gradient_run(text, x_spec, "mean", dtype)
+        result = cached.gradient_run(text, x_spec, "mean", dtype, graph=True)
     except InputError as problem:
         show_problem(problem)
         return
-    left, right = st.columns([1, 2])
+    st.latex(result.shown.y)
+    guess = st.text_input(tr("exercises.ex3_guess"), "", key="ex3_guess", bind="query-params",
+                          max_chars=40, help=tr("exercises.ex3_guess_help"))
+    if not st.toggle(tr("exercises.ex3_reveal"), False, key="ex3_reveal",
+                     bind="query-params"):
+        return
+    views.guess_feedback(chain.check_guess(guess, result.y))
+    views.formulas(result)
+    left, right = st.columns([1, 3])
     with left:
         views.value_metric(result)
-        st.latex(r"y=\dfrac{\sum_{i=1}^n \sin(x_i)\,e^{x_i}+\dfrac{1}{x_i+2}}{n}")
-        st.latex(chain.EXERCISE_3_HAND_LATEX)
     with right:
         views.notes(result)
-        views.gradient_table(result, {
-            tr("exercises.col_by_hand"): chain.exercise_3_by_hand(result.x)})
-    dot = cached.torchviz_dot(text, x_spec, "mean", dtype, False, False)
-    views.graph_panel(dot, "exercise3_graph", key="ex3_graph")
+        views.gradient_table(result)
+    views.graph_panel(result.dot, "exercise3_graph", key="ex3_graph")
     code_panel(graphs.torchviz_code(text, x_spec, "mean", dtype, False, False),
                name="exercise3")
 
 
-header("exercises")
-# Each exercise is a section: a widget in one tab reruns that tab alone.
-one, two, three = st.tabs([tr("exercises.tab1"), tr("exercises.tab2"), tr("exercises.tab3")])
-with one:
-    exercise_1()
-with two:
-    exercise_2()
-with three:
-    exercise_3()
-footer()
+with page("exercises"):
+    # Each exercise is a section: a widget in one tab reruns that tab alone.
+    one, two, three = st.tabs([tr("exercises.tab1"), tr("exercises.tab2"),
+                               tr("exercises.tab3")])
+    with one:
+        exercise_1()
+    with two:
+        exercise_2()
+    with three:
+        exercise_3()

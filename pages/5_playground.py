@@ -3,9 +3,8 @@
 import streamlit as st
 
 from lab.ui import cached, views
-from lab.ui.playground_views import (formula_input, formula_panel, formula_problem,
-                                     x_and_options_input)
-from lab.ui.shell import code_panel, footer, header, section, show_problem, tr
+from lab.ui.playground_views import formula_input, formula_problem, x_and_options_input
+from lab.ui.shell import code_panel, page, section, show_problem, tr
 
 
 @section
@@ -18,22 +17,22 @@ def playground() -> None:
         show_problem(problem)
     if problems:
         return
-    result = cached.playground_run(text, x_spec, reduce, dtype)
-    left, right = st.columns([1, 2])
+    result = cached.gradient_run(text, x_spec, reduce, dtype, plot=True, graph=True)
+    views.formulas(result)
+    left, right = st.columns([1, 3])
     with left:
         views.value_metric(result)
-        formula_panel(result)
     with right:
         views.notes(result)
-        extra = {tr("playground.col_float64"): result.grad64} if dtype == "float32" else None
-        views.gradient_table(result, extra)
-    views.curve_chart(text, result, tangents=True)
+        views.gradient_table(result)
+        if dtype == "float32":
+            with st.expander(tr("playground.precision_title")):
+                views.precision_table(result)
+    views.curve_chart(result, tangents=True)
     st.subheader(tr("playground.graph_title"))
-    views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
-                      "playground_graph", key="pg_graph")
+    views.graph_panel(result.dot, "playground_graph", key="pg_graph")
     code_panel(result.code, name="playground")
 
 
-header("playground")
-playground()
-footer()
+with page("playground"):
+    playground()

@@ -5,7 +5,7 @@ import streamlit as st
 from lab.formula import FormulaError
 from lab.gradients import InputError
 from lab.ui import cached, inside_views, views
-from lab.ui.shell import code_panel, footer, header, lang, section, show_problem, tr
+from lab.ui.shell import code_panel, lang, page, section, show_problem, tr
 
 
 @section
@@ -25,13 +25,12 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
     inside_views.order_table(trace, mode, step - 1)
 
 
-header("inside")
-try:
-    text, x_spec, reduce, dtype = inside_views.computation_inputs()
-    trace = cached.backward_trace(text, x_spec, reduce, dtype)
-except (FormulaError, InputError) as problem:
-    show_problem(problem)
-else:
-    walk(trace, text, x_spec, reduce, dtype)
-    code_panel(trace.code_for(lang()), name="inside_backward")     # the same at every step
-footer()
+with page("inside"):
+    try:
+        text, x_spec, reduce, dtype = inside_views.computation_inputs()
+        trace = cached.backward_trace(text, x_spec, reduce, dtype)
+    except (FormulaError, InputError) as problem:
+        show_problem(problem)
+    else:
+        walk(trace, text, x_spec, reduce, dtype)
+        code_panel(trace.code_for(lang()), name="inside_backward")     # the same at every step

@@ -5,7 +5,7 @@ import streamlit as st
 from lab.mistakes import KEYS
 from lab.ui import cached
 from lab.ui.mistake_views import experiment, mistake_toggle
-from lab.ui.shell import footer, header, section, tr
+from lab.ui.shell import page, section, tr
 
 
 @section
@@ -19,7 +19,6 @@ def card(key: str) -> None:
                          icon=":material/data_array:")
 
 
-header("mistakes")
-for key in KEYS:
-    card(key)
-footer()
+with page("mistakes"):
+    for key in KEYS:
+        card(key)

@@ -26,6 +26,9 @@ def open_page(page: str | None = None, query: dict | None = None,
         for name, value in query.items():
             at.query_params[name] = value
         at.switch_page(page)
+    else:
+        for name, value in query.items():
+            at.query_params[name] = value
     return at.run()
 
 

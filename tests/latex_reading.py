@@ -6,10 +6,9 @@ Tests compare those numbers with the page's y and x.grad, so a formula on screen
 says something else than the page computes fails.
 
 Standard names that the parser reads as plain symbols or unknown functions are given
-their usual meaning here: ``e`` is Euler's number, ``\\pi`` is π, ``σ`` the logistic
-sigmoid, ``θ`` the Heaviside step (0 at 0, as PyTorch's relu′), ``\\max`` the maximum
-(relu), ``\\operatorname{sgn}`` the sign and ``\\operatorname{mean}``/
-``\\operatorname{sum}`` the mean and sum over x.
+their usual meaning here: ``e`` is Euler's number, ``σ`` the logistic sigmoid, ``θ`` the
+Heaviside step (0 at 0, as PyTorch's relu′), ``\\operatorname{sgn}`` the sign, ``π`` and
+``max`` their sympy selves.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ def _sigmoid(a):
 
 
 FUNCTIONS = {"sigma": _sigmoid, "theta": lambda a: sympy.Heaviside(a, 0),
-             "sgn": sympy.sign, "max": sympy.Max}
+             "sgn": sympy.sign, "max": sympy.Max, "min": sympy.Min}
 
 
 def read(latex: str) -> sympy.Expr:

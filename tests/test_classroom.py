@@ -83,9 +83,11 @@ URL_STATES = {
                             [("slider", "n", 4), ("toggle", "show_attrs", True),
                              ("toggle", "show_saved", True)]),
     "pages/4_exercises.py": ({"ex3_range": ["0", "7"], "ex3_dtype": "float64",
-                              "ex1_answer_0": "2/3", "ex2_reveal": "true"},
+                              "ex3_reveal": "true", "ex1_answer_0": "2/3",
+                              "ex2_guess": "RuntimeError"},
                              [("slider", "ex3_range", (0, 7)), ("selectbox", "ex3_dtype", "float64"),
-                              ("text_input", "ex1_answer_0", "2/3"), ("toggle", "ex2_reveal", True)]),
+                              ("toggle", "ex3_reveal", True), ("text_input", "ex1_answer_0", "2/3"),
+                              ("radio", "ex2_guess", "RuntimeError")]),
 }
 
 
@@ -115,7 +117,7 @@ def test_a_link_reproduces_the_state_set_through_the_widgets(page):
     for kind, key, value in moves:
         _set(by_hand, kind, key, value)
     assert not by_link.exception and not by_hand.exception
-    assert not by_link.info          # no "parameters were reset" notice
+    assert not any("reset to their defaults" in info.value for info in by_link.info)
     assert numbers(by_link) == numbers(by_hand)
     assert numbers(by_link) != numbers(open_page(page))
 
@@ -155,7 +157,7 @@ def test_the_chain_follows_the_student_without_riding_on_the_links():
     at.slider(key="n").set_value(5).run()
     assert "a=2.5" in at.sidebar.code[0].value and "n=5" in at.sidebar.code[0].value
     links = [link.proto.query_string for link in at.get("page_link")]
-    assert len(links) == 8 and all("a=" not in q and "n=" not in q for q in links)
+    assert len(links) == 9 and all("a=" not in q and "n=" not in q for q in links)
     at.switch_page("pages/3_torchviz.py").run()
     assert not at.exception
     assert at.slider(key="a").value == 2.5 and at.slider(key="n").value == 5
@@ -164,8 +166,8 @@ def test_the_chain_follows_the_student_without_riding_on_the_links():
 # ---- lecture mode ---------------------------------------------------------------------------------
 
 def test_lecture_mode_keeps_the_essentials():
-    normal = open_page("pages/4_exercises.py")
-    lecture = open_page("pages/4_exercises.py", query={"lecture": "true"})
+    normal = open_page("pages/4_exercises.py", query={"ex3_reveal": "true"})
+    lecture = open_page("pages/4_exercises.py", query={"lecture": "true", "ex3_reveal": "true"})
     assert not lecture.exception
     assert len(lecture.markdown) < len(normal.markdown)            # no intro text
     assert not lecture.main.expander and normal.main.expander       # no code panels
@@ -222,3 +224,25 @@ def test_page_downloads_are_the_shown_code():
     shown = at.code[0].value if "import torch" in at.code[0].value else at.code[1].value
     assert shown == chain.run_chain(3, 1.0, 2.0, 2.0, "mean").code.rstrip("\n")
     json.loads(export.notebook(shown, "x"))
+
+
+# ---- every page ends with what to remember and the way on ------------------------------------
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_every_page_offers_a_try_this_key_points_and_the_next_page(page, lang):
+    at = open_page(page, query={"lang": lang})
+    order = [None] + [info.path for info in PAGES]
+    section = "home" if page is None else next(i.section for i in PAGES if i.path == page)
+    assert any(t(f"{section}.try_this", lang) in info.value for info in at.info)
+    if section != "home":
+        points = t(f"{section}.key_points", lang)
+        assert 2 <= points.count("\n- ") + 1 <= 4
+        assert points in [m.value for m in at.main.markdown]
+        assert t("app.remember", lang) in [h.value for h in at.header]
+    last = at.main.get("page_link")[-1].proto
+    following = order[(order.index(page) + 1) % len(order)]
+    expected_url = "" if following is None else next(i.url for i in PAGES if i.path == following)
+    assert last.page == expected_url
+    key = "app.back_home" if following is None else "app.next"
+    assert last.label.startswith(t(key, lang, title="").rstrip(": ").rstrip())

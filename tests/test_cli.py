@@ -79,7 +79,8 @@ def test_text_output_prints_y_and_grad_as_pytorch_does(capsys):
     lines = out.splitlines()
     assert lines[:2] == ["y = tensor(6.6667, grad_fn=<MeanBackward0>)",
                          "x.grad = tensor([0.6667, 1.3333, 2.0000])"]
-    assert "derivative (sympy, LaTeX): 2 x + 2" in lines
+    assert (r"derivative (sympy, LaTeX): \frac{\partial y}{\partial x_{i}} = "
+            r"\frac{2}{n} \left(x_{i} + 1\right)") in lines
     assert any(line.startswith("symbolic: ") and "3 agree, 0 disagree" in line for line in lines)
 
 

@@ -191,19 +191,26 @@ def test_x_size_bound():
 def test_seed_numbers_and_three_way_agreement():
     result = run("(x + 1)**2 + 2", XSpec.arange(0, 3))
     assert result.y_repr == "tensor(6.6667, grad_fn=<MeanBackward0>)"
-    assert result.symbolic_latex == "2 x + 2"
-    assert result.formula_latex == r"\left(x + 1\right)^{2} + 2"
+    assert result.shown.derivative == (r"\frac{\partial y}{\partial x_{i}} = "
+                                       r"\frac{2}{n} \left(x_{i} + 1\right)")
+    assert result.shown.y == (r"y = \frac{1}{n} \sum_{i=0}^{n - 1} "
+                              r"\left(\left(x_{i} + 1\right)^{2} + 2\right)")
     assert result.symbolic == pytest.approx([2 / 3, 4 / 3, 2.0])
     assert result.numeric == pytest.approx([2 / 3, 4 / 3, 2.0])
     assert result.symbolic_marks() == result.numeric_marks() == [True] * 3
 
 
+def derivative_of(result) -> str:
+    return result.shown.derivative.split(" = ", 1)[1]
+
+
 def test_symbolic_latex_keeps_pi_e_fractions_and_the_lessons_functions():
-    assert run("e**x + pi*x", XSpec.of([1.0])).symbolic_latex == r"e^{x} + \pi"
-    assert run("x**(1/3)", XSpec.of([8.0])).symbolic_latex == r"\frac{1}{3 x^{\frac{2}{3}}}"
+    assert derivative_of(run("e**x + pi*x", XSpec.of([1.0]), "sum")) == r"e^{x_{i}} + \pi"
+    assert derivative_of(run("x**(1/3)", XSpec.of([8.0]), "sum")) == (
+        r"\frac{1}{3 x_{i}^{\frac{2}{3}}}")
     sigmoid = run("sigmoid(x)", XSpec.of([0.0]), "sum", "float64")
-    assert sigmoid.symbolic_latex == (r"\left(1 - \sigma\left(x\right)\right) "
-                                      r"\sigma\left(x\right)")
+    assert derivative_of(sigmoid) == (r"\left(1 - \sigma\left(x_{i}\right)\right) "
+                                      r"\sigma\left(x_{i}\right)")
     assert sigmoid.grad == [0.25] and sigmoid.symbolic == [0.25]
 
 
@@ -255,7 +262,7 @@ def test_inner_reductions_are_checked_element_by_element():
     result = run("(x - mean(x))**2", XSpec.arange(0, 4), "sum", "float64")
     assert result.grad == pytest.approx([-3.0, -1.0, 1.0, 3.0])
     assert result.symbolic_marks() == result.numeric_marks() == [True] * 4
-    assert result.symbolic_latex.startswith(r"\frac{\partial y}{\partial x_0} = ")
+    assert result.shown.derivative.startswith(r"\frac{\partial y}{\partial x_{0}} = ")
 
 
 def test_inner_reductions_that_would_explode_are_skipped():
@@ -295,8 +302,15 @@ def test_bad_options_are_input_errors():
             run("x", XSpec.of([1.0]), reduce, dtype)
 
 
-def test_keep_nodes_false_keeps_only_x_and_y():
-    full = run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6))
-    light = run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6), keep_nodes=False)
-    assert set(light.values) == set(light.node_grads) == {"x", "y"}
-    assert len(full.values) == 8 and light.grad == full.grad and light.y == full.y   # x, z1-z6, y
+def test_one_run_holds_every_view_of_it():
+    """The plot's points and torchviz's drawing come from the run itself (one forward pass
+    for the drawing and backward(), autograd for the plot), only when asked for."""
+    plain = run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6))
+    full = run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6), plot=True, graph=True)
+    assert plain.curve is None and plain.dot == ""
+    assert full.grad == plain.grad and full.y == plain.y
+    assert full.curve.x == full.x and len(full.curve.t) == 201
+    # f′ at the points, by autograd in float64, is x.grad times n (mean)
+    assert full.curve.dfx == pytest.approx([g * 5 for g in full.grad], rel=1e-5)
+    assert "SinBackward0" in full.dot and "AccumulateGrad" in full.dot
+    assert run("mean(x)*x", XSpec.arange(1, 4), plot=True).curve is None

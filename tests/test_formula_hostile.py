@@ -111,7 +111,7 @@ def _every_entry_point(text: str) -> None:
     for call in (lambda: parse(text), lambda: parse_number(text),
                  lambda: parse_values(text), lambda: parse_values(f"1, {text}"),
                  lambda: run(text, XSpec.of([1.0, 2.0])),
-                 lambda: symbolic.latex_of_text(text),
+                 lambda: symbolic.derivative_of_text(text),
                  lambda: graphs.torchviz_dot(text, XSpec.of([1.0]))):
         try:
             call()

@@ -14,11 +14,12 @@ def test_home_links_every_section():
     at = open_page()
     assert not at.exception
     assert at.title[0].value == "Autograd Lab"
-    # The sidebar lists home and every page, the body every page again; each link's URL
-    # path is the one Streamlit derives from the file name, as PAGES records it.
+    # The sidebar lists home and every page, the body every page again, and the page ends
+    # with the way on to page 1; each link's URL path is the one Streamlit derives from
+    # the file name, as PAGES records it.
     links = [link.proto.page for link in at.get("page_link")]
     urls = [info.url for info in PAGES]
-    assert sorted(links) == sorted([""] + urls + urls)
+    assert sorted(links) == sorted([""] + urls + urls + [PAGES[0].url])
 
 
 # ---- page 1: tensors and requires_grad ---------------------------------------------------
@@ -54,6 +55,19 @@ def test_integer_dtype_with_requires_grad_shows_the_error_box(dtype):
     assert any("requires_grad=True" in c.value for c in at.code)
 
 
+@pytest.mark.parametrize("lang,why", [("en", "Why:"), ("es", "Por qué:")])
+def test_backward_without_requires_grad_shows_pytorchs_error(lang, why):
+    at = open_page("pages/1_tensors.py", query={"lang": lang})
+    at.toggle(key="backward").set_value(True).run()
+    assert not at.exception
+    (message,) = [e.value for e in at.error]
+    assert ("element 0 of tensors does not require grad and does not have a grad_fn"
+            in message) and why in message and "requires_grad" in message
+    assert "y.backward()" in " ".join(c.value for c in at.code)
+    at.toggle(key="requires_grad").set_value(True).run()
+    assert not at.error and table(at).iloc[3, 1] == "tensor([4., 6.])"
+
+
 def test_float16_without_grad_prints_its_dtype():
     at = open_page("pages/1_tensors.py")
     at.selectbox(key="dtype").select("float16").run()
@@ -78,7 +92,7 @@ def test_chain_defaults_are_the_seed():
     assert at.metric[0].value == "6.66667"
     frame = table(at)
     assert list(frame["x.grad (autograd)"]) == ["0.666667", "1.33333", "2"]
-    assert list(frame["chain rule by hand"]) == ["0.666667", "1.33333", "2"]
+    assert list(frame["chain rule (formula above)"]) == ["0.666667 ✓", "1.33333 ✓", "2 ✓"]
     assert at.get("plotly_chart")
 
 
@@ -149,32 +163,52 @@ def test_a_link_with_parameters_reopens_the_state():
 
 def test_exercise_1_checks_typed_answers():
     at = open_page("pages/4_exercises.py")
+    boxes = [at.text_input(key=f"ex1_answer_{i}") for i in range(3)]
+    assert all(box.value == "" and not box.placeholder for box in boxes)   # no answer shown
     at.text_input(key="ex1_answer_0").input("2/3").run()
     at.text_input(key="ex1_answer_1").input("4").run()
     assert any("right" in s.value for s in at.success)
     assert any("divided by n" in e.value for e in at.error)
+    assert not at.tabs[0].toggle(key="ex1_solution").value           # hidden until asked
     at.slider(key="ex1_n").set_value(2).run()
     assert at.text_input(key="ex1_answer_1")
     assert not at.exception
 
 
-def test_exercise_2_shows_the_error_and_the_float_fix():
+def test_exercise_2_asks_first_then_shows_the_error_and_the_float_fix():
     at = open_page("pages/4_exercises.py")
-    assert any("floating point and complex" in e.value for e in at.error)
-    at.toggle(key="ex2_reveal").set_value(True).run()
-    assert any("int64" in s.value for s in at.success)
+    tab = at.tabs[1]
+    assert not tab.error and not tab.toggle                         # nothing revealed yet
+    assert "t1 = torch.tensor([2, 3], requires_grad=True)" in [c.value for c in tab.code]
+    at.radio(key="ex2_guess").set_value("tensor([2, 3], requires_grad=True)").run()
+    tab = at.tabs[1]
+    assert any("Not quite" in w.value for w in tab.warning)
+    assert any("floating point and complex" in e.value for e in tab.error)
+    assert any("int64" in m.value for m in tab.markdown)
+    at.radio(key="ex2_guess").set_value("RuntimeError").run()
+    assert any("Right" in s.value for s in at.tabs[1].success)
     at.toggle(key="ex2_floats").set_value(True).run()
-    assert not any("floating point and complex" in e.value for e in at.error)
+    assert not any("floating point and complex" in e.value for e in at.tabs[1].error)
     assert "tensor([2., 3.], requires_grad=True)" in [c.value for c in at.code]
 
 
-def test_exercise_3_defaults_and_range():
+def test_exercise_3_asks_for_y_then_reveals():
     at = open_page("pages/4_exercises.py")
+    assert not at.tabs[2].metric and not at.tabs[2].dataframe       # nothing revealed yet
+    at.text_input(key="ex3_guess").input("-34.14").run()
+    at.toggle(key="ex3_reveal").set_value(True).run()
+    assert any("is what PyTorch computes" in s.value for s in at.tabs[2].success)
+    at.text_input(key="ex3_guess").input("12").run()
+    assert any("is not what PyTorch computes" in w.value for w in at.tabs[2].warning)
+
+
+def test_exercise_3_defaults_and_range():
+    at = open_page("pages/4_exercises.py", query={"ex3_reveal": "true"})
     assert at.metric[0].value == "-34.1407"
     frame = table(at, -1)
     assert list(frame["x.grad (autograd)"]) == ["0.728988", "0.716283", "-3.41801", "-15.4071",
                                                 "-20.0476"]
-    assert set(frame["agrees with symbolic"]) == {"✓"}
+    assert {cell[-1] for cell in frame["symbolic (sympy)"]} == {"✓"}
     assert "SinBackward0" in at.get("graphviz_chart")[0].proto.spec
     at.slider(key="ex3_range").set_value((-3, 1)).run()
     assert not at.exception

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab import backward, chain, graphs, gradients, mistakes, tensors
+from lab import backward, chain, derivation, graphs, gradients, mistakes, tensors
 from lab.gradients import XSpec
 
 ENTRIES = 512
+RUNS = 128
 
 
-@st.cache_data(max_entries=ENTRIES, show_spinner=False)
-def gradient_run(text: str, x_spec: XSpec, reduce: str, dtype: str,
-                 checks: bool = True) -> gradients.GradientRun:
-    return gradients.run(text, x_spec, reduce, dtype, checks)
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def playground_run(text: str, x_spec: XSpec, reduce: str, dtype: str) -> gradients.GradientRun:
-    """A playground run: x can have 10,000 elements, so only x and y are kept (about 1 MB
-    per result at that size, not 11) and fewer results are cached."""
-    return gradients.run(text, x_spec, reduce, dtype, keep_nodes=False)
+@st.cache_data(max_entries=RUNS, show_spinner=False)
+def gradient_run(text: str, x_spec: XSpec, reduce: str, dtype: str, plot: bool = False,
+                 graph: bool = False) -> gradients.GradientRun:
+    """One run and everything its page shows (a 10,000-element playground run is ~1 MB,
+    so fewer of these are kept than of the small results below)."""
+    return gradients.run(text, x_spec, reduce, dtype, plot=plot, graph=graph)
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
@@ -40,14 +36,13 @@ def tensor_report(values_text: str, dtype: str, requires_grad: bool,
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
-def chain_run(n: int, a: float, p: float, c: float, reduce: str) -> gradients.GradientRun:
-    return chain.run_chain(n, a, p, c, reduce)
+def derivative_at_points(text: str, reduce: str, xs: tuple[float, ...]) -> tuple[str, ...]:
+    return derivation.at_points(text, reduce == "mean", xs)
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
-def chain_rule(x: tuple[float, ...], a: float, p: float, reduce: str) -> list[float]:
-    """The chain rule written out (page 2's reference column), cached like the run."""
-    return chain.chain_rule(list(x), a, p, reduce)
+def chain_run(n: int, a: float, p: float, c: float, reduce: str) -> gradients.GradientRun:
+    return chain.run_chain(n, a, p, c, reduce, plot=True)
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from typing import Callable
+from urllib.parse import quote_plus
 
 import streamlit as st
 
@@ -19,12 +20,19 @@ _STORE = "_carried"           # the values themselves, kept for the whole sessio
 _WRITTEN = "_url_written"      # what this session last wrote to the URL, per parameter
 _REFUSED = "_url_refused"      # parameters refused in this run (for the page's notice)
 
+# The longest address (path and query) a link of the lab may have. Measured here: nginx
+# with its default buffers (deploy/nginx.conf sets none) answers 414 once the request line
+# passes 8 KiB; Tornado (Streamlit's server) answers 400 once the request's headers pass
+# 64 KiB, which a browser's Referer, repeating the address, doubles.
+LINK_MAX = 8_000
+# A typed character takes at most 9 characters in a link: 3 UTF-8 bytes, each as %XX
+# (a character outside the BMP: 4 bytes for 2 of the box's characters).
+ENCODED_PER_CHARACTER = 9
+
 
 def serialize(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(value)
     return str(value)
 
 
@@ -55,11 +63,40 @@ def boolean(raw: str) -> bool:
     raise ValueError(raw)
 
 
+def value(key: str, default=None):
+    """The current value of carried setting ``key`` (e.g. the language), or ``default``."""
+    return st.session_state.get(_STORE, {}).get(key, default)
+
+
 def refused() -> list[str]:
+    """The carried parameters of this run's URL that could not be read."""
     return st.session_state.get(_REFUSED, [])
 
 
+def refuse(key: str) -> None:
+    """Name ``?key=`` in the page's notice of refused link parameters."""
+    st.session_state.setdefault(_REFUSED, []).append(key)
+
+
+def synced() -> set[str]:
+    """Parameters this session keeps in the URL by hand (they report their own refusals)."""
+    return set(st.session_state.get(_WRITTEN, {}))
+
+
+def unlink(key: str) -> None:
+    """Take ``?key=`` out of the URL (its widget is not on the page in this run)."""
+    if key in st.query_params:
+        del st.query_params[key]
+    st.session_state.setdefault(_WRITTEN, {})[key] = None
+
+
+def link_length(text: str) -> int:
+    """Characters ``text`` takes in a link's query (as ``st.query_params`` writes it)."""
+    return len(quote_plus(text))
+
+
 def start_run() -> None:
+    """Begin a full page run: no parameter refused yet."""
     st.session_state[_REFUSED] = []
 
 
@@ -95,3 +132,33 @@ def carried(widget: Callable, key: str, default, parse: Callable, **kwargs):
             st.query_params[key] = text
         written[key] = text
     return value
+
+
+def linked_text(widget: Callable, key: str, default: str, budget: int, max_chars: int,
+                **kwargs) -> tuple[str, bool]:
+    """A text box kept in the URL as ``?key=`` while its text fits in ``budget``
+    characters of a link (``link_length``); a longer text stays out of the link.
+
+    Returns (text, whether the link carries it). Synced by hand, not with Streamlit's
+    ``bind``, which writes any length to the address: a link the server refuses (see
+    ``LINK_MAX``) must never be written. A link's own value longer than the box allows
+    is refused (the page's notice names it).
+    """
+    written = st.session_state.setdefault(_WRITTEN, {})
+    raw = st.query_params.get(key)
+    if raw is not None and raw != written.get(key):       # a new link, or an edited address
+        if len(raw) <= max_chars:
+            st.session_state[key] = raw
+        else:
+            refuse(key)
+    if key not in st.session_state:
+        st.session_state[key] = default
+    text = widget(key=key, max_chars=max_chars, persist_state="session", **kwargs)
+    in_link = text == default or link_length(text) <= budget
+    if text == default or not in_link:
+        unlink(key)
+    else:
+        if st.query_params.get(key) != text:     # each write sends the browser a message
+            st.query_params[key] = text
+        written[key] = text
+    return text, in_link

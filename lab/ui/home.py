@@ -2,16 +2,15 @@
 
 import streamlit as st
 
-from lab.ui.shell import PAGES, carried_parameters, footer, header, tr
+from lab.ui.shell import PAGES, carried_parameters, page, tr
 
 
 def render() -> None:
-    header("home")
-    st.subheader(tr("home.how_title"))
-    st.markdown(tr("home.how"))
-    st.subheader(tr("home.sections"))
-    for info in PAGES:
-        st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon,
-                     query_params=carried_parameters())
-        st.caption(tr(f"{info.section}.summary"))
-    footer()
+    with page("home"):
+        st.subheader(tr("home.how_title"))
+        st.markdown(tr("home.how"))
+        st.subheader(tr("home.sections"))
+        for info in PAGES:
+            st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon,
+                         query_params=carried_parameters())
+            st.caption(tr(f"{info.section}.summary"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lab.ops import REDUCTIONS
 from lab.ui.carried import carried, number_in, one_of
 from lab.ui.shell import tr
 
@@ -25,8 +26,8 @@ def chain_inputs() -> dict:
                   "a": _slider("a", -5.0, 5.0, 1.0, 0.5),
                   "p": _slider("p", -3.0, 4.0, 2.0, 0.5),
                   "c": _slider("c", -5.0, 5.0, 2.0, 0.5)}
-        values["reduce"] = carried(st.radio, "reduce", "mean", one_of(("mean", "sum")),
+        values["reduce"] = carried(st.radio, "reduce", "mean", one_of(REDUCTIONS),
                                    label=tr("chain.reduce"),
-                                   options=("mean", "sum"), horizontal=True,
+                                   options=REDUCTIONS, horizontal=True,
                                    help=tr("chain.reduce_help"), width="content")
     return values

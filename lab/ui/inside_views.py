@@ -9,7 +9,8 @@ from lab import chain
 from lab.annotated import FONT_SIZE, SHOWN, annotated_dot, vector_text
 from lab.backward import BackwardStep, BackwardTrace, ForwardStep, order_rows
 from lab.formula import MAX_LENGTH
-from lab.gradients import DTYPES, REDUCES, XSpec, parse_values
+from lab.gradients import DTYPES, XSpec, parse_values
+from lab.ops import REDUCTIONS
 from lab.recording import ACCUMULATE
 from lab.ui import views
 from lab.ui.inputs import chain_inputs
@@ -23,12 +24,11 @@ MODES = ("backward", "forward")
 DEFAULT_FORMULA = "x**2 * sigmoid(x) - 1/x"
 DEFAULT_VALUES = "1, 2, 3"
 GRAPH_KEY = "annotated_graph"
-# Streamlit draws every graph's text at one small size and stretches the drawing to the
-# column: here the graph keeps its own size (scaled down only when the column is
-# narrower) and its text the size it was laid out with, as large as the body text.
+# Streamlit draws every graph's text at one small size (0.8 × 0.75 rem, whatever the
+# DOT says): here the graph's text keeps the size it was laid out with, which at the
+# graph's own size is as large as the body text; the drawing is centred.
 GRAPH_STYLE = f"""<style>
-.st-key-{GRAPH_KEY} [data-testid="stGraphVizChart"] svg {{ width: auto; display: block;
-  margin: 0 auto; }}
+.st-key-{GRAPH_KEY} [data-testid="stGraphVizChart"] svg {{ display: block; margin: 0 auto; }}
 .st-key-{GRAPH_KEY} [data-testid="stGraphVizChart"] svg text {{ font-size: {FONT_SIZE}px; }}
 </style>"""
 
@@ -60,7 +60,7 @@ def computation_inputs() -> tuple[str, XSpec, str, str]:
     values = columns[1].text_input(tr("inside.values"), DEFAULT_VALUES, key="xs",
                                    bind="query-params", max_chars=400,
                                    help=tr("inside.values_help"))
-    reduce = columns[2].radio(tr("inside.reduce"), REDUCES, key="r", bind="query-params")
+    reduce = columns[2].radio(tr("inside.reduce"), REDUCTIONS, key="r", bind="query-params")
     dtype = columns[3].selectbox(tr("inside.dtype"), tuple(DTYPES), key="dtype",
                                  bind="query-params")
     return text, XSpec.of(parse_values(values)), reduce, dtype

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lab.mistakes import MistakeRun
 from lab.ui.shell import tr
+from lab.ui.verbatim import code_span
 
 # The toggle of each experiment: its URL parameter name.
 TOGGLES = {"accumulate": "acc", "twice": "twice", "vector": "vec", "nonleaf": "leaf",
@@ -25,10 +26,12 @@ def experiment(result: MistakeRun) -> None:
             st.markdown(tr("mistakes.printed"))
             st.code(result.output or tr("mistakes.no_output"), language=None)
         if result.warning:
-            st.warning(f"{tr('mistakes.warned')}\n\n`UserWarning: {result.warning}`",
+            st.warning(f"{tr('mistakes.warned')}\n\n"
+                       + code_span(f"UserWarning: {result.warning}", limit=None),
                        icon=":material/warning:")
         if result.error:
-            st.error(f"{tr('mistakes.raised')}\n\n`{result.error_type}: {result.error}`",
+            st.error(f"{tr('mistakes.raised')}\n\n"
+                     + code_span(f"{result.error_type}: {result.error}", limit=None),
                      icon=":material/error:")
         st.markdown(f"**{tr('app.why')}** {tr(f'mistakes.{result.key}_why')}")
         st.markdown(f"**{tr('app.fix')}** {tr(f'mistakes.{result.key}_fix')}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import formula as formulas
-from lab.gradients import MAX_ELEMENTS, GradientRun, InputError, XSpec, parse_values
+from lab.gradients import DTYPES, MAX_ELEMENTS, InputError, XSpec, parse_values
+from lab.ops import REDUCTIONS
+from lab.ui.carried import link_length, linked_text, unlink
 from lab.ui.shell import tr
 
 # The seed's function, exercise 3's, a sigmoid and a polynomial. The options are the
@@ -15,6 +17,11 @@ EXAMPLES = ("(x + 1)**2 + 2", "sin(x)*exp(x) + 1/(x+2)", "sigmoid(2*x - 1)",
             "x**3 - 2*x**2 + x - 1")
 X_MODES = ("torch.arange", "torch.tensor")
 VALUES_MAX_CHARS = 60_000
+# What the values may take of a link: with the formula box at its worst
+# (MAX_LENGTH * ENCODED_PER_CHARACTER = 2,700) and the other controls, the address stays
+# under LINK_MAX (a test adds them up). A longer list stays out of the link, with a note.
+VALUES_LINK_MAX = 4_000
+DEFAULT_VALUES = "1, 2, 3, 4, 5"
 BOUND = {"bind": "query-params", "persist_state": "session"}
 
 
@@ -57,12 +64,13 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
     with st.container(horizontal=True):
         mode = st.radio(tr("playground.x_mode"), X_MODES, key="xm", horizontal=True,
                         help=tr("playground.x_mode_help"), width="content", **BOUND)
+        linked = True
         if mode == X_MODES[1]:
-            typed = st.text_input(tr("playground.values"), "1, 2, 3, 4, 5", key="xs",
-                                  max_chars=VALUES_MAX_CHARS,
-                                  help=tr("playground.values_help", limit=MAX_ELEMENTS),
-                                  **BOUND)
+            typed, linked = linked_text(st.text_input, "xs", DEFAULT_VALUES, VALUES_LINK_MAX,
+                                        VALUES_MAX_CHARS, label=tr("playground.values"),
+                                        help=tr("playground.values_help", limit=MAX_ELEMENTS))
         else:
+            unlink("xs")                # the values box is not on the page: not in the link
             range_help = tr("playground.range_help", limit=MAX_ELEMENTS)
             start = st.number_input(tr("playground.start"), -1e6, 1e6, 0.0, 0.5,
                                     key="x0", help=range_help, **BOUND)
@@ -70,11 +78,17 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
                                    key="x1", help=range_help, **BOUND)
             step = st.number_input(tr("playground.step"), -1e6, 1e6, 1.0, 0.1,
                                    key="dx", help=range_help, **BOUND)
-        reduce = st.radio(tr("playground.reduce"), ("mean", "sum"), key="r", horizontal=True,
+        reduce = st.radio(tr("playground.reduce"), REDUCTIONS, key="r", horizontal=True,
                           help=tr("playground.reduce_help"), width="content", **BOUND)
-        dtype = st.radio(tr("playground.dtype"), ("float32", "float64"), key="dt",
+        dtype = st.radio(tr("playground.dtype"), tuple(DTYPES), key="dt",
                          horizontal=True, help=tr("playground.dtype_help"), width="content",
                          **BOUND)
+    # Always one element here, filled or not: the elements below (the graph) keep their
+    # place, so the browser does not redraw them when the note comes and goes.
+    note = st.empty()
+    if not linked:
+        note.info(tr("playground.values_not_linked", length=link_length(typed),
+                     limit=VALUES_LINK_MAX), icon=":material/link_off:")
     try:
         spec = XSpec.of(parse_values(typed)) if mode == X_MODES[1] else \
             XSpec.arange(start, stop, step)
@@ -82,18 +96,3 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
     except InputError as problem:
         return None, problem, reduce, dtype
     return spec, None, reduce, dtype
-
-
-def formula_panel(result: GradientRun) -> None:
-    """f as sympy reads it, y, and the symbolic derivative, in LaTeX."""
-    if result.formula_latex:
-        st.caption(tr("playground.formula_is"))
-        st.latex(f"f(x) = {result.formula_latex}")
-        scale = r"\frac{1}{n}" if result.reduce == "mean" else ""
-        st.latex(rf"y = {scale}\sum_{{i}} f(x_i)")
-    if result.symbolic_latex:
-        st.caption(tr("playground.derivative_is"))
-        derivative = result.symbolic_latex
-        if not derivative.startswith(r"\frac{\partial y}"):
-            derivative = f"f'(x) = {derivative}"
-        st.latex(derivative)

@@ -5,17 +5,20 @@ Streamlit-aware, but it imports no torch, so the home page stays light.
 
 from __future__ import annotations
 
-import re
 import functools
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from lab.i18n import LANGUAGES, language_for_locale, t
-from lab.ui.carried import boolean, carried, one_of, start_run
-from lab.ui.carried import refused as carried_refused
+from lab.i18n import LANGUAGES, Message, has, language_for_locale, t
 from lab.ui import process
+from lab.ui.carried import boolean, carried, one_of, serialize, start_run
+from lab.ui.carried import refused as carried_refused
+from lab.ui.carried import synced
+from lab.ui.carried import value as carried_value
+from lab.ui.verbatim import code_list, say
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class PageInfo:
     icon: str
 
 
+HOME = PageInfo("streamlit_app.py", "", "home", ":material/home:")
 PAGES = (
     PageInfo("pages/1_tensors.py", "tensors", "tensors", ":material/data_array:"),
     PageInfo("pages/2_backward.py", "backward", "chain", ":material/account_tree:"),
@@ -39,15 +43,16 @@ PAGES = (
 
 def lang() -> str:
     """The page language: the sidebar choice, else the browser's."""
-    chosen = st.session_state.get("_carried", {}).get("lang") or st.session_state.get("lang")
+    chosen = carried_value("lang") or st.session_state.get("lang")
     if chosen in LANGUAGES:
         return chosen
     return language_for_locale(getattr(st.context, "locale", None))
 
 
 def tr(key: str, **values) -> str:
-    """``t`` in the current page language."""
-    return t(key, lang(), **values)
+    """``t`` in the current page language, as markdown: ``Typed`` values (what a user
+    typed) become code spans (lab.ui.verbatim)."""
+    return say(Message(key, **values), lang())
 
 
 def language_selector() -> str:
@@ -71,9 +76,9 @@ LINKED = ("lang", "lecture")
 def carried_parameters() -> dict[str, str]:
     params = {}
     for name in LINKED:
-        value = st.session_state.get(name)
+        value = carried_value(name)
         if value is not None:
-            params[name] = str(value).lower() if isinstance(value, bool) else str(value)
+            params[name] = serialize(value)
     return params
 
 
@@ -84,16 +89,19 @@ def navigation() -> None:
     link such as ``/backward`` runs that page's script directly, before any entry point
     could declare ``st.navigation``. The built-in list is hidden in config.toml.
     """
-    carried = carried_parameters()
+    params = carried_parameters()
     with st.sidebar:
-        st.page_link("streamlit_app.py", label=tr("home.title"), icon=":material/home:",
-                     query_params=carried)
-        for info in PAGES:
+        for info in (HOME,) + PAGES:
             st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon,
-                         query_params=carried)
+                         query_params=params)
 
 
 URL_KEEP = {"embed", "embed_options"}     # Streamlit's own parameters, never ours to judge
+# Page titles in the sidebar wrap instead of being cut ("2 · Computational graph and backw…").
+BASE_CSS = """<style>
+[data-testid="stSidebar"] [data-testid="stPageLink"] * { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+</style>"""
 LECTURE_CSS = """<style>
 html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { padding-top: 2rem; max-width: 100%; }
@@ -103,19 +111,55 @@ html { font-size: 22px; }
 
 def lecture() -> bool:
     """Lecture mode: large type and only the essentials, for projection."""
-    return bool(st.session_state.get("lecture", False))
+    return bool(carried_value("lecture", False))
 
 
-def header(section: str) -> None:
-    """Begin a page: config, the shared sidebar, then the section's title and intro."""
+@dataclass
+class Frame:
+    """The frame around one page: what its opening leaves for its closing and sections.
+
+    Kept in the session (``current()``) because a section reruns alone, without the page
+    script around it, and still redraws the sidebar's link box.
+    """
+
+    info: PageInfo
+    title: str
+    url_at_start: dict           # the URL's parameters as the run found them
+    notice: object = None        # slot under the title for the link-parameter notice
+    share: object = None         # slot in the sidebar's "link to this state" box
+    full_run: bool = True        # False once the page has closed: later runs are sections'
+
+
+_FRAME = "lab.frame"
+
+
+def current() -> Frame | None:
+    """The frame of the page being shown (None outside a page)."""
+    return st.session_state.get(_FRAME)
+
+
+@contextmanager
+def page(section: str):
+    """Open a page, run its body, close it: ``with page("chain"): ...``.
+
+    Opening: page config, the shared sidebar (language, lecture mode, navigation, link
+    box), the title, the intro and the page's "try this". Closing: the notice for link
+    parameters that were refused, the link to this state, what to remember and the link
+    to the next page. An exception in the body skips the closing, as a stopped run should.
+    """
+    frame = _open(section)
+    yield frame
+    _close(frame)
+
+
+def _open(section: str) -> Frame:
     process.tune()
-    st.session_state["_full_run"] = True
-    st.session_state["_page_title"] = tr(f"{section}.title")
-    st.session_state["_page_url"] = next(
-        (info.url for info in PAGES if info.section == section), "")
-    st.set_page_config(page_title=f"{tr(f'{section}.title')} · Autograd Lab",
+    info = next(p for p in (HOME,) + PAGES if p.section == section)
+    title = tr(f"{section}.title")
+    st.set_page_config(page_title=f"{title} · Autograd Lab",
                        page_icon=":material/functions:", layout="wide")
-    st.session_state["_url_at_start"] = st.query_params.to_dict()
+    frame = Frame(info, title, st.query_params.to_dict())
+    st.session_state[_FRAME] = frame
     start_run()
     language_selector()
     with st.sidebar:
@@ -124,13 +168,15 @@ def header(section: str) -> None:
     navigation()
     with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
         st.caption(tr("app.share_help"))
-        st.session_state["_share_slot"] = st.empty()     # footer() fills it (share_box)
-    if lecture():
-        st.html(LECTURE_CSS)
-    st.title(tr(f"{section}.title"))
-    st.session_state["_url_notice"] = st.empty()
+        frame.share = st.empty()           # filled when the page closes (share_box)
+    st.html(BASE_CSS + (LECTURE_CSS if lecture() else ""))
+    st.title(title)
+    frame.notice = st.empty()
     if not lecture():
         st.markdown(tr(f"{section}.intro"))
+    st.info(f"**{tr('app.try_this')}:** {tr(f'{section}.try_this')}",
+            icon=":material/lightbulb:")
+    return frame
 
 
 def _same(value, raw: str) -> bool:
@@ -143,24 +189,38 @@ def _same(value, raw: str) -> bool:
         return str(value) == raw
 
 
-def footer() -> None:
-    """End a page: say which link parameters were refused, and offer a link to this state."""
-    raw = st.session_state.pop("_url_at_start", {})
-    now = st.query_params.to_dict()
+def _close(frame: Frame) -> None:
+    raw, now = frame.url_at_start, st.query_params.to_dict()
     refused = sorted(set(carried_refused()) | {
         name for name, value in raw.items()
         if name not in now and name not in URL_KEEP and name not in CARRIED
+        and name not in synced()
         and not _same(st.session_state.get(name), value)})
     unknown = sorted(name for name in now if name not in st.session_state
                      and name not in URL_KEEP)
     for name in unknown:
         del st.query_params[name]
-    notice = st.session_state.pop("_url_notice", None)
-    if (refused or unknown) and notice is not None:
-        notice.info(tr("app.url_fallback", names=", ".join(refused + unknown)),
-                    icon=":material/link_off:")
-    share_box()
-    st.session_state["_full_run"] = False
+    if refused or unknown:
+        # The names come from the link: shown as code spans, never as markdown.
+        frame.notice.info(tr("app.url_fallback", names=code_list(refused + unknown)),
+                          icon=":material/link_off:")
+    share_box(frame)
+    _ending(frame.info)
+    frame.full_run = False
+
+
+def _ending(info: PageInfo) -> None:
+    """What to remember from the page, and the way on to the next one (the last: home)."""
+    if has(f"{info.section}.key_points"):
+        with st.container(border=True):
+            st.header(tr("app.remember"), anchor=False)
+            st.markdown(tr(f"{info.section}.key_points"))
+    order = (HOME,) + PAGES
+    following = order[(order.index(info) + 1) % len(order)]
+    label = tr("app.back_home" if following is HOME else "app.next",
+               title=tr(f"{following.section}.title"))
+    st.page_link(following.path, label=label, icon=":material/arrow_forward:",
+                 query_params=carried_parameters())
 
 
 def page_address(page_url: str) -> str:
@@ -176,38 +236,35 @@ def page_address(page_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/{page_url}"
 
 
-def share_box() -> None:
-    """The link to this state, in the sidebar's "link to this state" box (see ``section``).
+def share_box(frame: Frame) -> None:
+    """The link to this state, in the sidebar's "link to this state" box.
 
     Only the link itself is redrawn: one element per rerun, not four.
     """
-    slot = st.session_state.get("_share_slot")
-    if slot is None:
-        return
-    base = page_address(st.session_state.get("_page_url", ""))
+    base = page_address(frame.info.url)
     query = urlencode(st.query_params.to_dict(), doseq=True)
-    slot.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+    frame.share.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
 
 
 def section(func):
     """``func`` as an ``st.fragment``: a widget inside it reruns it alone, not the page.
 
     The page frame (sidebar, navigation, title) then costs nothing per interaction
-    (README, "Performance"). A fragment's own rerun redraws the sidebar's link box, so
-    the link stays current. Of the carried widgets (lab.ui.carried) only those the
-    navigation links carry (``LINKED``) must stay outside sections.
+    (docs/performance.md). A section's own rerun redraws the sidebar's link box, so the
+    link stays current. Of the carried widgets (lab.ui.carried) only those the navigation
+    links carry (``LINKED``) must stay outside sections.
     """
     @st.fragment
     @functools.wraps(func)
     def fragment(*args, **kwargs):
         func(*args, **kwargs)
-        slot = st.session_state.get("_share_slot")
-        if slot is None:
+        frame = current()
+        if frame is None:
             return
-        if st.session_state.get("_full_run", True):
-            slot.container()    # a full run: claim the slot (footer() then fills it)
+        if frame.full_run:
+            frame.share.container()    # the page's own run: claim the slot, closing fills it
         else:
-            share_box()
+            share_box(frame)
     return fragment
 
 
@@ -219,8 +276,9 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
 
     with st.expander(tr("app.code"), expanded=expanded):
         st.code(code, language="python")
-        title = st.session_state.get("_page_title", "Autograd Lab")
-        url = page_address(st.session_state.get("_page_url", ""))
+        frame = current()
+        title = frame.title if frame else "Autograd Lab"
+        url = page_address(frame.info.url if frame else "")
         row = st.container(horizontal=True)     # one block, not three (README, Performance)
         row.download_button(tr("app.download_script"), lambda: export.script(code, title, url),
                             f"{name}.py", mime="text/x-python", key=f"{name}_py",
@@ -240,19 +298,12 @@ def error_box(text: str, why: str = "", fix: str = "") -> None:
     st.error(body, icon=":material/error:")
 
 
-# Characters Streamlit's markdown would act on: a typed piece such as `__import__` must be
-# shown as typed, not as bold "import".
-_MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>$~|#])")
-
-
-def literal(text: str) -> str:
-    """``text`` escaped so that st.markdown / st.error show it character for character."""
-    return _MARKDOWN_MARKS.sub(r"\\\1", text)
-
-
 def show_problem(error) -> None:
-    """A refused formula or input, in the page language, with a caret where it applies."""
-    st.error(literal(error.render(lang())), icon=":material/error:")
+    """A refused formula or input, in the page language, with a caret where it applies.
+
+    What the user typed is shown as code spans (``say``); the caret line is plain code.
+    """
+    st.error(say(error, lang()), icon=":material/error:")
     pointer = getattr(error, "pointer", lambda: "")()
     if pointer:
         st.code(pointer, language=None)

@@ -11,9 +11,10 @@ from plotly.basedatatypes import BaseFigure
 import streamlit as st
 
 from lab import graphs
-from lab.gradients import GradientRun, curve, grid, plot_range
-from lab.i18n import t
+from lab.gradients import Curve, GradientRun
+from lab.i18n import Typed, t
 from lab.ui.shell import error_box, lang, tr
+from lab.ui.verbatim import code_span
 
 MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
@@ -45,7 +46,28 @@ def table(columns: dict[str, list]) -> None:
 
 def value_metric(result: GradientRun) -> None:
     st.metric("y", fmt(result.y))
-    st.caption(tr("grad.printed", y=result.y_repr))
+    st.caption(tr("grad.printed", y=code_span(result.y_repr, limit=None)))
+
+
+def formulas(result: GradientRun) -> None:
+    """y and ∂y/∂xᵢ as the lab computed them (printed from sympy, lab.derivation)."""
+    if result.shown is None:
+        return
+    for formula in (result.shown.y, result.shown.derivative):
+        if formula:
+            st.latex(formula)
+    if result.shown.links:
+        st.caption(tr("grad.indices", n=result.n, last=result.n - 1))
+
+
+def chain_links(result: GradientRun) -> None:
+    """The chain rule link by link: each step and its local derivatives."""
+    if result.shown is None or not result.shown.links:
+        return
+    st.caption(tr("grad.links_intro"))
+    for link in result.shown.links:
+        st.latex(r" \qquad ".join((link.statement,) + link.locals))
+    st.latex(result.shown.derivative)
 
 
 def notes(result: GradientRun) -> None:
@@ -53,75 +75,88 @@ def notes(result: GradientRun) -> None:
         st.warning(tr(note.key, **note.values), icon=":material/warning:")
 
 
-def gradient_table(result: GradientRun, extra: dict[str, list[float]] | None = None,
+def gradient_table(result: GradientRun, reference: tuple[str, list[float]] | None = None,
                    checks: bool = True) -> dict[str, list]:
-    """One row per x_i: autograd's x.grad beside each reference and whether they agree.
+    """One row per xᵢ: autograd's x.grad beside each reference, marked ✓ where they agree.
 
-    Only the rows shown are formatted (x can have 10,000 elements); returns them.
+    ``reference`` (a label and values) adds that column and its difference from autograd;
+    ``checks`` adds sympy's and the finite differences'. Only the rows shown are
+    formatted (x can have 10,000 elements); returns them.
     """
     shown = min(result.n, MAX_TABLE_ROWS)
     rows = {"i": list(range(shown)), "x_i": [fmt(v) for v in result.x[:shown]],
             tr("grad.col_autograd"): [fmt(v) for v in result.grad[:shown]]}
-    for label, values in (extra or {}).items():
-        rows[label] = [fmt(v) for v in values[:shown]]
-        rows[tr("grad.col_difference", reference=label)] = [
-            fmt(abs(a - b)) if math.isfinite(a) and math.isfinite(b) else "—"
-            for a, b in zip(result.grad[:shown], values[:shown])]
-    if checks:
-        if result.symbolic is not None:
-            rows[tr("grad.col_symbolic")] = [fmt(v) for v in result.symbolic[:shown]]
-            rows[tr("grad.col_symbolic_ok")] = [
-                mark(m) for m in result.agrees(result.symbolic)[:shown]]
-        if result.numeric is not None:
-            rows[tr("grad.col_numeric")] = [fmt(v) for v in result.numeric[:shown]]
-            rows[tr("grad.col_numeric_ok")] = [
-                mark(m) for m in result.agrees(result.numeric)[:shown]]
+
+    def marked(values: list[float]) -> list[str]:
+        return [f"{fmt(v)} {mark(ok)}" for v, ok in zip(values[:shown],
+                                                        result.agrees(values)[:shown])]
+
+    if reference is not None:
+        label, values = reference
+        rows[label] = marked(values)
+        rows[tr("grad.col_difference")] = _differences(result.grad, values, shown)
+    if checks and result.symbolic is not None:
+        rows[tr("grad.col_symbolic")] = marked(result.symbolic)
+    if checks and result.numeric is not None:
+        rows[tr("grad.col_numeric")] = marked(result.numeric)
     table(rows)
+    if reference is not None and result.dtype == "float32":
+        st.caption(tr("grad.float32_difference"))
     if result.n > MAX_TABLE_ROWS:
         st.caption(tr("grad.rows_cut", shown=MAX_TABLE_ROWS, total=result.n))
-    if checks:
-        rtol, atol = result.tolerance
-        st.caption(tr("grad.tolerance", rtol=f"{rtol:g}", atol=f"{atol:g}", dtype=result.dtype))
+    rtol, atol = result.tolerance
+    st.caption(tr("grad.tolerance" if checks else "grad.tolerance_plain", rtol=f"{rtol:g}",
+                  atol=f"{atol:g}", dtype=result.dtype))
     return rows
 
 
-def curve_chart(text: str, result: GradientRun, tangents: bool = False,
-                scale_note: bool = True) -> None:
-    """f(t) and f'(t) from autograd on a grid, with the current x_i marked."""
-    spec = curve_figure(text, result.x_spec, result.dtype, lang(), tangents, _x=result.x)
-    if spec is None:
+def _differences(a: list[float], b: list[float], shown: int) -> list[str]:
+    return [fmt(abs(u - v)) if math.isfinite(u) and math.isfinite(v) else "—"
+            for u, v in zip(a[:shown], b[:shown])]
+
+
+def precision_table(result: GradientRun) -> None:
+    """float32 against float64: the same autograd at the same points, and the gap."""
+    shown = min(result.n, MAX_TABLE_ROWS)
+    table({"i": list(range(shown)), "x_i": [fmt(v) for v in result.x[:shown]],
+           tr("grad.col_autograd"): [fmt(v) for v in result.grad[:shown]],
+           tr("playground.col_float64"): [fmt(v) for v in result.grad64[:shown]],
+           tr("grad.col_difference"): _differences(result.grad, result.grad64, shown)})
+    st.caption(tr("grad.float32_difference"))
+
+
+def curve_chart(result: GradientRun, tangents: bool = False) -> None:
+    """f(t) and f'(t) from autograd on a grid, with the current x_i marked (``result.curve``)."""
+    if result.curve is None:
         st.info(tr("plot.not_elementwise"))
         return
+    spec = curve_figure(result.text, result.x_spec, result.dtype, lang(), tangents,
+                        _curve=result.curve)
     st.plotly_chart(_Built(spec), width="stretch")
-    if scale_note:
-        st.caption(tr("plot.scale_note"))
+    st.caption(tr("plot.scale_note"))
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
-                 _x: list[float]) -> dict | None:
+                 _curve: Curve) -> dict:
     """The chart's figure as plotly's own dict, built once per input and language.
 
-    ``_x`` (the run's x, not hashed: up to 10,000 values) follows from x_spec and dtype.
-    Shared by every session and never changed after it is built.
+    ``_curve`` (the run's plot points, not hashed: up to 10,000 values) follows from the
+    other arguments. Shared by every session and never changed after it is built.
     """
-    low, high = plot_range(_x)
-    data = curve(text, grid(low, high))
-    if data is None:
-        return None
-    marked = curve(text, _x)
-    points = list(zip(marked.t, marked.f, marked.df))
+    data = _curve
     traces = [_scatter(data.t, data.f, name=t("plot.f", language), mode="lines"),
               _scatter(data.t, data.df, name=t("plot.df", language), mode="lines",
                        line={"dash": "dash"}),
-              _scatter(marked.t, marked.f, mode="markers", name=t("plot.points_f", language),
+              _scatter(data.x, data.fx, mode="markers", name=t("plot.points_f", language),
                        marker={"size": 10}),
-              _scatter(marked.t, marked.df, mode="markers", name=t("plot.points_df", language),
+              _scatter(data.x, data.dfx, mode="markers", name=t("plot.points_df", language),
                        marker={"size": 10, "symbol": "diamond"})]
     if tangents:
         # One trace for every tangent (segments split by None), at most MAX_TANGENTS of them
         # spread over the points: x can have 10,000 elements.
-        span = (high - low) * 0.08
+        span = (data.t[-1] - data.t[0]) * 0.08
+        points = list(zip(data.x, data.fx, data.dfx))
         every = max(1, math.ceil(len(points) / MAX_TANGENTS))
         xs, ys = [], []
         for x, f, d in points[::every]:
@@ -135,7 +170,7 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
               "height": 380, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
               "legend": {"orientation": "h", "y": -0.2}}
     # Plain dicts and no per-property validation: the same figure JSON for a fifth of the
-    # CPU, and the arrays go out as typed arrays (README, "Performance").
+    # CPU, and the arrays go out as typed arrays (docs/performance.md).
     return go.Figure({"data": traces, "layout": layout}, _validate=False).to_dict()
 
 
@@ -162,11 +197,13 @@ def _scatter(x, y, **properties) -> dict:
 
 def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_LEGEND,
                 key: str = "graph") -> None:
-    """The graph laid out in the browser, its legend, and downloads (SVG/PNG need ``dot``)."""
-    st.graphviz_chart(dot_source, width="stretch")
+    """The graph laid out in the browser at its own size (never wider than the page), its
+    legend, and downloads (SVG/PNG need ``dot``)."""
+    st.graphviz_chart(dot_source, width="content")
     if legend:      # a graph that draws its own legend passes ()
-        st.caption(" · ".join(f"**{colour}**: {tr(label)}" for colour, label in legend))
-    row = st.container(horizontal=True)     # one block, not four (README, Performance)
+        st.caption(" · ".join(tr(label) for label in legend))
+        st.caption(tr("graph.reading"))
+    row = st.container(horizontal=True)     # one block, not four (docs/performance.md)
     row.download_button(tr("graph.download_dot"), dot_source, f"{filename}.dot",
                         mime="text/vnd.graphviz", key=f"{key}_dot", on_click="ignore")
     if graphs.dot_available():
@@ -183,10 +220,11 @@ def tensor_report(report) -> None:
     """What PyTorch printed for the tensor, or its own error with why and the fix."""
     if report.error:
         why_fix = {"integer_grad": ("tensors.why_integer", "tensors.fix_integer"),
+                   "no_graph": ("tensors.why_no_graph", "tensors.fix_no_graph"),
                    "complex_backward": ("tensors.why_complex", "tensors.fix_complex")}
         why, fix = why_fix.get(report.error_kind, ("tensors.why_conversion",
                                                    "tensors.fix_conversion"))
-        error_box(f"`RuntimeError: {report.error}`", tr(why), tr(fix))
+        error_box(code_span(f"RuntimeError: {report.error}", limit=None), tr(why), tr(fix))
         if not report.printed:
             return
     st.markdown(tr("tensors.printed"))
@@ -195,7 +233,18 @@ def tensor_report(report) -> None:
            tr("tensors.value"): [report.dtype, str(report.requires_grad), str(report.is_leaf),
                                  report.grad]})
     if report.y_printed:
-        st.caption(tr("tensors.after_backward", y=report.y_printed))
+        st.caption(tr("tensors.after_backward", y=code_span(report.y_printed, limit=None)))
+
+
+def guess_feedback(check) -> None:
+    """Exercise 3: whether the y the student worked out is PyTorch's."""
+    if not check.readable:
+        st.warning(tr("exercises.ex3_guess_unreadable", typed=Typed(check.typed.strip())))
+    if check.correct is None:
+        return
+    key = "exercises.ex3_guess_right" if check.correct else "exercises.ex3_guess_wrong"
+    (st.success if check.correct else st.warning)(
+        tr(key, typed=Typed(check.typed.strip()), y=fmt(check.expected)))
 
 
 def answer_feedback(checks) -> None:
@@ -207,7 +256,8 @@ def answer_feedback(checks) -> None:
             st.success(tr("exercises.answer_right", i=i, value=fmt(check.expected)),
                        icon=":material/check_circle:")
         else:
-            st.error(tr("exercises.answer_wrong", i=i, typed=check.typed.strip()[:40])
-                     + " " + tr(check.hint), icon=":material/cancel:")
+            # The typed answer is shown as typed (a code span), never as markdown.
+            wrong = tr("exercises.answer_wrong", i=i, typed=Typed(check.typed.strip()))
+            st.error(f"{wrong} {tr(check.hint)}", icon=":material/cancel:")
     if checks and all(check.correct for check in checks):
         st.balloons()

@@ -68,7 +68,8 @@ BAD_INPUTS = {
                          expected=notes_of(lambda: chain.run_chain(3, 0.0, -1.0, 2.0, "mean"))),
     "torchviz": BadInput(params={"n": "abc", "show_saved": "maybe"},
                          dropped=("n", "show_saved")),
-    "exercises": BadInput(params={"ex3_range": ["-2", "5"]}, tab="3 · A new function",
+    "exercises": BadInput(params={"ex3_range": ["-2", "5"], "ex3_reveal": "true"},
+                          tab="3 · A new function",
                           kind="Warning", expected=notes_of(lambda: exercise_3_run(-2, 5))),
     "playground": BadInput(params={"f": "x^2"}, expected=refusal(*FORMULA, "x^2")),
     # A hostile formula on page 6: refused, and its name shown as typed (not as markdown).

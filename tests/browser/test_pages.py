@@ -11,7 +11,6 @@ import json
 
 import pytest
 
-from lab import tensors
 from lab.i18n import MISSING, t
 from lab.ui.shell import PAGES
 from tests.browser.lab_browser import (alerts, background_luminance, exception_count, graphs_drawn,
@@ -30,12 +29,10 @@ IDS = [name for _, name, _, _ in EVERY_PAGE]
 def deliberate_errors(url: str) -> list[str]:
     """PyTorch errors a page shows on purpose at its defaults, as the lab's core reports them.
 
-    Exercise 2 (in a tab closed at first) is PyTorch refusing an int64 tensor with
-    requires_grad; the mistakes page makes each classic mistake and quotes what PyTorch
-    raised. Any other error box at defaults fails the test.
+    The mistakes page makes each classic mistake and quotes what PyTorch raised (exercise 2
+    asks for a prediction first: no error until then). Any other error box at defaults
+    fails the test.
     """
-    if url == "exercises":
-        return [tensors.inspect("2, 3", "int64", True).error]
     if url == "mistakes":
         from lab import mistakes
 

@@ -61,3 +61,47 @@ def test_example_typed_formula_refusal_and_link(lab, browser_page, chromium):
     finally:
         other.close()
     assert page.lab_errors == []
+
+
+def test_a_long_value_list_stays_out_of_the_link_and_the_link_reopens(lab, browser_page,
+                                                                      chromium):
+    """8,000 typed values (~47 KB) made a 72 KB link the server refused. Now the list stays
+    out of the link, a note says so, and the link opens (HTTP 200) with the defaults; a
+    short list stays in the link and reopens as it was."""
+    from lab.ui.carried import LINK_MAX
+    from lab.ui.playground_views import DEFAULT_VALUES, EXAMPLES
+    from lab.gradients import parse_values
+    from tests.browser.lab_browser import settle
+
+    page = browser_page
+    open_page(page, lab, "playground", "xm=torch.tensor")
+    box = page.locator(".st-key-xs input")
+    values = ", ".join(str(i) for i in range(8000))     # 46,890 characters
+    box.fill(values)
+    box.press("Enter")
+    after_change(page, shows_metric(f"{run(EXAMPLES[0], XSpec.of(parse_values(values))).y:.6g}"))
+    assert "xs" not in query(page) and len(page.url) <= LINK_MAX
+    assert any("leaves them out" in note for note in alerts(page, "Info"))
+    shared = [text for text in code_blocks(page) if text.startswith(lab.url)]
+    assert shared == [page.url]                          # the sidebar's link is this one
+
+    def reopened(link: str) -> list[str]:
+        other = chromium.new_page()
+        try:
+            assert other.goto(link).status == 200
+            settle(other)
+            return metric_values(other)
+        finally:
+            other.close()
+
+    defaults = f"{run(EXAMPLES[0], XSpec.of(parse_values(DEFAULT_VALUES))).y:.6g}"
+    assert reopened(page.url) == [defaults]
+
+    box.fill("0.5, 1.5, 2.5")
+    box.press("Enter")
+    short = f"{run(EXAMPLES[0], XSpec.of([0.5, 1.5, 2.5])).y:.6g}"
+    after_change(page, shows_metric(short))
+    assert query(page)["xs"] == ["0.5, 1.5, 2.5"]
+    assert not any("leaves them out" in note for note in alerts(page, "Info"))
+    assert reopened(page.url) == [short]
+    assert page.lab_errors == []

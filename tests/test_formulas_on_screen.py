@@ -1,0 +1,114 @@
+"""Every formula a page writes is the maths the page computes.
+
+Pages 2, 4 and 5 are rendered (AppTest) at many settings, degenerate ones included. Each
+displayed ``y = …`` and ``∂y/∂xᵢ = …`` is read back with sympy's LaTeX parser as standard
+notation (tests/latex_reading.py), evaluated at the page's own x (its table), and must
+give the page's own y (its metric) and x.grad (its table). Page 6's node formulas are
+checked the same way in tests/test_page_inside_backward.py.
+"""
+
+import math
+
+import pytest
+
+from lab import chain
+from tests.conftest import open_page
+from tests.latex_reading import read, value
+
+Y, DERIVATIVE = "y = ", r"\frac{\partial y}{\partial x_{i}} = "
+
+
+def shown(where, head: str) -> list[str]:
+    """The distinct formulas written in ``where`` (a page or a tab) that begin with
+    ``head`` (not the link-by-link lines of the chain rule, in terms of z₁, z₂…)."""
+    found = [el.value.strip("$\n") for el in where.latex]
+    return sorted({f for f in found if f.startswith(head) and "z_{" not in f})
+
+
+def number(text: str) -> float:
+    return float(text.replace("⚠", "").strip())
+
+
+def check_page(at, where=None) -> None:
+    """The y formula and derivative formula written in ``where`` (default: the whole page)
+    against the metric and the table there."""
+    assert not at.exception
+    where = at if where is None else where
+    frame = where.dataframe[0].value
+    x = [number(v) for v in frame["x_i"]]
+    grads = [number(v) for v in frame["x.grad (autograd)"]]
+    (y_formula,) = shown(where, Y)
+    y = value(read(y_formula), x)
+    page_y = number(where.metric[0].value)
+    if math.isfinite(page_y):
+        assert y == pytest.approx(page_y, rel=2e-5, abs=1e-5), (y_formula, x)
+    (derivative_formula,) = shown(where, DERIVATIVE)
+    derivative = read(derivative_formula)
+    for i, grad in enumerate(grads):
+        written = value(derivative, x, i)
+        if math.isfinite(grad) and math.isfinite(written):
+            # the table shows 6 significant digits of a float32 x.grad
+            assert written == pytest.approx(grad, rel=2e-5, abs=2e-6), (derivative_formula, i)
+        else:
+            assert not math.isfinite(grad) or math.isnan(written), (derivative_formula, i)
+
+
+CHAIN_SETTINGS = [
+    {},                                                            # the seed
+    {"n": "5", "a": "-1.5", "p": "3", "c": "-2"},
+    {"n": "6", "a": "2.5", "p": "-1.5", "c": "0.5", "reduce": "sum"},
+    {"p": "0"}, {"p": "1"}, {"a": "0"}, {"c": "0"}, {"n": "1"},     # degenerate
+    {"p": "0", "a": "-1"},                 # 0**0 at x = 0: no nan, the derivative is 0
+    {"p": "-1", "a": "0"},                 # 1/x at x = 0: inf, marked not compared
+    {"n": "20", "a": "-5", "p": "4", "c": "5", "reduce": "sum"},
+    {"p": "0.5", "a": "-2"},               # sqrt of negatives: nan
+]
+
+
+@pytest.mark.parametrize("query", CHAIN_SETTINGS, ids=str)
+def test_page_2_writes_what_it_computes(query):
+    check_page(open_page("pages/2_backward.py", query=query))
+
+
+@pytest.mark.parametrize("low,high,dtype", [(1, 5, "float32"), (-6, 10, "float64"),
+                                            (-3, 1, "float32"), (0, 0, "float64")])
+def test_exercise_3_writes_what_it_computes(low, high, dtype):
+    at = open_page("pages/4_exercises.py", query={"ex3_range": [str(low), str(high)],
+                                                  "ex3_dtype": dtype, "ex3_reveal": "true"})
+    check_page(at, at.tabs[2])
+
+
+@pytest.mark.parametrize("n", [1, 3, 6])
+def test_exercise_1_writes_the_tutorials_function(n):
+    """Exercise 1 writes y only (the derivative is the task): it is the page-2 default. Its
+    worked solution, once asked for, gives each ∂y/∂x_k as the fraction to type."""
+    at = open_page("pages/4_exercises.py", query={"ex1_n": str(n)})
+    (y_formula,) = shown(at.tabs[0], Y)
+    expected = chain.run_chain(n, 1.0, 2.0, 2.0, "mean")
+    assert value(read(y_formula), expected.x) == pytest.approx(expected.y, rel=1e-6)
+    assert not shown(at.tabs[0], DERIVATIVE)
+    at.toggle(key="ex1_solution").set_value(True).run()
+    (derivative,) = shown(at.tabs[0], DERIVATIVE)
+    for i in range(n):
+        assert value(read(derivative), expected.x, i) == pytest.approx(expected.grad[i])
+        (row,) = shown(at.tabs[0], rf"\frac{{\partial y}}{{\partial x_{{{i}}}}} = ")
+        assert float(read(row)) == pytest.approx(expected.grad[i], rel=1e-6)
+
+
+PLAYGROUND = [
+    ("sin(x)*exp(x) + 1/(x+2)", "1, 2, 3", "mean"),
+    ("sigmoid(2*x - 1)", "-1, 0, 0.5, 2", "sum"),
+    ("x**3 - 2*x**2 + x - 1", "-2, 0.5, 3", "mean"),
+    ("tanh(x) * log(x + 3) - sqrt(x + 2)", "-1, 0, 1.5", "sum"),
+    ("abs(x - 1) + relu(x) * cos(x)", "-2, 0.5, 2", "mean"),
+    ("tan(x/4) ** 2 - 2 ** x + exp(-x)", "0.3, 1, 2", "sum"),
+    ("1 / (1 + x**2) - 3 / x", "0.5, 1, 4", "mean"),
+    ("(x - 2.5) ** (1/3) * pi", "3, 4, 9", "sum"),
+]
+
+
+@pytest.mark.parametrize("text,values,reduce", PLAYGROUND)
+def test_playground_writes_what_it_computes(text, values, reduce):
+    at = open_page("pages/5_playground.py", query={"f": text, "xm": "torch.tensor",
+                                                   "xs": values, "r": reduce})
+    check_page(at)
