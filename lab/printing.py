@@ -78,28 +78,15 @@ class _Unicode(StrPrinter):
     def _print_Symbol(self, expr):
         return subscripted(expr.name)
 
+    # Functions of one argument: sympy's name -> how a graph label writes it.
+    _SHAPES = {"log": "ln(%s)", "sign": "sgn(%s)", "Heaviside": "θ(%s)", "Sigmoid": "σ(%s)",
+               "Relu": "max(0, %s)", "RealAbs": "|%s|", "Mean": "mean(%s)", "Total": "sum(%s)"}
+
     def _print_Function(self, expr):
-        names = {"log": "ln", "sign": "sgn"}
         name = type(expr).__name__
-        return "%s(%s)" % (names.get(name, name), self._print(expr.args[0]))
+        return self._SHAPES.get(name, name + "(%s)") % self._print(expr.args[0])
 
-    def _print_Heaviside(self, expr):
-        return "θ(%s)" % self._print(expr.args[0])
-
-    def _print_Sigmoid(self, expr):
-        return "σ(%s)" % self._print(expr.args[0])
-
-    def _print_Relu(self, expr):
-        return "max(0, %s)" % self._print(expr.args[0])
-
-    def _print_RealAbs(self, expr):
-        return "|%s|" % self._print(expr.args[0])
-
-    def _print_Mean(self, expr):
-        return "mean(%s)" % self._print(expr.args[0])
-
-    def _print_Total(self, expr):
-        return "sum(%s)" % self._print(expr.args[0])
+    _print_Heaviside = _print_Function       # StrPrinter has its own, with both arguments
 
     def _print_Pow(self, expr, rational=False):
         base, exponent = expr.args
