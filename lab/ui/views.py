@@ -12,6 +12,7 @@ import streamlit as st
 
 from lab import graphs
 from lab.gradients import Curve, GradientRun
+from lab.second import agrees as second_agrees
 from lab.i18n import Typed, t
 from lab.ui.shell import error_box, lang, tr
 from lab.ui.verbatim import code_span
@@ -115,6 +116,26 @@ def _differences(a: list[float], b: list[float], shown: int) -> list[str]:
             for u, v in zip(a[:shown], b[:shown])]
 
 
+def second_derivative(result: GradientRun) -> None:
+    """f″ at the points of x: autograd (differentiating f′ again) beside sympy's."""
+    found = result.second
+    if found is None:
+        st.caption(tr("playground.second_not_elementwise"))
+        return
+    if found.latex:
+        st.latex(found.latex)
+    shown = min(result.n, MAX_TABLE_ROWS)
+    rtol, atol = result.tolerance
+    rows = {"i": list(range(shown)), "x_i": [fmt(v) for v in result.x[:shown]],
+            tr("playground.col_second_autograd"): [fmt(v) for v in found.autograd[:shown]]}
+    if found.symbolic is not None:
+        marks = second_agrees(found, rtol, atol)
+        rows[tr("playground.col_second_symbolic")] = [
+            f"{fmt(v)} {mark(ok)}" for v, ok in zip(found.symbolic[:shown], marks[:shown])]
+    table(rows)
+    st.caption(tr("playground.second_how"))
+
+
 def precision_table(result: GradientRun) -> None:
     """float32 against float64: the same autograd at the same points, and the gap."""
     shown = min(result.n, MAX_TABLE_ROWS)
@@ -152,6 +173,9 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
                        marker={"size": 10}),
               _scatter(data.x, data.dfx, mode="markers", name=t("plot.points_df", language),
                        marker={"size": 10, "symbol": "diamond"})]
+    if data.d2f is not None:
+        traces.append(_scatter(data.t, data.d2f, name=t("plot.d2f", language), mode="lines",
+                               line={"dash": "dot"}))
     if tangents:
         # One trace for every tangent (segments split by None), at most MAX_TANGENTS of them
         # spread over the points: x can have 10,000 elements.
@@ -166,7 +190,8 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
         traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
                        "line": {"width": 1, "color": "grey"},
                        "name": t("plot.tangents", language), "hoverinfo": "skip"})
-    layout = {"title": {"text": t("plot.title", language)}, "xaxis": {"title": {"text": "x"}},
+    title = t("plot.title_second" if data.d2f is not None else "plot.title", language)
+    layout = {"title": {"text": title}, "xaxis": {"title": {"text": "x"}},
               "height": 380, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
               "legend": {"orientation": "h", "y": -0.2}}
     # Plain dicts and no per-property validation: the same figure JSON for a fifth of the
