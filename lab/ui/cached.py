@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab import backward, chain, graphs, gradients, mistakes, tensors
+from lab import backward, chain, graphs, gradients, mistakes, tensors, training
 from lab.gradients import XSpec
 
 ENTRIES = 512
@@ -58,3 +58,9 @@ def backward_trace(text: str, x_spec: XSpec, reduce: str, dtype: str) -> backwar
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
 def mistake_run(key: str, mistake: bool) -> mistakes.MistakeRun:
     return mistakes.run(key, mistake)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def training_run(loop: training.Loop) -> training.TrainingRun:
+    """Page 8's run: at most 200 steps of 8 points and a 61 x 61 grid (~120 kB per result)."""
+    return training.train(loop)

@@ -8,7 +8,7 @@ from lab import chain
 from lab.backward import ACCUMULATE, BackwardTrace, short
 from lab.formula import MAX_LENGTH
 from lab.gradients import DTYPES, REDUCES, XSpec, parse_values
-from lab.ui.inputs import chain_inputs
+from lab.ui.inputs import chain_inputs, stepper
 from lab.ui.shell import tr
 from lab.ui.views import fmt, table
 
@@ -63,23 +63,10 @@ def view_options() -> tuple[bool, str]:
     return torchviz, mode
 
 
-def _move(delta: int, count: int) -> None:
-    st.session_state["step"] = max(1, min(count, st.session_state.get("step", 1) + delta))
-
-
 def step_controls(count: int) -> int:
     """A step slider kept in the URL, with previous/next buttons; returns the step (1-based)."""
-    current = st.session_state.get("step")
-    if isinstance(current, int) and not 1 <= current <= count:
-        st.session_state["step"] = max(1, min(count, current))
-    row = st.container(horizontal=True, vertical_alignment="bottom")
-    step = row.slider(tr("inside.step"), 1, count, key="step", bind="query-params",
-                      help=tr("inside.step_help"))
-    row.button(tr("inside.previous"), key="prev", on_click=_move, args=(-1, count),
-               disabled=step <= 1, icon=":material/arrow_back:")
-    row.button(tr("inside.next"), key="next", on_click=_move, args=(1, count),
-               disabled=step >= count, icon=":material/arrow_forward:")
-    return step
+    return stepper(1, count, "step", tr("inside.step"), tr("inside.step_help"),
+                   ("prev", tr("inside.previous")), ("next", tr("inside.next")))
 
 
 def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:

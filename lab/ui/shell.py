@@ -37,6 +37,7 @@ PAGES = (
     PageInfo("pages/5_playground.py", "playground", "playground", ":material/calculate:"),
     PageInfo("pages/6_inside_backward.py", "inside_backward", "inside", ":material/footprint:"),
     PageInfo("pages/7_mistakes.py", "mistakes", "mistakes", ":material/bug_report:"),
+    PageInfo("pages/8_learning.py", "learning", "learning", ":material/trending_down:"),
 )
 
 
