@@ -76,9 +76,9 @@ def prediction() -> tuple[str | None, bool]:
     """Ask first: the student's prediction, and whether the run is revealed."""
     st.markdown(f"**{tr('learning.predict')}**")
     row = st.container(horizontal=True, gap="large", vertical_alignment="bottom")
+    labels = {behaviour: tr(f"learning.{behaviour}") for behaviour in BEHAVIOURS}
     guess = row.radio(tr("learning.guess"), BEHAVIOURS, index=None, key="guess",
-                      horizontal=True, format_func=lambda b: tr(f"learning.{b}"),
-                      width="content", **BOUND)
+                      horizontal=True, format_func=labels.get, width="content", **BOUND)
     reveal = row.toggle(tr("learning.reveal"), False, key="reveal",
                         help=tr("learning.reveal_help"), **BOUND)
     return guess, reveal
