@@ -44,7 +44,8 @@ def test_defaults_ask_first_and_hide_the_run():
     assert "Run it and show" in at.info[0].value
     assert not at.metric and not at.dataframe
     line, surface = figures(at)
-    assert line["layout"]["title"]["text"] == "The line at step 0: w = -1, b = 2"
+    assert line["layout"]["title"]["text"] == "The line at step 0"
+    assert line["data"][2]["name"] == "ŷ = -1·x + 2"
     assert [trace["type"] for trace in surface["data"]] == ["contour", "scatter", "scatter"]
     assert at.radio(key="guess").value is None and at.toggle(key="reveal").value is False
     assert shown_code(at) == train(Loop()).code.rstrip("\n")
@@ -101,8 +102,9 @@ def test_step_slider_and_buttons_move_the_line_and_the_rings():
     at.slider(key="step").set_value(3).run()
     assert not at.exception
     loss, surface, line = figures(at)
-    assert line["layout"]["title"]["text"] == (
-        f"The line at step 3: w = {fmt(run.w[3])}, b = {fmt(run.b[3])}")
+    assert line["layout"]["title"]["text"] == "The line at step 3"
+    assert line["data"][2]["name"] == f"ŷ = {fmt(run.w[3])}·x + {fmt(run.b[3])}"
+    assert run.b[3] > 0
     assert surface["data"][-1]["x"] == [run.w[3]] and surface["data"][-1]["y"] == [run.b[3]]
     assert list(steps_table(at)["step"])[3] == "▶ 3"
     at.button(key="step_next").click().run()

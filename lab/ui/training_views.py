@@ -21,8 +21,10 @@ from lab.ui.views import figure_chart, figure_spec, fmt, table
 BOUND = {"bind": "query-params"}
 TABLE_STEPS = 20           # rows of the table of the first steps
 PATH_COLOUR = "#ff4b4b"
-LINE_HEIGHT = 340
+LINE_HEIGHT = 360
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+# Below the plot, far enough (in plot heights) to clear the x axis's title in narrow columns.
+LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.33}
 
 
 def _forget_prediction() -> None:
@@ -37,7 +39,7 @@ def _rate(value: float) -> str:
 
 def loop_inputs() -> Loop:
     """The loop to run: data, update, learning rate, steps, start, and the three mistakes."""
-    first = st.container(horizontal=True, gap="large")
+    first = st.container(horizontal=True, gap="medium")
     data = first.radio(tr("learning.data"), tuple(DATASETS), key="data", horizontal=True,
                        help=tr("learning.data_help"), on_change=_forget_prediction,
                        width="content", **BOUND)
@@ -47,15 +49,17 @@ def loop_inputs() -> Loop:
     sliders = st.container(horizontal=True, gap="medium")       # filled below the switches
     with st.container(border=True):
         st.markdown(f"**{tr('learning.mistakes')}**")
-        row = st.container(horizontal=True, gap="large")
+        row = st.container(horizontal=True, gap="medium")
         forget = row.toggle(tr("learning.forget_zero_grad"), False, key="nozero",
-                            help=tr("learning.forget_zero_grad_help"),
+                            help=tr("learning.forget_zero_grad_help"), width="content",
                             on_change=_forget_prediction, **BOUND)
         outside = row.toggle(tr("learning.outside_no_grad"), False, key="nograd", disabled=sgd,
+                             width="content",
                              help=tr("learning.outside_no_grad_sgd" if sgd else
                                      "learning.outside_no_grad_help"), **BOUND)
         too_large = row.toggle(tr("learning.too_large", lr=_rate(TOO_LARGE)), False,
                                key="biglr", help=tr("learning.too_large_help", lr=_rate(TOO_LARGE)),
+                               width="content",
                                on_change=_forget_prediction, **BOUND)
     with sliders:
         rate = st.select_slider(tr("learning.lr"), LEARNING_RATES, value=0.1, key="lr",
@@ -74,12 +78,10 @@ def loop_inputs() -> Loop:
 
 def prediction() -> tuple[str | None, bool]:
     """Ask first: the student's prediction, and whether the run is revealed."""
-    st.markdown(f"**{tr('learning.predict')}**")
-    row = st.container(horizontal=True, gap="large", vertical_alignment="bottom")
     labels = {behaviour: tr(f"learning.{behaviour}") for behaviour in BEHAVIOURS}
-    guess = row.radio(tr("learning.guess"), BEHAVIOURS, index=None, key="guess",
+    guess = st.radio(f"**{tr('learning.predict')}**", BEHAVIOURS, index=None, key="guess",
                       horizontal=True, format_func=labels.get, width="content", **BOUND)
-    reveal = row.toggle(tr("learning.reveal"), False, key="reveal",
+    reveal = st.toggle(tr("learning.reveal"), False, key="reveal",
                         help=tr("learning.reveal_help"), **BOUND)
     return guess, reveal
 
@@ -179,7 +181,7 @@ def loss_figure(loop: Loop, language: str, _run: TrainingRun) -> dict:
               "xaxis": {"title": {"text": t("learning.col_step", language)}},
               "yaxis": {"type": "log", "tickformat": ".2~g",
                         "title": {"text": t("learning.col_loss", language)}},
-              "height": LINE_HEIGHT, "margin": MARGIN, "legend": {"orientation": "h", "y": -0.25}}
+              "height": LINE_HEIGHT, "margin": MARGIN, "legend": LEGEND}
     return figure_spec(traces, layout)
 
 
@@ -209,8 +211,14 @@ def surface_figure(loop: Loop, language: str, revealed: bool, _run: TrainingRun)
               "xaxis": {"title": {"text": "w"}, "range": [surface.w[0], surface.w[-1]]},
               "yaxis": {"title": {"text": "b"}, "range": [surface.b[0], surface.b[-1]]},
               "height": LINE_HEIGHT + 40, "margin": MARGIN,
-              "legend": {"orientation": "h", "y": -0.2}}
+              "legend": LEGEND}
     return figure_spec(traces, layout)
+
+
+def _line(w: float, b: float) -> str:
+    """The line as a formula, e.g. ŷ = 1.61·x − 0.582."""
+    sign = "−" if b < 0 else "+"
+    return f"ŷ = {fmt(w)}·x {sign} {fmt(abs(b))}"
 
 
 def line_figure(run: TrainingRun, step: int, language: str) -> dict:
@@ -228,13 +236,12 @@ def line_figure(run: TrainingRun, step: int, language: str) -> dict:
                "mode": "lines", "name": t("learning.plot_best_line", language),
                "line": {"dash": "dot", "color": "grey"}},
               {"type": "scatter", "x": ends, "y": fitted, "mode": "lines",
-               "name": t("learning.plot_line", language, step=step),
+               "name": _line(w, b),
                "line": {"color": PATH_COLOUR, "width": 3}}]
-    layout = {"title": {"text": t("learning.line_title", language, step=step, w=fmt(w),
-                                  b=fmt(b))},
+    layout = {"title": {"text": t("learning.line_title", language, step=step)},
               "xaxis": {"title": {"text": "x"}},
               "yaxis": {"title": {"text": "y"}, "range": [low - pad, high + pad]},
-              "height": LINE_HEIGHT, "margin": MARGIN, "legend": {"orientation": "h", "y": -0.25}}
+              "height": LINE_HEIGHT, "margin": MARGIN, "legend": LEGEND}
     return figure_spec(traces, layout)
 
 
