@@ -60,6 +60,11 @@ SCENARIOS = (
              {"comp": "f(x)", "f": LONGEST_FORMULA, "xs": TWENTY_VALUES},
              expect="of 62"),
     Scenario("mistakes", "default", "twice", (False, True)),
+    # Page 8 opens with the run hidden (ask first); its heavy state is revealed, at the
+    # most steps, without zero_grad (two more table columns): loss, path, line and table.
+    Scenario("learning", "default", "w0", (-0.5, 0.0, 0.5, -1.0)),
+    Scenario("learning", "heavy", "w0", (-0.5, 0.0, 0.5, -1.0),
+             {"reveal": "true", "steps": "200", "nozero": "true"}, expect="range(200)"),
 )
 
 PAGES = tuple(dict.fromkeys(s.page for s in SCENARIOS))

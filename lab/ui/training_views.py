@@ -12,13 +12,14 @@ import numpy as np
 import streamlit as st
 
 from lab.i18n import t
-from lab.training import (BEHAVIOURS, DATASETS, DEFAULT_DATA, INITIAL_RANGE, LEARNING_RATES,
-                          MAX_STEPS, TOO_LARGE, UPDATES, Loop, TrainingRun)
+from lab.training import (BEHAVIOURS, DATASETS, INITIAL_RANGE, LEARNING_RATES, MAX_STEPS,
+                          TOO_LARGE, UPDATES, Loop, TrainingRun)
 from lab.ui.inputs import stepper
 from lab.ui.shell import error_box, lang, tr
 from lab.ui.views import figure_chart, figure_spec, fmt, table
 
 BOUND = {"bind": "query-params"}
+DEFAULT = Loop()           # the widgets' defaults: one place
 TABLE_STEPS = 20           # rows of the table of the first steps
 PATH_COLOUR = "#ff4b4b"
 LINE_HEIGHT = 360
@@ -37,6 +38,24 @@ def _rate(value: float) -> str:
     return f"{value:g}"
 
 
+def _mistake_switches(sgd: bool) -> tuple[bool, bool, bool]:
+    """The loop's classic mistakes: (forget zero_grad, update outside no_grad, lr too large)."""
+    with st.container(border=True):
+        st.markdown(f"**{tr('learning.mistakes')}**")
+        row = st.container(horizontal=True, gap="medium")
+        forget = row.toggle(tr("learning.forget_zero_grad"), False, key="nozero",
+                            help=tr("learning.forget_zero_grad_help"), width="content",
+                            on_change=_forget_prediction, **BOUND)
+        outside = row.toggle(tr("learning.outside_no_grad"), False, key="nograd", disabled=sgd,
+                             help=tr("learning.outside_no_grad_sgd" if sgd else
+                                     "learning.outside_no_grad_help"), width="content", **BOUND)
+        too_large = row.toggle(tr("learning.too_large", lr=_rate(TOO_LARGE)), False,
+                               key="biglr", help=tr("learning.too_large_help",
+                                                    lr=_rate(TOO_LARGE)),
+                               width="content", on_change=_forget_prediction, **BOUND)
+    return forget, outside, too_large
+
+
 def loop_inputs() -> Loop:
     """The loop to run: data, update, learning rate, steps, start, and the three mistakes."""
     first = st.container(horizontal=True, gap="medium")
@@ -47,32 +66,19 @@ def loop_inputs() -> Loop:
                          help=tr("learning.update_help"), width="content", **BOUND)
     sgd = update == UPDATES[1]
     sliders = st.container(horizontal=True, gap="medium")       # filled below the switches
-    with st.container(border=True):
-        st.markdown(f"**{tr('learning.mistakes')}**")
-        row = st.container(horizontal=True, gap="medium")
-        forget = row.toggle(tr("learning.forget_zero_grad"), False, key="nozero",
-                            help=tr("learning.forget_zero_grad_help"), width="content",
-                            on_change=_forget_prediction, **BOUND)
-        outside = row.toggle(tr("learning.outside_no_grad"), False, key="nograd", disabled=sgd,
-                             width="content",
-                             help=tr("learning.outside_no_grad_sgd" if sgd else
-                                     "learning.outside_no_grad_help"), **BOUND)
-        too_large = row.toggle(tr("learning.too_large", lr=_rate(TOO_LARGE)), False,
-                               key="biglr", help=tr("learning.too_large_help", lr=_rate(TOO_LARGE)),
-                               width="content",
-                               on_change=_forget_prediction, **BOUND)
+    forget, outside, too_large = _mistake_switches(sgd)
     with sliders:
-        rate = st.select_slider(tr("learning.lr"), LEARNING_RATES, value=0.1, key="lr",
+        rate = st.select_slider(tr("learning.lr"), LEARNING_RATES, value=DEFAULT.lr, key="lr",
                                 format_func=_rate, disabled=too_large,
                                 help=tr("learning.lr_help"), on_change=_forget_prediction,
                                 **BOUND)
-        steps = st.slider(tr("learning.steps"), 1, MAX_STEPS, 50, key="steps",
+        steps = st.slider(tr("learning.steps"), 1, MAX_STEPS, DEFAULT.steps, key="steps",
                           help=tr("learning.steps_help", limit=MAX_STEPS), **BOUND)
-        w0 = st.slider(tr("learning.w0"), -INITIAL_RANGE, INITIAL_RANGE, -1.0, 0.5, key="w0",
-                       help=tr("learning.start_help"), **BOUND)
-        b0 = st.slider(tr("learning.b0"), -INITIAL_RANGE, INITIAL_RANGE, 2.0, 0.5, key="b0",
-                       help=tr("learning.start_help"), **BOUND)
-    return Loop(data or DEFAULT_DATA, TOO_LARGE if too_large else rate, steps, w0, b0, sgd,
+        w0 = st.slider(tr("learning.w0"), -INITIAL_RANGE, INITIAL_RANGE, DEFAULT.w0, 0.5,
+                       key="w0", help=tr("learning.start_help"), **BOUND)
+        b0 = st.slider(tr("learning.b0"), -INITIAL_RANGE, INITIAL_RANGE, DEFAULT.b0, 0.5,
+                       key="b0", help=tr("learning.start_help"), **BOUND)
+    return Loop(data or DEFAULT.data, TOO_LARGE if too_large else rate, steps, w0, b0, sgd,
                 zero_grad=not forget, no_grad=sgd or not outside)
 
 
