@@ -20,7 +20,8 @@ def test_every_mistake_is_made_by_default_with_pytorchs_message():
     codes = [c.value for c in at.code]
     assert "tensor([2., 4., 6.])\ntensor([ 4.,  8., 12.])" in codes
     links = [link.proto.page for link in at.main.get("page_link")]
-    assert links == ["learning", "tensors"]          # where leaf_update and integer come back
+    # where leaf_update and integer come back, then the frame's link to the next page
+    assert links == ["learning", "tensors", "learning"]
 
 
 def test_every_toggle_turns_the_fix_on():
