@@ -21,7 +21,7 @@ from lab.gradients import InputError
 from lab.i18n import Message
 
 MAX_STEPS = 200            # updates per run: a run takes a few ms per step at most
-GRID = 61                  # contour grid points per axis (61 x 61 losses of 8 points)
+GRID = 41                  # contour grid points per axis (41 x 41 losses of 8 points)
 INITIAL_RANGE = 5.0        # |w0|, |b0| at most
 # A logarithmic scale (1, 2, 3, 5 per decade), from far too small to divergent for every
 # data set below; no value sits on a data set's border between behaviours (a test checks).

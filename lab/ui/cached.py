@@ -62,5 +62,5 @@ def mistake_run(key: str, mistake: bool) -> mistakes.MistakeRun:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def training_run(loop: training.Loop) -> training.TrainingRun:
-    """Page 8's run: at most 200 steps of 8 points and a 61 x 61 grid (~120 kB per result)."""
+    """Page 8's run: at most 200 steps of 8 points and a 41 x 41 grid (~60 kB per result)."""
     return training.train(loop)

@@ -196,8 +196,10 @@ def surface_figure(loop: Loop, language: str, revealed: bool, _run: TrainingRun)
     """The loss surface (log10, computed with torch on a grid), the minimum, the start and,
     once revealed, the path of (w, b)."""
     surface = _run.surface
+    # float32 is plenty for colours and contour lines, and halves what every rerun sends
     traces = [{"type": "contour", "x": np.asarray(surface.w), "y": np.asarray(surface.b),
-               "z": np.asarray(surface.log_loss), "colorscale": "Viridis", "ncontours": 24,
+               "z": np.asarray(surface.log_loss, dtype=np.float32), "colorscale": "Viridis",
+               "ncontours": 24,
                "colorbar": {"title": {"text": "log₁₀ L"}, "thickness": 12},
                "name": t("learning.plot_surface", language),
                "hovertemplate": "w=%{x:.3g}<br>b=%{y:.3g}<br>log₁₀ L=%{z:.3g}<extra></extra>"},
@@ -227,8 +229,10 @@ def _line(w: float, b: float) -> str:
     return f"ŷ = {fmt(w)}·x {sign} {fmt(abs(b))}"
 
 
-def line_figure(run: TrainingRun, step: int, language: str) -> dict:
-    """The data, the line w·x + b at ``step`` and the least-squares line."""
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def line_figure(loop: Loop, step: int, language: str, _run: TrainingRun) -> dict:
+    """The data, the line w·x + b at ``step`` and the least-squares line (a few kB each)."""
+    run = _run
     data = DATASETS[run.loop.data]
     ends = np.array([data.low, data.high])
     w, b = run.w[step], run.b[step]
@@ -258,7 +262,7 @@ def before_reveal(run: TrainingRun) -> None:
     st.info(tr("learning.hidden"), icon=":material/visibility_off:")
     left, right = st.columns(2)
     with left:
-        figure_chart(line_figure(run, 0, lang()))
+        figure_chart(line_figure(run.loop, 0, lang(), run))
     with right:
         figure_chart(surface_figure(run.loop, lang(), False, run))
 
@@ -283,7 +287,7 @@ def after_reveal(run: TrainingRun, guess: str | None) -> None:
                                   run.b[step], tr("learning.plot_step")))
     left, right = st.columns([2, 3])
     with left:
-        figure_chart(line_figure(run, step, lang()))
+        figure_chart(line_figure(run.loop, step, lang(), run))
     with right:
         st.markdown(f"**{tr('learning.table_title')}**")
         steps_table(run, step)
