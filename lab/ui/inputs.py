@@ -9,6 +9,32 @@ from lab.ui.carried import carried, number_in, one_of
 from lab.ui.shell import tr
 
 
+def _move(key: str, delta: int, low: int, high: int) -> None:
+    st.session_state[key] = max(low, min(high, st.session_state.get(key, low) + delta))
+
+
+def stepper(low: int, high: int, key: str, label: str, help: str, previous: tuple[str, str],
+            following: tuple[str, str], start: int | None = None) -> int:
+    """A step slider kept in the URL, with previous/next buttons; returns the step.
+
+    ``previous`` and ``following`` are the buttons' (key, label). ``start`` is where a
+    fresh slider stands (default ``low``); a value left outside [low, high] by a change
+    of the range is pulled back inside.
+    """
+    current = st.session_state.get(key)
+    if isinstance(current, int) and not low <= current <= high:
+        st.session_state[key] = max(low, min(high, current))
+    elif current is None and start is not None and key not in st.query_params:
+        st.session_state[key] = start
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    step = row.slider(label, low, high, key=key, bind="query-params", help=help)
+    row.button(previous[1], key=previous[0], on_click=_move, args=(key, -1, low, high),
+               disabled=step <= low, icon=":material/arrow_back:")
+    row.button(following[1], key=following[0], on_click=_move, args=(key, 1, low, high),
+               disabled=step >= high, icon=":material/arrow_forward:")
+    return step
+
+
 def _slider(key: str, low, high, default, step, kind=float):
     return carried(st.slider, key, default, number_in(low, high, step, kind), label=key,
                    min_value=low, max_value=high, step=step, help=tr(f"chain.{key}_help"))

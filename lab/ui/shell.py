@@ -38,6 +38,7 @@ PAGES = (
     PageInfo("pages/5_playground.py", "playground", "playground", ":material/calculate:"),
     PageInfo("pages/6_inside_backward.py", "inside_backward", "inside", ":material/footprint:"),
     PageInfo("pages/7_mistakes.py", "mistakes", "mistakes", ":material/bug_report:"),
+    PageInfo("pages/8_learning.py", "learning", "learning", ":material/trending_down:"),
 )
 
 
@@ -155,13 +156,15 @@ def page(section: str):
 def _open(section: str) -> Frame:
     process.tune()
     info = next(p for p in (HOME,) + PAGES if p.section == section)
-    title = tr(f"{section}.title")
-    st.set_page_config(page_title=f"{title} · Autograd Lab",
-                       page_icon=":material/functions:", layout="wide")
-    frame = Frame(info, title, st.query_params.to_dict())
+    frame = Frame(info, "", st.query_params.to_dict())
     st.session_state[_FRAME] = frame
     start_run()
     language_selector()
+    # A link's ?lang= takes effect in language_selector(): the title is read after it, or
+    # a Spanish link opens with an English title (set_page_config may come this late).
+    frame.title = title = tr(f"{section}.title")
+    st.set_page_config(page_title=f"{title} · Autograd Lab",
+                       page_icon=":material/functions:", layout="wide")
     with st.sidebar:
         carried(st.toggle, "lecture", False, boolean, label=tr("app.lecture"),
                 help=tr("app.lecture_help"))

@@ -76,6 +76,8 @@ BAD_INPUTS = {
     "inside_backward": BadInput(params={"comp": "f(x)", "f": "__import__('os')"},
                                 expected=refusal(*FORMULA, "__import__('os')")),
     "mistakes": BadInput(params={"acc": "maybe", "twice": "7"}, dropped=("acc", "twice")),
+    "learning": BadInput(params={"lr": "0.25", "steps": "9999", "biglr": "maybe"},
+                         dropped=("lr", "steps", "biglr")),
 }
 URLS = [""] + [info.url for info in PAGES]
 
