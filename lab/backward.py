@@ -158,7 +158,7 @@ def backward_code(formula, x_spec: XSpec, reduce: str, dtype: str) -> str:
         "        stack.extend(reversed([next_node for next_node, _ in node.next_functions]))\n"
         "for node in nodes:\n"
         "    node.register_prehook(lambda incoming, node=node: print(node.name(), incoming))\n"
-        "    node.register_hook(lambda passed, incoming: print('  passes on', passed))")
+        "    node.register_hook(lambda passed, incoming: print('  ->', passed))")
     return code(formula, x_spec, reduce, dtype, before_backward=hooks)
 
 

@@ -9,6 +9,7 @@ import graphviz
 
 from lab import formula as formulas
 from lab.gradients import DTYPES, XSpec, code, forward
+from lab.i18n import comment
 
 EXPORT_FORMATS = ("dot", "svg", "png")
 # The kinds of node torchviz draws, each in its own colour (named in the catalogue text).
@@ -26,7 +27,7 @@ def torchviz_code(text: str, x_spec: XSpec, reduce: str, dtype: str, show_attrs:
         args.append("show_saved=True")
     drawing = ("from torchviz import make_dot\n"
                f"dot = make_dot({', '.join(args)})\n"
-               "print(dot.source)  # or dot.render('graph', format='svg')")
+               "print(dot.source)  " + comment("torchviz.code_render"))
     return code(formulas.parse(text), x_spec, reduce, dtype, before_backward=drawing)
 
 

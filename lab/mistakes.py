@@ -15,6 +15,8 @@ from typing import Callable
 
 import torch
 
+from lab.i18n import comment
+
 
 @dataclass(frozen=True)
 class MistakeRun:
@@ -40,6 +42,7 @@ class Experiment:
 
 
 LEAF = "x = torch.tensor([1., 2., 3.], requires_grad=True)"
+ONE_STEP = comment("mistakes.code_one_step")
 
 
 def _leaf() -> torch.Tensor:
@@ -159,13 +162,13 @@ EXPERIMENTS = {
         "    print(x.grad)"] + ([] if mistake else ["    x.grad.zero_()"]), _accumulate),
     "twice": Experiment(lambda mistake: [
         LEAF,
-        "y = x.exp().sum()   # exp saves its result for backward",
+        "y = x.exp().sum()   " + comment("mistakes.code_exp_saves"),
         "y.backward()" if mistake else "y.backward(retain_graph=True)",
         "y.backward()",
         "print(x.grad)"], _twice),
     "vector": Experiment(lambda mistake: [
         LEAF,
-        "y = x ** 2          # three numbers, not one",
+        "y = x ** 2          " + comment("mistakes.code_three_numbers"),
         "y.backward()" if mistake else "y.backward(gradient=torch.ones_like(y))",
         "print(x.grad)"], _vector),
     "nonleaf": Experiment(lambda mistake: [
@@ -188,14 +191,14 @@ EXPERIMENTS = {
     "target": Experiment(lambda mistake: [
         "w = torch.tensor(2., requires_grad=True)",
         "prediction = 3 * w",
-        ("target = 2 * w + 1            # built from w, meant as a fixed goal" if mistake
-         else "target = (2 * w + 1).detach()   # built from w, kept as a fixed goal"),
+        ("target = 2 * w + 1            " + comment("mistakes.code_target_meant") if mistake
+         else "target = (2 * w + 1).detach()   " + comment("mistakes.code_target_kept")),
         "loss = (prediction - target) ** 2",
         "loss.backward()",
         "print(w.grad)"], _target),
     "inplace": Experiment(lambda mistake: [
         LEAF,
-        "z = x.exp()         # exp saves its result z for backward",
+        "z = x.exp()         " + comment("mistakes.code_exp_saves_z"),
         "z += 1" if mistake else "z = z + 1",
         "y = z.sum()",
         "y.backward()",
@@ -204,14 +207,14 @@ EXPERIMENTS = {
         LEAF.replace("x = ", "w = "),
         "loss = (w ** 2).sum()",
         "loss.backward()"] + (
-        ["w -= 0.1 * w.grad     # one step of gradient descent"] if mistake else
-        ["with torch.no_grad():", "    w -= 0.1 * w.grad     # one step of gradient descent"]) + [
+        ["w -= 0.1 * w.grad     " + ONE_STEP] if mistake else
+        ["with torch.no_grad():", "    w -= 0.1 * w.grad     " + ONE_STEP]) + [
         "print(w)"], _leaf_update),
     "numpy": Experiment(lambda mistake: [
         LEAF,
         "y = x ** 2",
-        "print(y.numpy())     # e.g. to plot y" if mistake
-        else "print(y.detach().numpy())     # e.g. to plot y"], _numpy),
+        "print(y.numpy())     " + comment("mistakes.code_to_plot") if mistake
+        else "print(y.detach().numpy())     " + comment("mistakes.code_to_plot")], _numpy),
     "integer": Experiment(lambda mistake: [
         "x = torch.tensor([2, 3], requires_grad=True)" if mistake
         else "x = torch.tensor([2., 3.], requires_grad=True)",

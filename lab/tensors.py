@@ -39,6 +39,7 @@ class TensorReport:
     grad: str = "None"            # print(t1.grad)
     y_printed: str = ""           # print(y) after the optional backward
     error: str = ""               # PyTorch's own message, verbatim
+    error_type: str = ""          # its exception's class, e.g. "RuntimeError"
     error_kind: str = ""          # "integer_grad", "no_graph", "complex_backward", "conversion"
 
 
@@ -72,8 +73,8 @@ def inspect(values_text: str, dtype: str, requires_grad: bool, backward: bool = 
     kind = {} if dtype == INFERRED else {"dtype": getattr(torch, dtype)}
     try:
         t1 = torch.tensor(values, requires_grad=requires_grad, **kind)
-    except RuntimeError as error:
-        report.error = str(error)
+    except (RuntimeError, ValueError) as error:    # ValueError: an integer past 64 bits
+        report.error, report.error_type = str(error), type(error).__name__
         report.error_kind = "integer_grad" if "floating point" in str(error) else "conversion"
         return report
     report.printed = repr(t1)
@@ -86,7 +87,7 @@ def inspect(values_text: str, dtype: str, requires_grad: bool, backward: bool = 
             y.backward()
             report.y_printed = repr(y)
         except RuntimeError as error:
-            report.error = str(error)
+            report.error, report.error_type = str(error), type(error).__name__
             report.error_kind = ("no_graph" if not requires_grad else
                                  "complex_backward" if t1.is_complex() else "conversion")
     report.grad = repr(t1.grad) if t1.grad is not None else "None"

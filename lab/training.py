@@ -18,7 +18,7 @@ import torch
 
 from lab.formula import format_number
 from lab.gradients import InputError
-from lab.i18n import Message
+from lab.i18n import Message, comment
 
 MAX_STEPS = 200            # updates per run: a run takes a few ms per step at most
 GRID = 41                  # contour grid points per axis (41 x 41 losses of 8 points)
@@ -42,15 +42,14 @@ class DataSet:
     high: float
     noise: float
     seed: int
-    line: str              # the line, as the code's comment names it
     size: int = 8
 
 
 # Keyed by their label (a bound radio keeps its label in the URL, the same in every language).
 DATASETS = {
-    "y = 2x − 1,  x ∈ [0, 2]": DataSet(2.0, -1.0, 0.0, 2.0, 0.3, 0, "y = 2x - 1"),
-    "y = 3 − x/2,  x ∈ [−1, 3]": DataSet(-0.5, 3.0, -1.0, 3.0, 0.3, 1, "y = 3 - x/2"),
-    "y = 0.8x + 2,  x ∈ [0, 5]": DataSet(0.8, 2.0, 0.0, 5.0, 0.5, 2, "y = 0.8x + 2"),
+    "y = 2x − 1,  x ∈ [0, 2]": DataSet(2.0, -1.0, 0.0, 2.0, 0.3, 0),
+    "y = 3 − x/2,  x ∈ [−1, 3]": DataSet(-0.5, 3.0, -1.0, 3.0, 0.3, 1),
+    "y = 0.8x + 2,  x ∈ [0, 5]": DataSet(0.8, 2.0, 0.0, 5.0, 0.5, 2),
 }
 DEFAULT_DATA = next(iter(DATASETS))
 
@@ -258,8 +257,7 @@ def data_code(label: str) -> list[str]:
     data = DATASETS[label]
     sign = "-" if data.intercept < 0 else "+"
     return [
-        f"# The data: {data.size} points of {data.line} plus noise, from a seeded",
-        "# generator (the same points on every run)",
+        comment("learning.code_data"),
         f"generator = torch.Generator().manual_seed({data.seed})",
         f"x = torch.linspace({format_number(data.low)}, {format_number(data.high)}, {data.size})",
         f"y = {format_number(data.slope)} * x {sign} {format_number(abs(data.intercept))}"
@@ -270,25 +268,25 @@ def _update_code(loop: Loop) -> list[str]:
     if loop.sgd:
         return ["    optimizer.step()                    # w -= lr * w.grad, b -= lr * b.grad"]
     if loop.no_grad:
-        lines = ["    with torch.no_grad():               # the update is not part of the graph",
+        lines = ["    with torch.no_grad():               " + comment("learning.code_no_grad"),
                  "        w -= lr * w.grad",
                  "        b -= lr * b.grad"]
     else:
-        lines = ["    w -= lr * w.grad                    # outside torch.no_grad()",
+        lines = ["    w -= lr * w.grad                    " + comment("learning.code_outside"),
                  "    b -= lr * b.grad"]
     if loop.zero_grad:
-        return lines + ["    w.grad.zero_()                      # or the next backward() adds to it",
+        return lines + ["    w.grad.zero_()                      " + comment("learning.code_zero"),
                         "    b.grad.zero_()"]
-    return lines + ["    # w.grad.zero_(), b.grad.zero_() forgotten: the next backward() adds to them"]
+    return lines + ["    " + comment("learning.code_zero_forgotten")]
 
 
 def _step_code(loop: Loop) -> list[str]:
     lines = []
     if loop.sgd:
         lines.append("    optimizer.zero_grad()" if loop.zero_grad else
-                     "    # optimizer.zero_grad() forgotten: backward() adds to w.grad, b.grad")
+                     "    " + comment("learning.code_sgd_zero_forgotten"))
     if not loop.zero_grad:
-        lines += ["    # this step's own gradient, to compare with the sum w.grad holds",
+        lines += ["    " + comment("learning.code_own_gradient"),
                   "    own_w, own_b = torch.autograd.grad(loss, (w, b), retain_graph=True)"]
     return lines + ["    loss.backward()                     # w.grad = ∂loss/∂w, b.grad = ∂loss/∂b"]
 
@@ -297,7 +295,7 @@ def code(loop: Loop) -> str:
     """The script of this loop, as the page shows it and ``train`` runs it."""
     lines = ["import torch", ""] + data_code(loop.data) + [
         "",
-        "# The model y ≈ w·x + b, from where gradient descent starts",
+        comment("learning.code_model"),
         f"w = torch.tensor({float(loop.w0)!r}, requires_grad=True)",
         f"b = torch.tensor({float(loop.b0)!r}, requires_grad=True)",
         f"lr = {float(loop.lr)!r}"]
@@ -307,15 +305,16 @@ def code(loop: Loop) -> str:
         "",
         "losses = []",
         f"for step in range({loop.steps}):",
-        "    loss = ((w * x + b - y) ** 2).mean()   # mean squared error",
+        "    loss = ((w * x + b - y) ** 2).mean()   " + comment("learning.code_mse"),
         "    losses.append(loss.item())",
-        "    if not torch.isfinite(loss):         # inf or nan: the run diverged, stop",
+        "    if not torch.isfinite(loss):         " + comment("learning.code_diverged"),
         "        break"] + _step_code(loop) + _update_code(loop) + [
         "if torch.isfinite(loss):",
-        "    losses.append(((w * x + b - y) ** 2).mean().item())   # after the last update",
+        "    losses.append(((w * x + b - y) ** 2).mean().item())   "
+        + comment("learning.code_after_last"),
         "",
-        'print("loss at step 0:", losses[0])',
-        'print(f"loss at step {len(losses) - 1}:", losses[-1])',
+        'print("losses[0] =", losses[0])',
+        'print(f"losses[{len(losses) - 1}] =", losses[-1])',
         'print("w =", w.item())',
         'print("b =", b.item())']
     return "\n".join(lines) + "\n"

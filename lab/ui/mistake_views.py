@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lab.i18n import localized
 from lab.mistakes import MistakeRun
-from lab.ui.shell import tr
-from lab.ui.verbatim import code_span
+from lab.ui.shell import lang, tr
+from lab.ui.views import pytorch_said
 
 # The toggle of each experiment: its URL parameter name.
 TOGGLES = {"accumulate": "acc", "twice": "twice", "vector": "vec", "nonleaf": "leaf",
@@ -41,13 +42,12 @@ def experiment(result: MistakeRun) -> None:
             st.code(result.output or tr("mistakes.no_output"), language=None)
         if result.warning:
             st.warning(f"{tr('mistakes.warned')}\n\n"
-                       + code_span(f"UserWarning: {result.warning}", limit=None),
-                       icon=":material/warning:")
+                       + pytorch_said("UserWarning", result.warning), icon=":material/warning:")
         if result.error:
             st.error(f"{tr('mistakes.raised')}\n\n"
-                     + code_span(f"{result.error_type}: {result.error}", limit=None),
-                     icon=":material/error:")
+                     + pytorch_said(result.error_type, result.error), icon=":material/error:")
         st.markdown(f"**{tr('app.why')}** {tr(f'mistakes.{result.key}_why')}")
         st.markdown(f"**{tr('app.fix')}** {tr(f'mistakes.{result.key}_fix')}")
     with right:
-        st.code(result.code, language="python", wrap_lines=True)
+        # its comments in the page's language (lab.i18n.comment)
+        st.code(localized(result.code, lang()), language="python", wrap_lines=True)

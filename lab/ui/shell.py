@@ -277,18 +277,20 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
         return
     from lab import export
 
-    code = localized(code, lang())          # its comments in the page's language
+    language = lang()
+    code = localized(code, language)        # its comments in the page's language
     with st.expander(tr("app.code"), expanded=expanded):
         st.code(code, language="python")
         frame = current()
         title = frame.title if frame else "Autograd Lab"
         url = page_address(frame.info.url if frame else "")
         row = st.container(horizontal=True)     # one block, not three (README, Performance)
-        row.download_button(tr("app.download_script"), lambda: export.script(code, title, url),
+        row.download_button(tr("app.download_script"),
+                            lambda: export.script(code, title, url, language),
                             f"{name}.py", mime="text/x-python", key=f"{name}_py",
                             icon=":material/download:", on_click="ignore")
         row.download_button(tr("app.download_notebook"),
-                            lambda: export.notebook(code, title, url),
+                            lambda: export.notebook(code, title, url, language),
                             f"{name}.ipynb", mime="application/x-ipynb+json",
                             key=f"{name}_ipynb", icon=":material/download:", on_click="ignore")
 

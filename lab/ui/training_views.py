@@ -16,7 +16,7 @@ from lab.training import (BEHAVIOURS, DATASETS, INITIAL_RANGE, LEARNING_RATES, M
                           TOO_LARGE, UPDATES, Loop, TrainingRun)
 from lab.ui.inputs import stepper
 from lab.ui.shell import error_box, lang, tr
-from lab.ui.views import figure_chart, figure_spec, fmt, table
+from lab.ui.views import figure_chart, figure_spec, fmt, pytorch_said, table
 
 BOUND = {"bind": "query-params"}
 DEFAULT = Loop()           # the widgets' defaults: one place
@@ -116,7 +116,7 @@ def verdict(run: TrainingRun, guess: str | None) -> None:
 def problems(run: TrainingRun) -> None:
     """PyTorch's error (the update outside no_grad), or where the loss stopped being finite."""
     if run.error:
-        error_box(f"{tr('mistakes.raised')}\n\n`{run.error_type}: {run.error}`",
+        error_box(f"{tr('mistakes.raised')}\n\n{pytorch_said(run.error_type, run.error)}",
                   tr("learning.no_grad_why"), tr("learning.no_grad_fix"))
     elif run.stopped is not None:
         error_box(tr("learning.stopped", step=run.stopped, value=str(run.loss[run.stopped])),

@@ -11,6 +11,7 @@ from plotly.basedatatypes import BaseFigure
 import streamlit as st
 
 from lab import graphs
+from lab.glosses import gloss
 from lab.gradients import Curve, GradientRun
 from lab.second import agrees as second_agrees
 from lab.i18n import Typed, t
@@ -252,6 +253,17 @@ def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_
         row.caption(tr("graph.no_dot"))
 
 
+def pytorch_said(kind: str, message: str) -> str:
+    """PyTorch's message as PyTorch wrote it (``kind: message``, a code span, verbatim) and,
+    on a page in another language, its translation beneath (``lab.glosses``).
+
+    Every view that quotes PyTorch's words goes through here.
+    """
+    said = code_span(f"{kind}: {message}", limit=None)
+    translated = gloss(message, lang())
+    return said if translated is None else f"{said}\n\n{tr('app.gloss', text=translated)}"
+
+
 def tensor_report(report) -> None:
     """What PyTorch printed for the tensor, or its own error with why and the fix."""
     if report.error:
@@ -260,7 +272,7 @@ def tensor_report(report) -> None:
                    "complex_backward": ("tensors.why_complex", "tensors.fix_complex")}
         why, fix = why_fix.get(report.error_kind, ("tensors.why_conversion",
                                                    "tensors.fix_conversion"))
-        error_box(code_span(f"RuntimeError: {report.error}", limit=None), tr(why), tr(fix))
+        error_box(pytorch_said(report.error_type, report.error), tr(why), tr(fix))
         if not report.printed:
             return
     st.markdown(tr("tensors.printed"))

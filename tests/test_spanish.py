@@ -1,0 +1,138 @@
+"""Issue 12, item 5: Spanish as a Spanish-speaking lecturer writes it.
+
+PyTorch's English messages keep their words and get a Spanish translation beneath them on
+Spanish pages (lab.glosses); generated code speaks the page's language in its comments.
+"""
+
+import itertools
+import re
+
+import pytest
+
+from lab import glosses, mistakes, tensors, training
+from lab.i18n import catalogue, localized, t
+from lab.training import Loop
+from tests.conftest import open_page
+
+# ---- every message PyTorch can say on a page, glossed ----------------------------------------
+
+# Page 1's values and dtypes that make PyTorch speak: an integer that requires grad,
+# backward() without requires_grad, a complex y, values an integer dtype cannot hold.
+PAGE_1_VALUES = ("2., 3.", "2, 3", "-1, 2", "1e40", "99999999999999999999999")
+
+
+def page_1_messages() -> set[tuple[str, str]]:
+    said = set()
+    for values, dtype, requires_grad, backward in itertools.product(
+            PAGE_1_VALUES, tensors.TENSOR_DTYPES, (False, True), (False, True)):
+        report = tensors.inspect(values, dtype, requires_grad, backward)
+        if report.error:
+            said.add((report.error_type, report.error))
+    return said
+
+
+def every_message() -> set[tuple[str, str]]:
+    """(kind, message) for everything PyTorch raises or warns on the lab's pages."""
+    said = page_1_messages()
+    exercise_2 = tensors.inspect("2, 3", tensors.INFERRED, True, False)       # page 4
+    said.add((exercise_2.error_type, exercise_2.error))
+    for key, mistake in itertools.product(mistakes.KEYS, (True, False)):      # page 7
+        run = mistakes.run(key, mistake)
+        if run.error:
+            said.add((run.error_type, run.error))
+        if run.warning:
+            said.add(("UserWarning", run.warning))
+    for loop in (Loop(no_grad=False), Loop(no_grad=False, zero_grad=False)):  # page 8
+        run = training.train(loop)
+        said.add((run.error_type, run.error))
+    return said
+
+
+MESSAGES = sorted(every_message())
+
+
+def test_the_lab_shows_each_kind_of_pytorch_message():
+    """The list below is what the pages can show: if PyTorch stops saying one of them, or
+    the lab stops showing it, this list (and its gloss) must be revisited."""
+    keys = {glosses.recognise(message)[0] for _, message in MESSAGES}
+    assert keys == {key for key in catalogue("en") if key.startswith("pytorch.")}
+    assert ("ValueError", "Overflow when unpacking long long") in MESSAGES   # no traceback
+
+
+@pytest.mark.parametrize("kind,message", MESSAGES, ids=[m[:40] for _, m in MESSAGES])
+def test_every_pytorch_message_has_a_spanish_gloss(kind, message):
+    spanish = glosses.gloss(message, "es")
+    assert spanish and "{" not in spanish and "⟦" not in spanish
+    assert glosses.gloss(message, "en") is None          # PyTorch's own language: no gloss
+
+
+def test_a_gloss_carries_the_parts_that_vary():
+    message = mistakes.run("inplace", True).error
+    key, parts = glosses.recognise(message)
+    assert key == "pytorch.inplace" and parts["op"] == "Exp" and parts["version"] == "1"
+    assert "`Exp`" in glosses.gloss(message, "es")
+    overflow = "value cannot be converted to type uint8 without overflow"
+    assert glosses.gloss(overflow, "es") == (
+        "el valor no se puede convertir al tipo `uint8` sin desbordamiento.")
+    assert glosses.recognise("some message PyTorch never wrote") is None
+    assert glosses.gloss(overflow + " and more", "es") is None     # a reworded message: no gloss
+
+
+def shown_verbatim_with_gloss(body: str, kind: str, message: str, lang: str) -> bool:
+    """The alert quotes PyTorch exactly and, in Spanish only, adds the translation."""
+    translated = glosses.gloss(message, lang)
+    glossed = translated is not None and t("app.gloss", lang, text=translated) in body
+    return f"{kind}: {message}" in body and glossed == (lang == "es")
+
+
+def test_page_7_glosses_every_message_in_spanish_only():
+    for lang in ("es", "en"):
+        at = open_page("pages/7_mistakes.py", query={"lang": lang})
+        assert not at.exception
+        alerts = [e.value for e in at.error] + [w.value for w in at.warning]
+        shown = [(run.error_type, run.error) if run.error else ("UserWarning", run.warning)
+                 for run in (mistakes.run(key, True) for key in mistakes.KEYS)
+                 if run.error or run.warning]
+        assert len(alerts) == len(shown)
+        for kind, message in shown:
+            assert any(shown_verbatim_with_gloss(body, kind, message, lang)
+                       for body in alerts), (lang, message)
+        assert ("En español" in "".join(alerts)) == (lang == "es")
+
+
+@pytest.mark.parametrize("page,query,source", [
+    ("pages/1_tensors.py", {"dtype": "int64", "requires_grad": "true"},
+     lambda: tensors.inspect("2., 3.", "int64", True)),
+    ("pages/1_tensors.py", {"backward": "true"},
+     lambda: tensors.inspect("2., 3.", "float32", False, True)),
+    ("pages/1_tensors.py", {"dtype": "int8", "values": "99999999999999999999999"},
+     lambda: tensors.inspect("99999999999999999999999", "int8", False)),
+    ("pages/4_exercises.py", {"ex2_guess": "RuntimeError"},
+     lambda: tensors.inspect("2, 3", tensors.INFERRED, True)),
+    ("pages/8_learning.py", {"nograd": "true", "reveal": "true"},
+     lambda: training.train(Loop(no_grad=False))),
+], ids=["integer", "no-graph", "overflow", "exercise-2", "page-8"])
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_pages_quote_pytorch_and_gloss_it_in_spanish(page, query, source, lang):
+    at = open_page(page, query={"lang": lang, **query})
+    assert not at.exception
+    said = source()
+    assert any(shown_verbatim_with_gloss(e.value, said.error_type, said.error, lang)
+               for e in at.error)
+
+
+# ---- generated code: comments in the page's language -------------------------------------------
+
+def test_generated_code_comments_come_from_the_catalogue():
+    codes = [mistakes.code(key, mistake)
+             for key, mistake in itertools.product(mistakes.KEYS, (True, False))]
+    codes += [training.code(Loop(sgd=sgd, zero_grad=zero, no_grad=no_grad))
+              for sgd, zero, no_grad in itertools.product((False, True), repeat=3)]
+    for code in codes:
+        for lang in ("es", "en"):
+            shown = localized(code, lang)
+            assert not re.search(r"# \([a-z_]+\.[a-z_0-9]+\)", shown)      # every key found
+        spanish = localized(code, "es")
+        assert "saves its result" not in spanish and "gradient descent starts" not in spanish
+    assert "# exp guarda su resultado para backward()" in localized(
+        mistakes.code("twice", True), "es")
