@@ -66,7 +66,7 @@ def test_pytorch_messages_stay_verbatim_in_spanish():
                                                 "requires_grad": "true"})
     message = at.error[0].value
     assert "Only Tensors of floating point and complex dtype can require gradients" in message
-    assert "Por qué" in message and "Cómo arreglarlo" in message
+    assert "Por qué" in message and "Cómo corregirlo" in message
 
 
 # ---- links that reopen a state ---------------------------------------------------------------

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from lab import export
+from lab.i18n import localized
 from lab.training import DATASETS, TOO_LARGE, UPDATES, Loop, train
 from lab.ui.views import fmt
 from tests.conftest import all_text, open_page, texts
@@ -53,7 +54,7 @@ def test_defaults_ask_first_and_hide_the_run():
     assert line["data"][2]["name"] == "ŷ = -1·x + 2"
     assert [trace["type"] for trace in surface["data"]] == ["contour", "scatter", "scatter"]
     assert at.radio(key="guess").value is None and at.toggle(key="reveal").value is False
-    assert shown_code(at) == train(Loop()).code.rstrip("\n")
+    assert shown_code(at) == localized(train(Loop()).code, "en").rstrip("\n")
 
 
 def test_reveal_shows_the_runs_numbers_views_and_table():
@@ -129,7 +130,7 @@ def test_data_update_steps_and_start_change_the_run():
     loop = Loop(data=SET_3, steps=80, w0=2.5, b0=-3.0, sgd=True)
     assert metrics(at) == expected_metrics(train(loop))
     assert "optimizer = torch.optim.SGD([w, b], lr=lr)" in shown_code(at)
-    assert shown_code(at) == train(loop).code.rstrip("\n")
+    assert shown_code(at) == localized(train(loop).code, "en").rstrip("\n")
     assert at.toggle(key="nograd").disabled               # SGD updates under no_grad itself
 
 

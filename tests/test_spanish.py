@@ -6,6 +6,7 @@ Spanish pages (lab.glosses); generated code speaks the page's language in its co
 
 import itertools
 import re
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,102 @@ def test_generated_code_comments_come_from_the_catalogue():
         assert "saves its result" not in spanish and "gradient descent starts" not in spanish
     assert "# exp guarda su resultado para backward()" in localized(
         mistakes.code("twice", True), "es")
+
+
+# ---- one glossary, and the catalogue follows it ----------------------------------------------
+
+GLOSSARY = Path(__file__).resolve().parent.parent / "docs" / "glossary.md"
+# English words a Spanish text must not use outside code, where Spanish has its own (the
+# glossary's second column says which); an English term may follow its Spanish one once,
+# in italics in parentheses: «difusión (*broadcasting*)».
+ENGLISH = ("shape", "upstream", "leaf", "leaves", "backward function", "backward pass",
+           "forward pass", "backward", "forward", "backpropagation", "learning rate",
+           "gradient descent", "gradient", "loss", "step", "hook", "hooks", "broadcasting",
+           "in-place", "inplace", "in place", "corner", "kink", "detach", "output", "input")
+# Slips seen in earlier versions that are no term of the glossary: (wrong, right).
+SLIPS = (("es tan cerca", "calcula la tangente cerca"),)
+
+
+def glossary() -> list[list[str]]:
+    """The glossary's rows: Spanish, English, what it means in the lab, forms to avoid."""
+    rows = []
+    for line in GLOSSARY.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 4 and cells[0] not in ("Español", "---"):
+            rows.append(cells)
+    return rows
+
+
+def prose(key: str, text: str) -> str:
+    """A catalogue text without what is code: code spans, {placeholders}, the English term
+    given for reference after its Spanish one, and in code comments the quoted code."""
+    text = re.sub(r"(`+).+?\1", " ", text, flags=re.S)
+    text = re.sub(r"\{\w+\}", " ⋯ ", text)
+    text = re.sub(r"\(\*[^*]+\*", "(", text)
+    if ".code_" in key:
+        text = re.sub(r"'[^']*'", " ", text)
+    return text
+
+
+def spanish_texts() -> dict[str, str]:
+    # The [pytorch] section translates PyTorch's own words: it is checked like the rest.
+    return {key: prose(key, text) for key, text in catalogue("es").items()}
+
+
+def found(phrase: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, re.I) is not None
+
+
+def test_the_glossary_is_one_table_of_25_to_40_terms():
+    rows = glossary()
+    assert 25 <= len(rows) <= 40
+    spanish = [row[0] for row in rows]
+    assert len(set(spanish)) == len(spanish)
+    for term in ("grafo computacional", "pasada hacia atrás", "pasada hacia delante", "paso",
+                 "gradiente entrante", "tensor hoja, hoja", "punto anguloso",
+                 "tasa de aprendizaje", "descenso por gradiente", "retropropagación"):
+        assert term in spanish, term
+
+
+def test_the_catalogue_uses_the_glossarys_terms():
+    """Each noun of the glossary is the word the Spanish texts use (a verb's forms vary)."""
+    everything = " ".join(catalogue("es").values())
+    for spanish, english, meaning, _ in glossary():
+        if english.startswith("to ") or "no se usa" in meaning:
+            continue
+        for term in spanish.split(", "):
+            assert found(term, everything), term
+
+
+def problems(key: str, text: str) -> list[str]:
+    """What a Spanish text does that the glossary rejects (``text`` already ``prose``)."""
+    found_here = []
+    for spanish, _, _, avoid in glossary():
+        for rejected in filter(None, (form.strip() for form in avoid.split("·"))):
+            if found(rejected, text):
+                found_here.append(f"{key}: «{rejected}», write «{spanish}»")
+    found_here += [f"{key}: «{wrong}», write «{right}»" for wrong, right in SLIPS
+                   if found(wrong, text)]
+    for word in ENGLISH:       # not code: no letter, dot or _ before, no ( . _ after
+        if re.search(rf"(?<![\w.]){re.escape(word)}(?![\w(._])", text, re.I):
+            found_here.append(f"{key}: English «{word}» in a Spanish text")
+    doubled = re.search(r"(?<![\w.])(\w+)\s+\1(?![\w(.])", text, re.I)
+    if doubled:
+        found_here.append(f"{key}: «{doubled.group(0)}», a word twice")
+    return found_here
+
+
+def test_every_spanish_text_follows_the_glossary():
+    assert [problem for key, text in spanish_texts().items()
+            for problem in problems(key, text)] == []
+
+
+def test_the_checks_catch_what_the_issue_found():
+    """The phrases issue 12 found in the Spanish pages fail the check above."""
+    for bad in ("{step} es tan cerca de un múltiplo", "la fórmula tiene una esquina",
+                "Cambiar z en el sitio", "devuelve los mismos valores sin historia",
+                "pasa tú el gradiente de arriba", "guardados para el paso hacia atrás",
+                "respecto a su salida y y lo multiplica", "Un número es una forma (shape)",
+                "las funciones backward que ejecutará autograd"):
+        assert problems("x.y", prose("x.y", bad)), bad
+    assert not problems("x.y", prose("x.y", "difusión (*broadcasting*), `z.grad`, y.backward()"))

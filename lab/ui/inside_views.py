@@ -69,8 +69,11 @@ def computation_inputs() -> tuple[str, XSpec, str, str]:
 def view_options() -> tuple[bool, str]:
     """(torchviz drawing instead of the annotated graph?, "backward" or "forward")."""
     row = st.container(horizontal=True, gap="large")   # one block (README, Performance)
+    # The options are the URL's values (the same in every language); the captions name
+    # the passes in the page's language.
     mode = row.radio(tr("inside.mode"), MODES, key="mode", bind="query-params",
-                     horizontal=True, help=tr("inside.mode_help"), width="content")
+                     horizontal=True, help=tr("inside.mode_help"), width="content",
+                     captions=[tr(f"inside.mode_{name}") for name in MODES])
     torchviz = row.toggle(tr("inside.torchviz"), False, key="torchviz",
                           bind="query-params", help=tr("inside.torchviz_help"))
     return torchviz, mode
