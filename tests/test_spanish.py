@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import glosses, mistakes, tensors, training
+from lab import export, glosses, mistakes, tensors, training
 from lab.i18n import catalogue, localized, t
 from lab.training import Loop
 from tests.conftest import open_page
@@ -137,6 +137,41 @@ def test_generated_code_comments_come_from_the_catalogue():
         assert "saves its result" not in spanish and "gradient descent starts" not in spanish
     assert "# exp guarda su resultado para backward()" in localized(
         mistakes.code("twice", True), "es")
+
+
+def test_exports_carry_their_header_in_the_pages_language():
+    assert export.script("x = 1\n", "Título", "", "es").splitlines()[1] == (
+        "# Exportado desde Autograd Lab")
+    assert "Exported from Autograd Lab" in export.notebook("x = 1\n", "Title", "", "en")
+
+
+# Pages in Spanish in states that show every generated comment (page 8's three loops,
+# page 7's mistakes made and fixed, page 6's hooks, page 3's drawing, page 5's f″).
+SPANISH_STATES = [
+    ("pages/3_torchviz.py", {}), ("pages/5_playground.py", {}),
+    ("pages/6_inside_backward.py", {}), ("pages/7_mistakes.py", {}),
+    ("pages/7_mistakes.py", dict.fromkeys(("acc", "twice", "vec", "leaf", "nograd", "detach",
+                                           "target", "inplace", "leafstep", "numpy", "int"),
+                                          "false")),
+    ("pages/8_learning.py", {}), ("pages/8_learning.py", {"nozero": "true", "nograd": "true"}),
+    ("pages/8_learning.py", {"nozero": "true", "update": "torch.optim.SGD"}),
+]
+
+
+@pytest.mark.parametrize("page,query", SPANISH_STATES)
+def test_code_on_spanish_pages_comments_in_spanish(page, query):
+    """Every code block a Spanish page shows (the exports are the same text) has its
+    comments in Spanish: no comment key left, no English comment of the catalogue."""
+    at = open_page(page, query={"lang": "es", **query})
+    assert not at.exception
+    english = {text for key, text in catalogue("en").items() if ".code_" in key}
+    shown = "\n".join(block.value for block in at.code)
+    assert "import torch" in shown
+    assert not re.search(r"# \([a-z_]+\.[a-z_0-9]+\)", shown)
+    lines = [line for text in english for line in text.splitlines()]
+    assert [line for line in lines if line in shown] == []
+    assert any(text.splitlines()[0] in shown for key, text in catalogue("es").items()
+               if ".code_" in key)
 
 
 # ---- one glossary, and the catalogue follows it ----------------------------------------------
