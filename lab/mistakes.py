@@ -3,7 +3,8 @@
 Every experiment has two versions, chosen by ``mistake``: the one that makes the
 mistake and the fixed one. ``run(key, mistake)`` executes it with plain Python calls
 (nothing is ``exec``-uted) and reports what PyTorch printed, warned or raised,
-verbatim, together with the code of that version. A test runs the shown code itself
+verbatim, together with the code of that version (its comments are catalogue keys,
+``lab.i18n.comment``, shown in the page's language). A test runs the shown code itself
 and checks that it prints and raises exactly what the lab reports.
 """
 

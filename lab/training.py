@@ -292,7 +292,8 @@ def _step_code(loop: Loop) -> list[str]:
 
 
 def code(loop: Loop) -> str:
-    """The script of this loop, as the page shows it and ``train`` runs it."""
+    """The script of this loop, as the page shows it and ``train`` runs it (its comments
+    are catalogue keys, ``lab.i18n.comment``, written in the page's language when shown)."""
     lines = ["import torch", ""] + data_code(loop.data) + [
         "",
         comment("learning.code_model"),
