@@ -8,8 +8,10 @@ import shutil
 import graphviz
 
 from lab import formula as formulas
-from lab.gradients import DTYPES, XSpec, code, forward
+from lab.formula import forward
+from lab.gradients import DTYPES, code
 from lab.i18n import comment
+from lab.xvalues import XSpec
 
 EXPORT_FORMATS = ("dot", "svg", "png")
 # The kinds of node torchviz draws, each in its own colour (named in the catalogue text).

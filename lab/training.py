@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from lab.formula import format_number
-from lab.gradients import InputError
+from lab.xvalues import InputError
 from lab.i18n import Message, comment
 
 MAX_STEPS = 200            # updates per run: a run takes a few ms per step at most

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from lab import export, training
-from lab.gradients import InputError
+from lab.xvalues import InputError
 from lab.training import DATASETS, LEARNING_RATES, TOO_LARGE, Loop, train
 
 DEFAULT = Loop()

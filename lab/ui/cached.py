@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import backward, chain, derivation, graphs, gradients, mistakes, tensors, training
-from lab.gradients import XSpec
+from lab.xvalues import XSpec
 
 ENTRIES = 512
 RUNS = 128

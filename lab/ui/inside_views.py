@@ -9,7 +9,8 @@ from lab import chain
 from lab.annotated import FONT_SIZE, SHOWN, annotated_dot, vector_text
 from lab.backward import BackwardStep, BackwardTrace, ForwardStep, order_rows
 from lab.formula import MAX_LENGTH
-from lab.gradients import DTYPES, XSpec, parse_values
+from lab.gradients import DTYPES
+from lab.xvalues import XSpec, parse_values
 from lab.ops import REDUCTIONS
 from lab.recording import ACCUMULATE
 from lab.ui import views
