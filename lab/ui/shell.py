@@ -15,7 +15,6 @@ import streamlit as st
 from lab.i18n import LANGUAGES, language_for_locale, t
 from lab.ui.carried import boolean, carried, one_of, start_run
 from lab.ui.carried import refused as carried_refused
-from lab.ui import process
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,6 @@ def lecture() -> bool:
 
 def header(section: str) -> None:
     """Begin a page: config, the shared sidebar, then the section's title and intro."""
-    process.tune()
     st.session_state["_full_run"] = True
     st.session_state["_page_title"] = tr(f"{section}.title")
     st.session_state["_page_url"] = next(
