@@ -26,8 +26,8 @@ TWENTY_VALUES = ", ".join(f"{i / 10:g}" for i in range(1, 21))
 class Scenario:
     page: str                     # URL path ("" = home)
     state: str                    # "default" or "heavy"
-    key: str                      # the widget the student moves
-    values: tuple                 # ...through these values, in turn
+    key: str                      # the widget the student moves ("": one found on the page)
+    values: tuple = ()            # ...through these values, in turn
     query: dict | None = None     # the URL's parameters
     expect: str = ""              # a text the page must show in this state (checks the URL took)
 
