@@ -335,8 +335,15 @@ def test_a_session_over_its_allowance_waits_only_while_the_class_is_busy(lanes):
     assert lanes.debt("noisy", owed + 10) == pytest.approx(process.BURST_S + 2.0
                                                            - 10 * process.SHARE)
     assert lanes.debt("noisy", owed + 1e6) == 0.0
-    lanes.last_light_start = -1e9                 # nobody else ran lately: no wait
-    assert run_through(lanes, "noisy", lambda: "ran") == "ran"
+    run_through(lanes, "noisy", lambda: None)     # its own light run does not count...
+    assert not lanes.others_busy("noisy", time.monotonic())
+    assert run_through(lanes, "noisy", lambda: "ran") == "ran"      # ...so it goes on
+    lanes.heavy.add("student")
+    run_through(lanes, "student", lambda: None)       # heavy lane: not the class's work
+    assert not lanes.others_busy("noisy", time.monotonic())
+    lanes.heavy.discard("student")
+    run_through(lanes, "student", lambda: None)
+    assert lanes.others_busy("noisy", time.monotonic())     # a student just ran: it waits
 
 
 def test_the_background_imports_freeze_the_heap_and_survive_a_missing_module(monkeypatch):

@@ -55,7 +55,7 @@ HEAVY_CPU_S = 0.15       # a run above this much CPU sends its session's next to
 SLICE_CPU_S = 0.15       # a light run past this much CPU gives the gate up
 SHARE = 0.05             # of a core: what a session's CPU debt drains at...
 BURST_S = 1.0            # ...and the debt under which its next run may start,
-IDLE_S = 1.0             # unless no light run started for this long (nobody is waiting)
+IDLE_S = 1.0             # unless no other session started a light run for this long
 # torch first (every page but home needs it), then the lab's modules, then what only some
 # pages need (sympy: the symbolic check; torchviz: page 3).
 PRELOAD_LAST = ("sympy", "lab.symbolic", "torchviz")
@@ -250,8 +250,8 @@ class FairLanes:
       CPU gives the gate up and finishes beside the next one.
     * **A CPU allowance per session**: a session's runs add their CPU time to its debt,
       which drains at ``SHARE`` of a core; a run starts once the debt is under ``BURST_S``
-      (its session waits, holding no lane and no GIL), or at once if no light run started
-      in the last ``IDLE_S`` (alone on the server, nobody is kept waiting). A student, a few
+      (its session waits, holding no lane and no GIL), or at once if no other session
+      started a light run in the last ``IDLE_S`` (alone on the server, nobody waits). A student, a few
       tens of ms every few seconds, never waits; a client sending the costliest formulas
       back to back while the class works gets about ``SHARE`` of a core, the class the rest.
     """
@@ -267,7 +267,7 @@ class FairLanes:
         self.holder: tuple | None = None       # (CPU clock, run number, CPU at start)
         self.released_early: set[int] = set()
         self.runs = 0
-        self.last_light_start = 0.0            # monotonic: when the class last ran something
+        self.light_started: dict[str, float] = {}  # session -> its last light run's start
         self.watchdog: threading.Thread | None = None
 
     # The replacement of exec_func_with_error_handling(func, ctx).
@@ -297,12 +297,20 @@ class FairLanes:
         owed, since = self.debts.get(session, (0.0, now))
         return max(0.0, owed - (now - since) * SHARE)
 
+    def others_busy(self, session: str, now: float) -> bool:
+        """Whether another session started a light run in the last ``IDLE_S``."""
+        with self.lock:
+            recent = {key: when for key, when in self.light_started.items()
+                      if now - when < IDLE_S}
+            self.light_started = recent
+        return any(key != session for key in recent)
+
     def _wait_for_allowance(self, session: str) -> None:
         """Wait while the session owes more than its burst and the class is busy."""
         while True:
             now = time.monotonic()
             over = self.debt(session, now) - BURST_S
-            if over <= 0 or now - self.last_light_start > IDLE_S:
+            if over <= 0 or not self.others_busy(session, now):
                 return
             time.sleep(min(over / SHARE, 0.1))
 
@@ -323,7 +331,7 @@ class FairLanes:
     def _light(self, func, ctx, session: str):
         self.gate.acquire()
         with self.lock:
-            self.last_light_start = time.monotonic()
+            self.light_started[session] = time.monotonic()
             self.runs += 1
             me = (_cpu_clock(), self.runs, time.thread_time())
             self.holder = me
