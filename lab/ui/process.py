@@ -228,7 +228,8 @@ def tune_allocator() -> bool:
 
 def trim(now: float) -> bool:
     """Hand the allocator's free pages back to the system (glibc's ``malloc_trim``), at
-    most every ``TRIM_EVERY_S``; called after script runs. ctypes releases the GIL."""
+    most every ``TRIM_EVERY_S``; called by the lanes' watchdog thread when runs ended since
+    the last time, off every run's path (ctypes releases the GIL meanwhile)."""
     libc = _allocator["libc"]
     if libc is None or now - _allocator["trimmed"] < TRIM_EVERY_S:
         return False
@@ -267,11 +268,13 @@ class FairLanes:
         self.holder: tuple | None = None       # (CPU clock, run number, CPU at start)
         self.released_early: set[int] = set()
         self.runs = 0
+        self.finished = 0                      # runs ended (for the allocator's trim)
         self.light_started: dict[str, float] = {}  # session -> its last light run's start
         self.watchdog: threading.Thread | None = None
 
     # The replacement of exec_func_with_error_handling(func, ctx).
     def run(self, func, ctx):
+        self._start_watchdog()
         session = getattr(ctx, "session_id", "")
         if not preloaded.is_set():          # waiting for an import must not hold the gate
             return self._timed(func, ctx, session)
@@ -326,7 +329,7 @@ class FairLanes:
                 self.debts = {key: value for key, value in self.debts.items()
                               if self.debt(key, now) > 0}
                 self.heavy &= set(self.debts)
-        trim(now)
+        self.finished += 1
 
     def _light(self, func, ctx, session: str):
         self.gate.acquire()
@@ -335,7 +338,6 @@ class FairLanes:
             self.runs += 1
             me = (_cpu_clock(), self.runs, time.thread_time())
             self.holder = me
-        self._start_watchdog()
         try:
             return self._timed(func, ctx, session)
         finally:
@@ -349,19 +351,25 @@ class FairLanes:
 
     def _start_watchdog(self) -> None:
         if self.watchdog is None:
-            self.watchdog = threading.Thread(target=self._watch, name="lab-lanes",
-                                             daemon=True)
-            self.watchdog.start()
+            with self.lock:
+                if self.watchdog is None:
+                    self.watchdog = threading.Thread(target=self._watch, name="lab-lanes",
+                                                     daemon=True)
+                    self.watchdog.start()
 
     def _watch(self) -> None:
-        """Give the gate up for a light run past its CPU slice (it finishes beside)."""
+        """Give the gate up for a light run past its CPU slice (it finishes beside), and
+        trim the allocator after runs."""
+        trimmed_at = 0
         while True:
             time.sleep(0.02)
+            if self.finished != trimmed_at and trim(time.monotonic()):
+                trimmed_at = self.finished
             holder = self.holder
             if holder is None:
                 continue
             if holder[0] is None:
-                return                          # no per-thread clocks here
+                continue                        # no per-thread clocks here
             try:
                 cpu = time.clock_gettime(holder[0])
             except OSError:                     # that thread has ended
