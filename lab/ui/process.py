@@ -53,8 +53,8 @@ RUNNER_SIGNATURE = ("(func: 'Callable[[], Any]', ctx: 'ScriptRunContext') -> "
 
 HEAVY_CPU_S = 0.15       # a run above this much CPU sends its session's next to the heavy lane
 SLICE_CPU_S = 0.15       # a light run past this much CPU gives the gate up
-SHARE = 0.05             # of a core: what a session's CPU debt drains at...
-BURST_S = 1.0            # ...and the debt under which its next run may start,
+SHARE = 0.05             # of a second per second: what a session's debt drains at...
+BURST_S = 0.5            # ...and the debt under which its next run may start,
 IDLE_S = 1.0             # unless no other session started a light run for this long
 # torch first (every page but home needs it), then the lab's modules, then what only some
 # pages need (sympy: the symbolic check; torchviz: page 3).
@@ -249,12 +249,13 @@ class FairLanes:
       ``HEAVY_CPU_S`` of CPU runs its next ones on a second lane (one run at a time), so no
       light run waits behind it; a light run the watchdog finds past ``SLICE_CPU_S`` of
       CPU gives the gate up and finishes beside the next one.
-    * **A CPU allowance per session**: a session's runs add their CPU time to its debt,
-      which drains at ``SHARE`` of a core; a run starts once the debt is under ``BURST_S``
-      (its session waits, holding no lane and no GIL), or at once if no other session
-      started a light run in the last ``IDLE_S`` (alone on the server, nobody waits). A student, a few
-      tens of ms every few seconds, never waits; a client sending the costliest formulas
-      back to back while the class works gets about ``SHARE`` of a core, the class the rest.
+    * **An allowance per session**: a session's runs add their duration to its debt,
+      which drains at ``SHARE`` of a second per second; a run starts once the debt is
+      under ``BURST_S`` (its session waits, holding no lane and no GIL), or at once if no
+      other session started a light run in the last ``IDLE_S`` (alone on the server,
+      nobody waits). A student, a few tens of ms every few seconds, never waits; a client
+      sending the costliest formulas back to back while the class works runs about
+      ``SHARE`` of the time, and the class has the rest.
     """
 
     def __init__(self, original, fair: bool = True):
@@ -289,14 +290,14 @@ class FairLanes:
         return self._light(func, ctx, session)
 
     def _timed(self, func, ctx, session: str):
-        started = time.thread_time()
+        cpu, wall = time.thread_time(), time.monotonic()
         try:
             return self.original(func, ctx)
         finally:
-            self._account(session, time.thread_time() - started)
+            self._account(session, time.thread_time() - cpu, time.monotonic() - wall)
 
     def debt(self, session: str, now: float) -> float:
-        """The session's CPU debt now, in seconds, after draining."""
+        """The session's debt now, in seconds of running, after draining."""
         owed, since = self.debts.get(session, (0.0, now))
         return max(0.0, owed - (now - since) * SHARE)
 
@@ -317,10 +318,12 @@ class FairLanes:
                 return
             time.sleep(min(over / SHARE, 0.1))
 
-    def _account(self, session: str, cpu: float) -> None:
+    def _account(self, session: str, cpu: float, wall: float | None = None) -> None:
+        """After a run: the session owes its time (wall: what the run took from the class,
+        its thread's CPU and the GIL it kept from others); heavy by its thread's CPU."""
         now = time.monotonic()
         with self.lock:
-            self.debts[session] = (self.debt(session, now) + cpu, now)
+            self.debts[session] = (self.debt(session, now) + max(cpu, wall or 0.0), now)
             if cpu > HEAVY_CPU_S:
                 self.heavy.add(session)
             else:
