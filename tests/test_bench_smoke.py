@@ -145,5 +145,5 @@ def test_every_page_widget_but_the_language_reruns_its_section_only(tmp_path):
                 assert session.fragments.get(widget_id), scenario.name
                 assert moved.messages < opened.messages, scenario.name
     text = log.read_text()
-    assert text.count("lab: server tuned at start (allocator, lanes)") == 1, text[-2000:]
+    assert text.count("lab: server tuned at start (lanes)") == 1, text[-2000:]
     assert "not installed" not in text and "Traceback" not in text

@@ -23,8 +23,8 @@ def gradient_run(text: str, x_spec: XSpec, reduce: str, dtype: str,
 @st.cache_data(max_entries=32, show_spinner=False)
 def playground_run(text: str, x_spec: XSpec, reduce: str, dtype: str) -> gradients.GradientRun:
     """A playground run: x can have 10,000 elements, so only x and y are kept (about 0.7 MB
-    per result at that size, not 11) and fewer results are cached: 32 held ~90 MB less
-    than 128 over 3,000 formulas (docs/performance.md)."""
+    per result at that size, not 11) and fewer results are cached: 32 hold ~65 MB less
+    than 128 did (docs/performance.md, "Memory")."""
     return gradients.run(text, x_spec, reduce, dtype, keep_nodes=False)
 
 

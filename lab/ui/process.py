@@ -19,10 +19,10 @@ setting for is done here, each part kept because an A/B in one run measured it
   or fragment (``FairLanes``): one light run at a time, heavy runs on a lane beside it, and
   a CPU allowance per session, so that no client sending the costliest inputs can take the
   class's time. ``LAB_RUN_GATE=0``: no gate at all; ``LAB_FAIR=0``: one gate for every run.
-* **The allocator** (glibc): memory that runs free stays in malloc's arenas, one more per
-  thread allocating at once; over 3,000 formulas that was ~100 MB. The arenas are capped
-  (``mallopt``) and free pages go back to the system every ``TRIM_EVERY_S`` after a run
-  (``malloc_trim``). ``LAB_MALLOC=0`` turns it off, ``LAB_MALLOC=trim`` keeps the trim only.
+
+Tried and dropped: a replacement coalescing the event loop's wake-ups (within noise), and
+capping glibc's arenas or trimming its free memory after runs (no lower RSS over 3,000
+formulas); see docs/performance.md.
 
 Every replacement is checked against the exact Streamlit it was written for (version and
 signature); on a mismatch nothing is replaced and one line says so in the log.
@@ -30,8 +30,6 @@ signature); on a mismatch nothing is replaced and one line says so in the log.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import importlib
 import inspect
@@ -119,7 +117,7 @@ def start() -> bool:
 
     get_logger(__name__)                # our lines in the server's log, as Streamlit's
     send_replies_at_once()
-    done = {"allocator": tune_allocator(), "lanes": install_lanes()}
+    done = {"lanes": install_lanes()}
     if os.environ.get("LAB_PRELOAD") == "0":
         preloaded.set()
     else:
@@ -201,43 +199,6 @@ def freeze_after_imports() -> bool:
     return True
 
 
-# -- memory ---------------------------------------------------------------------------------
-M_ARENA_MAX = -8         # mallopt's parameter number (glibc's malloc.h)
-ARENAS = 2
-TRIM_EVERY_S = 10.0
-_allocator = {"libc": None, "trimmed": 0.0}
-
-
-def tune_allocator() -> bool:
-    """glibc only: cap malloc's arenas (by default one more per thread that allocates at
-    once, up to 8 per core, each keeping its own free memory) and enable ``trim``.
-    ``LAB_MALLOC=0``: neither; ``LAB_MALLOC=trim``: the trim only."""
-    setting = os.environ.get("LAB_MALLOC", "arenas+trim")
-    if setting == "0":
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        if setting != "trim" and not libc.mallopt(M_ARENA_MAX, ARENAS):
-            return False
-    except (OSError, AttributeError):        # not glibc: nothing to tune
-        return False
-    _allocator["libc"] = libc
-    return True
-
-
-def trim(now: float) -> bool:
-    """Hand the allocator's free pages back to the system (glibc's ``malloc_trim``), at
-    most every ``TRIM_EVERY_S``; called by the lanes' watchdog thread when runs ended since
-    the last time, off every run's path (ctypes releases the GIL meanwhile)."""
-    libc = _allocator["libc"]
-    if libc is None or now - _allocator["trimmed"] < TRIM_EVERY_S:
-        return False
-    _allocator["trimmed"] = now
-    libc.malloc_trim(0)
-    return True
-
-
 # -- scheduling -----------------------------------------------------------------------------
 class FairLanes:
     """Who may run a script now: one light run at a time, heavy work beside it, rationed.
@@ -269,7 +230,6 @@ class FairLanes:
         self.holder: tuple | None = None       # (CPU clock, run number, CPU at start)
         self.released_early: set[int] = set()
         self.runs = 0
-        self.finished = 0                      # runs ended (for the allocator's trim)
         self.light_started: dict[str, float] = {}  # session -> its last light run's start
         self.watchdog: threading.Thread | None = None
 
@@ -332,7 +292,6 @@ class FairLanes:
                 self.debts = {key: value for key, value in self.debts.items()
                               if self.debt(key, now) > 0}
                 self.heavy &= set(self.debts)
-        self.finished += 1
 
     def _light(self, func, ctx, session: str):
         self.gate.acquire()
@@ -361,13 +320,9 @@ class FairLanes:
                     self.watchdog.start()
 
     def _watch(self) -> None:
-        """Give the gate up for a light run past its CPU slice (it finishes beside), and
-        trim the allocator after runs."""
-        trimmed_at = 0
+        """Give the gate up for a light run past its CPU slice (it finishes beside)."""
         while True:
             time.sleep(0.02)
-            if self.finished != trimmed_at and trim(time.monotonic()):
-                trimmed_at = self.finished
             holder = self.holder
             if holder is None:
                 continue
