@@ -62,6 +62,7 @@ class Tally:
     def __init__(self):
         self.first_loads: list[float] = []
         self.interactions: list[float] = []
+        self.interactions_at: list[tuple[float, float]] = []     # (when it ended, seconds)
         self.by_page: dict[str, list[float]] = defaultdict(list)
         self.failures: list[str] = []
         self.started = self.completed = self.failed = 0
@@ -75,6 +76,7 @@ class Tally:
             (self.first_loads if first else self.interactions).append(seconds)
             if not first:
                 self.by_page[name].append(seconds)
+                self.interactions_at.append((time.perf_counter() - samples_origin[0], seconds))
         events.request.fire(request_type="first_load" if first else "interaction", name=name,
                             response_time=seconds * 1000, response_length=0,
                             exception=None if ok else ProtocolError(error), context={})
@@ -301,6 +303,7 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         "interaction_ms": interactions, "first_load_ms": first_loads,
         "interaction_p50_by_page_ms": {name: summary_ms(v)["p50"]
                                        for name, v in sorted(TALLY.by_page.items())},
+        "interaction_p95_by_10s_ms": by_window(TALLY.interactions_at, 10.0),
         "sessions": {"started": TALLY.started, "completed": TALLY.completed,
                      "failed": TALLY.failed, "dropped": dropped},
         "runs": {"sent": TALLY.runs_sent, "finished": TALLY.finished_runs},
@@ -354,6 +357,15 @@ def report(result: dict) -> None:
         print(f"{result['noisy_clients']} noisy clients: runs {noise['runs']}, "
               f"failures {noise['failures']}")
     print("goals met:", result["goals"]["met"], result.get("saved", ""))
+
+
+def by_window(timed: list[tuple[float, float]], width: float) -> dict[str, float]:
+    """Interaction p95 per ``width``-second window of the run (where the tail happens)."""
+    windows: dict[int, list[float]] = defaultdict(list)
+    for when, seconds in timed:
+        windows[int(when // width)].append(seconds)
+    return {f"{int(w * width)}-{int((w + 1) * width)}s": summary_ms(v)["p95"]
+            for w, v in sorted(windows.items())}
 
 
 def parse_env(pairs) -> dict[str, str]:

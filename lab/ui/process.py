@@ -53,6 +53,7 @@ HEAVY_CPU_S = 0.15       # a run above this much CPU sends its session's next to
 SLICE_CPU_S = 0.15       # a light run past this much CPU gives the gate up
 SHARE = 0.05             # of a second per second: what a session's debt drains at...
 BURST_S = 0.5            # ...and the debt under which its next run may start,
+HEAVY_SWITCH_S = 0.0005  # the GIL's switch interval while a heavy run runs (default 0.005)
 IDLE_S = 1.0             # unless no other session started a light run for this long
 # torch first (every page but home needs it), then the lab's modules, then what only some
 # pages need (sympy: the symbolic check; torchviz: page 3).
@@ -222,6 +223,7 @@ class FairLanes:
     def __init__(self, original, fair: bool = True):
         self.original = original
         self.fair = fair
+        self.heavy_switch = os.environ.get("LAB_HEAVY_SWITCH") != "0"
         self.gate = threading.Lock()           # the light lane
         self.heavy_lane = threading.Lock()     # the heavy lane
         self.lock = threading.Lock()           # guards the fields below
@@ -245,9 +247,21 @@ class FairLanes:
                 return self._timed(func, ctx, session)
         self._wait_for_allowance(session)
         if session in self.heavy:
-            with self.heavy_lane:
-                return self._timed(func, ctx, session)
+            return self._heavy(func, ctx, session)
         return self._light(func, ctx, session)
+
+    def _heavy(self, func, ctx, session: str):
+        """On the heavy lane, with a short switch interval: a CPU-bound thread keeps the GIL
+        for a whole interval each time the threads serving the class let it go (to send a
+        reply, to take a lock), so they get it back sooner this way."""
+        with self.heavy_lane:
+            interval = sys.getswitchinterval()
+            if self.heavy_switch:
+                sys.setswitchinterval(HEAVY_SWITCH_S)
+            try:
+                return self._timed(func, ctx, session)
+            finally:
+                sys.setswitchinterval(interval)
 
     def _timed(self, func, ctx, session: str):
         cpu, wall = time.thread_time(), time.monotonic()
