@@ -53,7 +53,6 @@ HEAVY_CPU_S = 0.15       # a run above this much CPU sends its session's next to
 SLICE_CPU_S = 0.15       # a light run past this much CPU gives the gate up
 SHARE = 0.05             # of a second per second: what a session's debt drains at...
 BURST_S = 0.5            # ...and the debt under which its next run may start,
-HEAVY_SWITCH_S = 0.0005  # the GIL's switch interval while a heavy run runs (default 0.005)
 IDLE_S = 1.0             # unless no other session started a light run for this long
 # torch first (every page but home needs it), then the lab's modules, then what only some
 # pages need (sympy: the symbolic check; torchviz: page 3).
@@ -223,7 +222,7 @@ class FairLanes:
     def __init__(self, original, fair: bool = True):
         self.original = original
         self.fair = fair
-        self.heavy_switch = os.environ.get("LAB_HEAVY_SWITCH") != "0"
+        self.share = float(os.environ.get("LAB_FAIR_SHARE", SHARE))    # for measuring
         self.gate = threading.Lock()           # the light lane
         self.heavy_lane = threading.Lock()     # the heavy lane
         self.lock = threading.Lock()           # guards the fields below
@@ -251,17 +250,8 @@ class FairLanes:
         return self._light(func, ctx, session)
 
     def _heavy(self, func, ctx, session: str):
-        """On the heavy lane, with a short switch interval: a CPU-bound thread keeps the GIL
-        for a whole interval each time the threads serving the class let it go (to send a
-        reply, to take a lock), so they get it back sooner this way."""
         with self.heavy_lane:
-            interval = sys.getswitchinterval()
-            if self.heavy_switch:
-                sys.setswitchinterval(HEAVY_SWITCH_S)
-            try:
-                return self._timed(func, ctx, session)
-            finally:
-                sys.setswitchinterval(interval)
+            return self._timed(func, ctx, session)
 
     def _timed(self, func, ctx, session: str):
         cpu, wall = time.thread_time(), time.monotonic()
@@ -273,7 +263,7 @@ class FairLanes:
     def debt(self, session: str, now: float) -> float:
         """The session's debt now, in seconds of running, after draining."""
         owed, since = self.debts.get(session, (0.0, now))
-        return max(0.0, owed - (now - since) * SHARE)
+        return max(0.0, owed - (now - since) * self.share)
 
     def others_busy(self, session: str, now: float) -> bool:
         """Whether another session started a light run in the last ``IDLE_S``."""
@@ -290,7 +280,7 @@ class FairLanes:
             over = self.debt(session, now) - BURST_S
             if over <= 0 or not self.others_busy(session, now):
                 return
-            time.sleep(min(over / SHARE, 0.1))
+            time.sleep(min(over / self.share, 0.1))
 
     def _account(self, session: str, cpu: float, wall: float | None = None) -> None:
         """After a run: the session owes its time (wall: what the run took from the class,
