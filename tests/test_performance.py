@@ -326,6 +326,17 @@ def test_a_light_run_past_its_slice_gives_the_gate_up(lanes):
     assert process.SLICE_CPU_S <= process.HEAVY_CPU_S     # so it is heavy next time
 
 
+def test_the_heavy_lane_closes_after_a_heavy_run_only_while_the_class_works(lanes):
+    from lab.ui import process
+
+    lanes.heavy.add("noisy")
+    run_through(lanes, "noisy", lambda: burn_cpu(process.HEAVY_CPU_S * 1.5))
+    closed_until = lanes.heavy_open_at
+    assert closed_until > time.monotonic()                      # closed for a while...
+    assert run_through(lanes, "noisy", lambda: "ran") == "ran"  # ...unless nobody else runs
+    assert lanes.heavy_open_at <= closed_until + 1.0
+
+
 def test_a_session_over_its_allowance_waits_only_while_the_class_is_busy(lanes):
     from lab.ui import process
 

@@ -51,6 +51,7 @@ RUNNER_SIGNATURE = ("(func: 'Callable[[], Any]', ctx: 'ScriptRunContext') -> "
 
 HEAVY_CPU_S = 0.15       # a run above this much CPU sends its session's next to the heavy lane
 SLICE_CPU_S = 0.15       # a light run past this much CPU gives the gate up
+HEAVY_DUTY = 0.1         # the heavy lane runs at most this share of the time, all together
 SHARE = 0.05             # of a second per second: what a session's debt drains at...
 BURST_S = 0.5            # ...and the debt under which its next run may start,
 IDLE_S = 1.0             # unless no other session started a light run for this long
@@ -207,9 +208,11 @@ class FairLanes:
       sharing the GIL all finished late and together; one at a time, each finishes about
       as fast as alone.
     * **Heavy work on its own lane**: a session whose last run used more than
-      ``HEAVY_CPU_S`` of CPU runs its next ones on a second lane (one run at a time), so no
-      light run waits behind it; a light run the watchdog finds past ``SLICE_CPU_S`` of
-      CPU gives the gate up and finishes beside the next one.
+      ``HEAVY_CPU_S`` of CPU runs its next ones on a second lane, so no light run waits
+      behind it; a light run the watchdog finds past ``SLICE_CPU_S`` of CPU gives the gate
+      up and finishes beside the next one. A heavy run shares the GIL with the class, so
+      the lane runs one at a time and, while the class works, at most ``HEAVY_DUTY`` of
+      the time, whatever the number of heavy sessions.
     * **An allowance per session**: a session's runs add their duration to its debt,
       which drains at ``SHARE`` of a second per second; a run starts once the debt is
       under ``BURST_S`` (its session waits, holding no lane and no GIL), or at once if no
@@ -223,6 +226,8 @@ class FairLanes:
         self.original = original
         self.fair = fair
         self.share = float(os.environ.get("LAB_FAIR_SHARE", SHARE))    # for measuring
+        self.duty = float(os.environ.get("LAB_HEAVY_DUTY", HEAVY_DUTY))
+        self.heavy_open_at = 0.0               # monotonic: when the heavy lane reopens
         self.gate = threading.Lock()           # the light lane
         self.heavy_lane = threading.Lock()     # the heavy lane
         self.lock = threading.Lock()           # guards the fields below
@@ -250,8 +255,21 @@ class FairLanes:
         return self._light(func, ctx, session)
 
     def _heavy(self, func, ctx, session: str):
+        """The heavy lane: one run at a time, and while the class works, busy at most
+        ``HEAVY_DUTY`` of the time: after a heavy run of d seconds it stays closed for
+        d * (1 / HEAVY_DUTY - 1), however many sessions are heavy."""
         with self.heavy_lane:
-            return self._timed(func, ctx, session)
+            while True:
+                now = time.monotonic()
+                if now >= self.heavy_open_at or not self.others_busy(session, now):
+                    break
+                time.sleep(min(self.heavy_open_at - now, 0.1))
+            started = time.monotonic()
+            try:
+                return self._timed(func, ctx, session)
+            finally:
+                ended = time.monotonic()
+                self.heavy_open_at = ended + (ended - started) * (1 / self.duty - 1)
 
     def _timed(self, func, ctx, session: str):
         cpu, wall = time.thread_time(), time.monotonic()
