@@ -32,7 +32,10 @@ FIGURES = {
                "rss_after_formulas_mb": ("rss_mb", "after_formulas"),
                "failures": ("failures",)},
     "cold_start": {"ratio_torch_page_to_home": ("ratio_torch_page_to_home",),
-                   "home_first_load_s": ("median_s", "home_first_load_s")},
+                   "home_first_load_s": ("median_s", "home_first_load_s"),
+                   "torch_first_load_s": ("median_s", "torch_first_load_s"),
+                   "torch_at_gap_0_s": ("by_gap", "gap_0s", "torch_first_load_s"),
+                   "torch_deep_link_s": ("by_gap", "deep_link", "torch_first_load_s")},
 }
 
 

@@ -170,7 +170,8 @@ def preload(modules: tuple[str, ...] | None = None) -> list[str]:
     was_enabled = gc.isenabled()
     gc.disable()
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(PRELOAD_SWITCH_S)
+    if os.environ.get("LAB_PRELOAD_SWITCH") != "0":
+        sys.setswitchinterval(PRELOAD_SWITCH_S)
     failed = []
     try:
         for name in modules or preload_order():
