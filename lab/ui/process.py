@@ -49,7 +49,8 @@ STREAMLIT_VERSION = "1.67.0"
 RUNNER_SIGNATURE = ("(func: 'Callable[[], Any]', ctx: 'ScriptRunContext') -> "
                     "'tuple[Any | None, bool, RerunData | None, bool, Exception | None]'")
 
-HEAVY_CPU_S = 0.15       # a run above this much CPU sends its session's next to the heavy lane
+HEAVY_CPU_S = 0.15       # runs above this much CPU, HEAVY_AFTER in a row (a first load of
+HEAVY_AFTER = 2          # a page alone is not enough), send a session to the heavy lane
 SLICE_CPU_S = 0.15       # a light run past this much CPU gives the gate up
 HEAVY_DUTY = 0.1         # the heavy lane runs at most this share of the time, all together
 SHARE = 0.05             # of a second per second: what a session's debt drains at...
@@ -208,9 +209,9 @@ class FairLanes:
     * **One light run at a time** (the gate): with 150 students, dozens of script threads
       sharing the GIL all finished late and together; one at a time, each finishes about
       as fast as alone.
-    * **Heavy work on its own lane**: a session whose last run used more than
-      ``HEAVY_CPU_S`` of CPU runs its next ones on a second lane, so no light run waits
-      behind it; a light run the watchdog finds past ``SLICE_CPU_S`` of CPU gives the gate
+    * **Heavy work on its own lane**: a session whose last ``HEAVY_AFTER`` runs each used
+      more than ``HEAVY_CPU_S`` of CPU runs its next ones on a second lane until one is
+      light, so no light run waits behind it; a light run the watchdog finds past ``SLICE_CPU_S`` of CPU gives the gate
       up and finishes beside the next one. A heavy run shares the GIL with the class, so
       the lane runs one at a time and, while the class works, at most ``HEAVY_DUTY`` of
       the time, whatever the number of heavy sessions.
@@ -233,7 +234,8 @@ class FairLanes:
         self.heavy_lane = threading.Lock()     # the heavy lane
         self.lock = threading.Lock()           # guards the fields below
         self.debts: dict[str, tuple[float, float]] = {}    # session -> (CPU s, when)
-        self.heavy: set[str] = set()           # sessions whose last run was heavy
+        self.heavy: set[str] = set()           # sessions on the heavy lane
+        self.heavy_streak: dict[str, int] = {}  # session -> its last runs that were heavy
         self.holder: tuple | None = None       # (CPU clock, run number, CPU at start)
         self.released_early: set[int] = set()
         self.runs = 0
@@ -307,14 +309,17 @@ class FairLanes:
         now = time.monotonic()
         with self.lock:
             self.debts[session] = (self.debt(session, now) + max(cpu, wall or 0.0), now)
-            if cpu > HEAVY_CPU_S:
+            streak = self.heavy_streak.get(session, 0) + 1 if cpu > HEAVY_CPU_S else 0
+            self.heavy_streak[session] = streak
+            if streak >= HEAVY_AFTER:
                 self.heavy.add(session)
-            else:
+            elif not streak:
                 self.heavy.discard(session)
             if len(self.debts) > 2000:          # forget the sessions that owe nothing
                 self.debts = {key: value for key, value in self.debts.items()
                               if self.debt(key, now) > 0}
                 self.heavy &= set(self.debts)
+                self.heavy_streak = {key: self.heavy_streak.get(key, 0) for key in self.debts}
 
     def _light(self, func, ctx, session: str):
         self.gate.acquire()
