@@ -328,6 +328,15 @@ def test_a_light_run_past_its_slice_gives_the_gate_up(lanes):
     assert process.SLICE_CPU_S <= process.HEAVY_CPU_S     # so it counts as heavy
 
 
+def test_a_light_run_that_waited_owes_only_its_cpu(lanes):
+    """A first load that waited for torch's import (or for another session computing the
+    same cached value) must not make its student wait later: only CPU is charged."""
+    from lab.ui import process
+
+    run_through(lanes, "student", lambda: threading.Event().wait(process.BURST_S + 0.2))
+    assert lanes.debt("student", time.monotonic()) < process.BURST_S / 2
+
+
 def test_the_heavy_lane_closes_after_a_heavy_run_only_while_the_class_works(lanes):
     from lab.ui import process
 
@@ -342,7 +351,7 @@ def test_the_heavy_lane_closes_after_a_heavy_run_only_while_the_class_works(lane
 def test_a_session_over_its_allowance_waits_only_while_the_class_is_busy(lanes):
     from lab.ui import process
 
-    lanes._account("noisy", process.BURST_S + 2.0)
+    lanes._account("noisy", 0.0, process.BURST_S + 2.0)
     owed = lanes.debts["noisy"][1]
     assert lanes.debt("noisy", owed) == pytest.approx(process.BURST_S + 2.0)
     assert lanes.debt("noisy", owed + 10) == pytest.approx(process.BURST_S + 2.0

@@ -215,7 +215,8 @@ class FairLanes:
       up and finishes beside the next one. A heavy run shares the GIL with the class, so
       the lane runs one at a time and, while the class works, at most ``HEAVY_DUTY`` of
       the time, whatever the number of heavy sessions.
-    * **An allowance per session**: a session's runs add their duration to its debt,
+    * **An allowance per session**: a session's runs add their cost to its debt (the CPU
+      of its thread; on the heavy lane, the run's duration),
       which drains at ``SHARE`` of a second per second; a run starts once the debt is
       under ``BURST_S`` (its session waits, holding no lane and no GIL), or at once if no
       other session started a light run in the last ``IDLE_S`` (alone on the server,
@@ -269,17 +270,18 @@ class FairLanes:
                 time.sleep(min(self.heavy_open_at - now, 0.1))
             started = time.monotonic()
             try:
-                return self._timed(func, ctx, session)
+                return self._timed(func, ctx, session, charge_wall=True)
             finally:
                 ended = time.monotonic()
                 self.heavy_open_at = ended + (ended - started) * (1 / self.duty - 1)
 
-    def _timed(self, func, ctx, session: str):
+    def _timed(self, func, ctx, session: str, charge_wall: bool = False):
         cpu, wall = time.thread_time(), time.monotonic()
         try:
             return self.original(func, ctx)
         finally:
-            self._account(session, time.thread_time() - cpu, time.monotonic() - wall)
+            cpu = time.thread_time() - cpu
+            self._account(session, cpu, time.monotonic() - wall if charge_wall else cpu)
 
     def debt(self, session: str, now: float) -> float:
         """The session's debt now, in seconds of running, after draining."""
@@ -303,12 +305,14 @@ class FairLanes:
                 return
             time.sleep(min(over / self.share, 0.1))
 
-    def _account(self, session: str, cpu: float, wall: float | None = None) -> None:
-        """After a run: the session owes its time (wall: what the run took from the class,
-        its thread's CPU and the GIL it kept from others); heavy by its thread's CPU."""
+    def _account(self, session: str, cpu: float, charge: float) -> None:
+        """After a run: the session owes ``charge`` seconds (its thread's CPU; a heavy-lane
+        run's whole duration, the GIL it kept from the class), and is heavy by its CPU.
+        A light run's duration is not charged: it may have waited for an import, a cache
+        being computed by another session, or the GIL."""
         now = time.monotonic()
         with self.lock:
-            self.debts[session] = (self.debt(session, now) + max(cpu, wall or 0.0), now)
+            self.debts[session] = (self.debt(session, now) + charge, now)
             streak = self.heavy_streak.get(session, 0) + 1 if cpu > HEAVY_CPU_S else 0
             self.heavy_streak[session] = streak
             if streak >= HEAVY_AFTER:
