@@ -65,6 +65,7 @@ PRELOAD_SKIP = ("lab.__main__", "lab.cli")
 # While the imports hold the GIL, every hand-off to the thread that sends replies waits
 # for the switch interval (5 ms by default): a shorter one keeps the first pages quick.
 PRELOAD_SWITCH_S = 0.0005
+FIRST_RUN_WAIT_S = 0.5
 
 _state = {"started": False, "refused_logged": False}
 _modules_at_freeze = 0
@@ -125,7 +126,9 @@ def start() -> bool:
     if os.environ.get("LAB_PRELOAD") == "0":
         preloaded.set()
     else:
-        threading.Thread(target=preload, name="lab-preload", daemon=True).start()
+        first_run = threading.current_thread()      # the run importing lab.ui right now
+        threading.Thread(target=preload, kwargs={"after": first_run}, name="lab-preload",
+                         daemon=True).start()
     log.info("lab: server tuned at start (%s); importing the pages' modules in the "
              "background", ", ".join(name for name, ok in done.items() if ok) or "nothing")
     return True
@@ -163,13 +166,18 @@ def preload_order() -> list[str]:
             *PRELOAD_LAST]
 
 
-def preload(modules: tuple[str, ...] | None = None) -> list[str]:
+def preload(modules: tuple[str, ...] | None = None,
+            after: threading.Thread | None = None) -> list[str]:
     """Import what the pages need, then freeze the heap; returns what failed to import.
 
     The collector is off while importing (torch alone makes it walk a growing heap a dozen
     times): one collection at the end, then the freeze. The GIL changes hands more often
-    meanwhile (``PRELOAD_SWITCH_S``).
+    meanwhile (``PRELOAD_SWITCH_S``). It begins once the run that started it has ended
+    (``after``, at most ``FIRST_RUN_WAIT_S``): the first visitor's page is not slowed, and a
+    torch page's first run imports torch itself meanwhile anyway.
     """
+    if after is not None and after is not threading.current_thread():
+        after.join(FIRST_RUN_WAIT_S)
     was_enabled = gc.isenabled()
     gc.disable()
     interval = sys.getswitchinterval()
