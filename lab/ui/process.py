@@ -11,14 +11,16 @@ setting for is done here, each part kept because an A/B in one run measured it
   with the GIL held, every few seconds under load). ``gc.freeze()`` moves them to a
   permanent generation, once the start-up imports are done and again whenever a run finds
   new modules imported. ``LAB_GC_FREEZE=0`` turns it off.
-* **Imports in the background** (``preload``): torch, plotly, sympy, torchviz and every lab
-  module are imported by a thread as soon as the process starts serving, so the first
-  students find them loaded. Until it ends, runs are not gated (a page waiting for torch's
-  import must not hold the gate the home page needs).
+* **Imports in the background** (``preload``): torch, pandas, plotly, every lab module,
+  sympy and torchviz are imported by a thread once the process's first run has ended, so
+  the students who follow find them loaded. Until it ends, runs are not gated (a page
+  waiting for torch's import must not hold the gate the home page needs).
+  ``LAB_PRELOAD=0`` turns it off.
 * **Fair lanes** around the one function through which Streamlit 1.67 runs every script
-  or fragment (``FairLanes``): one light run at a time, heavy runs on a lane beside it, and
-  a CPU allowance per session, so that no client sending the costliest inputs can take the
-  class's time. ``LAB_RUN_GATE=0``: no gate at all; ``LAB_FAIR=0``: one gate for every run.
+  or fragment (``FairLanes``): one light run at a time, heavy runs on a rationed lane
+  beside it, and an allowance per session, so that no client sending the costliest inputs
+  can take the class's time. ``LAB_RUN_GATE=0``: no gate at all; ``LAB_FAIR=0``: one gate
+  for every run.
 
 Tried and dropped: a replacement coalescing the event loop's wake-ups (within noise), and
 capping glibc's arenas or trimming its free memory after runs (no lower RSS over 3,000
