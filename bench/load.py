@@ -3,6 +3,8 @@
     python -m bench.load                          # 150 students, 15 s ramp, 60 s each
     python -m bench.load --profile defaults       # the same on Streamlit's default settings
     python -m bench.load --users 3 --ramp 1 --duration 4     # a smoke run
+    python -m bench.load --cold                   # a lecture hall on a fresh server
+    python -m bench.load --users 100 --noisy 3    # 100 students beside 3 noisy clients
 
 Each student (a Locust user speaking bench/protocol.py) opens one page of the lab from
 its URL, spread over every page at its default state (``--states all``: every page and
@@ -16,8 +18,12 @@ this), as a lecturer does before class: the first visitor of the server pays the
 (torch, sympy, plotly), not the students. ``--replicas N`` starts N lab processes and
 spreads the students over them, as a load balancer with session affinity does; with
 ``--nginx`` they all connect to one address, nginx running deploy/nginx.conf
-(bench/proxy.py). Server CPU (all replicas, and nginx) and RSS (all replicas) are sampled
-every second with psutil. Loopback only; bounded by ramp + duration + ``--grace``.
+(bench/proxy.py). ``--noisy N`` adds N clients that, from the first student on, submit
+the costliest formulas the playground accepts (bench/scenarios.py ``costliest_formula``,
+10,000 elements), each a new one as soon as the last finished, until the students' time
+is up; the goals are the students' figures, the noisy runs are reported apart. Server CPU
+(all replicas, and nginx) and RSS (all replicas) are sampled every second with psutil.
+Loopback only; bounded by ramp + duration + ``--grace``.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from locust.exception import StopUser  # noqa: E402
 
 from bench.common import PROFILES, machine, save, summary_ms   # noqa: E402
 from bench.protocol import ProtocolError, Session   # noqa: E402
-from bench.scenarios import SCENARIOS, warm_up      # noqa: E402
+from bench.scenarios import NOISY, SCENARIOS, costliest_formula, warm_up   # noqa: E402
 from bench.server import Server                     # noqa: E402
 
 GOALS = {"interaction_p95_ms": 250, "first_load_p95_ms": 1000, "failures": 0,
@@ -56,6 +62,7 @@ class Tally:
     def __init__(self):
         self.first_loads: list[float] = []
         self.interactions: list[float] = []
+        self.interactions_at: list[tuple[float, float]] = []     # (when it ended, seconds)
         self.by_page: dict[str, list[float]] = defaultdict(list)
         self.failures: list[str] = []
         self.started = self.completed = self.failed = 0
@@ -69,6 +76,7 @@ class Tally:
             (self.first_loads if first else self.interactions).append(seconds)
             if not first:
                 self.by_page[name].append(seconds)
+                self.interactions_at.append((time.perf_counter() - samples_origin[0], seconds))
         events.request.fire(request_type="first_load" if first else "interaction", name=name,
                             response_time=seconds * 1000, response_length=0,
                             exception=None if ok else ProtocolError(error), context={})
@@ -121,9 +129,8 @@ class Student(User):
             TALLY.completed += 1
             raise StopUser()
         self.step += 1
-        value = self.scenario.values[self.step % len(self.scenario.values)]
         try:
-            run = self.session.set(self.scenario.key, value)
+            run = self.session.move(self.scenario, self.step)
             self._record(run.seconds, run, first=False)
         except StopUser:
             raise
@@ -147,6 +154,39 @@ class Student(User):
             TALLY.failed += 1
             self.broken = True
         raise StopUser()
+
+
+class Noise:
+    """What the noisy clients got: their runs, kept apart from the students'."""
+
+    def __init__(self):
+        self.runs: list[float] = []
+        self.failures: list[str] = []
+        self.cpu_s = 0.0
+
+
+NOISE = Noise()
+
+
+def noisy_client(host: str, index: int, deadline: float, timeout: float = 120.0) -> None:
+    """Submit the costliest accepted playground formulas, a new one as soon as the last
+    one's run finished, until ``deadline`` (``time.perf_counter``)."""
+    session = Session(host, NOISY.page, NOISY.query_string, timeout=timeout)
+    k = 1000 * (index + 1)
+    try:
+        session.connect()
+        session.open()
+        while time.perf_counter() < deadline:
+            k += 1
+            run = session.set(NOISY.key, costliest_formula(k))
+            if run.ok:
+                NOISE.runs.append(run.seconds)
+            else:
+                NOISE.failures.append(f"status {run.status}, {run.exceptions[:1]}")
+    except Exception as problem:            # a timeout, a closed socket...
+        NOISE.failures.append(f"{type(problem).__name__}: {problem}")
+    finally:
+        session.close()
 
 
 class Fleet:
@@ -188,16 +228,18 @@ samples_origin = [0.0]
 def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: float = 60.0,
         profile: str = "config", cold: bool = False, root: str | None = None,
         out: str | None = "load", nodelay: bool = True, quiet: bool = False,
-        states: str = "default", replicas: int = 1, nginx: bool = False) -> dict:
-    global TALLY
-    TALLY = Tally()
-    Student.scenarios = tuple(s for s in SCENARIOS if states == "all" or s.state == states)
+        states: str = "default", replicas: int = 1, nginx: bool = False,
+        noisy: int = 0, pages: tuple[str, ...] = (), env: dict | None = None) -> dict:
+    global TALLY, NOISE
+    TALLY, NOISE = Tally(), Noise()
+    Student.scenarios = tuple(s for s in SCENARIOS if (states == "all" or s.state == states)
+                              and (not pages or (s.page or "home") in pages))
     logging.getLogger("locust").setLevel(logging.WARNING)
     Student.duration = duration
     context = machine()
     samples: list[dict] = []
     stop: list[bool] = []
-    env_vars = {} if nodelay else {"LAB_TCP_NODELAY": "0"}
+    env_vars = {**(env or {}), **({} if nodelay else {"LAB_TCP_NODELAY": "0"})}
     client = psutil.Process()
     with contextlib.ExitStack() as stack:
         server = Fleet([stack.enter_context(Server(options=PROFILES[profile], env=env_vars,
@@ -221,6 +263,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         cpu_before_each = [replica.cpu_seconds() for replica in server.servers]
         proxy_before = server.proxy.cpu_seconds() if server.proxy else 0.0
         started = time.perf_counter()
+        noise = [gevent.spawn(noisy_client, Student.hosts[i % len(Student.hosts)], i,
+                              started + ramp + duration) for i in range(noisy)]
         runner.start(users, spawn_rate=users / ramp if ramp > 0 else users)
         deadline = started + ramp + duration + grace
         while time.perf_counter() < deadline:
@@ -230,6 +274,7 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
                 break
         dropped = TALLY.active
         runner.quit()
+        gevent.joinall(noise, timeout=max(0.0, deadline - time.perf_counter()) + 5)
         elapsed = time.perf_counter() - started
         server_cpu = server.cpu_seconds() - cpu_before
         cpu_each = [round(replica.cpu_seconds() - before, 1)
@@ -250,6 +295,7 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         "benchmark": "load", "profile": profile, "options": PROFILES[profile],
         "tcp_nodelay": nodelay, "lab_root": str(root or "."), "warm_up": not cold,
         "users": users, "replicas": replicas, "nginx": nginx, "states": states,
+        "lab_env": env or {}, "noisy_clients": noisy,
         "pages": [s.name for s in Student.scenarios],
         "ramp_s": ramp, "duration_s": duration, "wait_s": [2, 4],
         "machine_before": context, "loadavg_after": [round(v, 2) for v in os.getloadavg()],
@@ -257,6 +303,7 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         "interaction_ms": interactions, "first_load_ms": first_loads,
         "interaction_p50_by_page_ms": {name: summary_ms(v)["p50"]
                                        for name, v in sorted(TALLY.by_page.items())},
+        "interaction_p95_by_10s_ms": by_window(TALLY.interactions_at, 10.0),
         "sessions": {"started": TALLY.started, "completed": TALLY.completed,
                      "failed": TALLY.failed, "dropped": dropped},
         "runs": {"sent": TALLY.runs_sent, "finished": TALLY.finished_runs},
@@ -270,6 +317,9 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
                               "end_per_replica": rss_end_each,
                               "3s_after_end": round(rss_after)}},
         "client_cpu_percent": round(client_cpu / elapsed * 100, 1),
+        "noise": {"runs": summary_ms(NOISE.runs), "failures": len(NOISE.failures),
+                  "failure_examples": NOISE.failures[:5],
+                  "formula_example": costliest_formula(1001)} if noisy else None,
         "samples": samples,
     }
     result["goals"] = {
@@ -302,7 +352,24 @@ def report(result: dict) -> None:
           f"end {rss['end']} MB; client CPU {result['client_cpu_percent']}%")
     for example in result["failure_examples"][:5]:
         print("  failure:", example)
+    if result.get("noise"):
+        noise = result["noise"]
+        print(f"{result['noisy_clients']} noisy clients: runs {noise['runs']}, "
+              f"failures {noise['failures']}")
     print("goals met:", result["goals"]["met"], result.get("saved", ""))
+
+
+def by_window(timed: list[tuple[float, float]], width: float) -> dict[str, float]:
+    """Interaction p95 per ``width``-second window of the run (where the tail happens)."""
+    windows: dict[int, list[float]] = defaultdict(list)
+    for when, seconds in timed:
+        windows[int(when // width)].append(seconds)
+    return {f"{int(w * width)}-{int((w + 1) * width)}s": summary_ms(v)["p95"]
+            for w, v in sorted(windows.items())}
+
+
+def parse_env(pairs) -> dict[str, str]:
+    return dict(pair.split("=", 1) for pair in pairs)
 
 
 def main(argv=None) -> int:
@@ -322,13 +389,21 @@ def main(argv=None) -> int:
     parser.add_argument("--nginx", action="store_true",
                         help="students reach the replicas through nginx with "
                              "deploy/nginx.conf (Debian's nginx; bench/proxy.py)")
+    parser.add_argument("--noisy", type=int, default=0,
+                        help="clients submitting the costliest accepted playground formulas "
+                             "continuously, beside the students")
+    parser.add_argument("--pages", nargs="+", default=(),
+                        help="students only on these pages (URL paths, home for the home page)")
+    parser.add_argument("--env", nargs="+", default=(), metavar="NAME=VALUE",
+                        help="environment of the lab's server(s), e.g. LAB_FAIR=0")
     parser.add_argument("--root", help="run the lab from this copy of the project")
     parser.add_argument("--no-nodelay", action="store_true", help="LAB_TCP_NODELAY=0")
     parser.add_argument("--out", default="load", help="result name under bench/results/")
     args = parser.parse_args(argv)
     result = run(args.users, args.ramp, args.duration, args.grace, args.profile, args.cold,
                  args.root, args.out, not args.no_nodelay, states=args.states,
-                 replicas=args.replicas, nginx=args.nginx)
+                 replicas=args.replicas, nginx=args.nginx, noisy=args.noisy,
+                 pages=tuple(args.pages), env=parse_env(args.env))
     return 0 if result["failures"] == 0 and result["sessions"]["dropped"] == 0 else 1
 
 

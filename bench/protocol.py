@@ -109,6 +109,8 @@ class Session:
         self.timeout = timeout
         self.page_script_hash = ""
         self.widgets: dict[str, tuple[str, str]] = {}      # key -> (kind, id)
+        self.protos: dict[str, object] = {}                 # key -> its element's proto
+        self.auto: tuple[str, tuple] | None = None          # the widget found to move
         self.fragments: dict[str, str] = {}                 # widget id -> its st.fragment
         self.bound: dict[str, tuple[str, object]] = {}      # widget id -> (URL key, default)
         self.states: dict[str, WidgetState] = {}           # id -> what we last sent
@@ -143,6 +145,18 @@ class Session:
     def open(self) -> Run:
         """The first run, as a browser opening ``/<page>?<query>`` sends it."""
         return self._rerun()
+
+    def move(self, scenario, step: int) -> Run:
+        """Move the scenario's widget to its ``step``-th value (found on the page for a
+        scenario written with ``key=""``, see bench/scenarios.py)."""
+        if not scenario.key:
+            from bench.scenarios import widget_to_move
+
+            self.auto = self.auto or widget_to_move(self)
+            key, values = self.auto
+        else:
+            key, values = scenario.key, scenario.values
+        return self.set(key, values[step % len(values)])
 
     def set(self, key: str, value) -> Run:
         """Change the widget with ``key=key`` to ``value`` and wait for the rerun."""
@@ -236,6 +250,7 @@ class Session:
                     key = proto.id.split("-", 2)[2] if proto.id.count("-") >= 2 else ""
                     if key and key != "None":        # widgets without key= end in -None
                         self.widgets[key] = (widget_kind, proto.id)
+                        self.protos[key] = proto
                         seen_ids.add(proto.id)
                         if getattr(proto, "query_param_key", ""):
                             self.bound[proto.id] = (proto.query_param_key, _default(proto))

@@ -42,16 +42,15 @@ def measure(scenario, lab: Server, base: Server, baseline: Session, repeat: int)
         failures = [] if first.ok else [f"first load: {first.status} {first.exceptions}"]
         if scenario.expect and not any(scenario.expect in text for text in session.texts):
             failures.append(f"the URL's state did not take: {scenario.expect!r} not shown")
-        for value in scenario.values * 2:                       # warm: imports and caches
-            session.set(scenario.key, value)
+        for step in range(2 * max(len(scenario.values), 2)):   # warm: imports and caches
+            session.move(scenario, step)
         page_runs, base_runs, page_cpu, base_cpu = [], [], 0.0, 0.0
         for i in range(repeat):
             cpu, run = cpu_over(base, lambda: baseline.set(BASELINE.key,
                                                            BASELINE.values[i % 4]))
             base_cpu += cpu
             base_runs.append(run)
-            cpu, run = cpu_over(lab, lambda: session.set(
-                scenario.key, scenario.values[i % len(scenario.values)]))
+            cpu, run = cpu_over(lab, lambda: session.move(scenario, i))
             page_cpu += cpu
             page_runs.append(run)
         failures += [f"rerun: {r.status} {r.exceptions}" for r in page_runs if not r.ok]
@@ -59,7 +58,7 @@ def measure(scenario, lab: Server, base: Server, baseline: Session, repeat: int)
     base_ms = statistics.median(r.seconds for r in base_runs) * 1000
     return {
         "scenario": scenario.name, "page": scenario.page or "home", "state": scenario.state,
-        "widget": scenario.key, "first_load_ms": round(first.seconds * 1000, 1),
+        "widget": scenario.key or session.auto[0], "first_load_ms": round(first.seconds * 1000, 1),
         "rerun_ms": summary_ms(r.seconds for r in page_runs),
         "baseline_ms": summary_ms(r.seconds for r in base_runs),
         "ratio": round(page_ms / base_ms, 2),

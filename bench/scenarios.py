@@ -3,7 +3,14 @@
 A scenario is a page opened with a URL (its widgets are bound to the query string, so the
 URL sets the state) and one widget the student then moves through a few values. "default"
 opens the page as the sidebar link does; "heavy" opens the largest state the page allows
-(home and mistakes have no size to grow, so they have a default state only).
+(home and mistakes have no size to grow, so they have a default state only). A page of
+the lab (``lab.ui.shell.PAGES``) written after these scenarios gets a default one whose
+widget is found when it opens (``key=""``: ``widget_to_move``).
+
+The noisy client of ``bench.load --noisy`` sends ``costliest_formula(k)`` to the
+playground at 10,000 elements: 59 operations (the limit is 60) nested 29 deep, a distinct
+constant each time so that no cache answers, and a derivative whose sympy work runs into
+the 0.5 s budget.
 """
 
 from __future__ import annotations
@@ -19,8 +26,8 @@ TWENTY_VALUES = ", ".join(f"{i / 10:g}" for i in range(1, 21))
 class Scenario:
     page: str                     # URL path ("" = home)
     state: str                    # "default" or "heavy"
-    key: str                      # the widget the student moves
-    values: tuple                 # ...through these values, in turn
+    key: str                      # the widget the student moves ("": one found on the page)
+    values: tuple = ()            # ...through these values, in turn
     query: dict | None = None     # the URL's parameters
     expect: str = ""              # a text the page must show in this state (checks the URL took)
 
@@ -69,7 +76,57 @@ SCENARIOS = (
              expect="optimizer = torch.optim.SGD"),
 )
 
+NOISY = Scenario("playground", "noisy", "f", (),
+                 {"x0": "0", "x1": "1000", "dx": "0.1"}, expect="10000")
+FUNCTIONS = ("sin", "cos", "exp", "tanh", "sigmoid")
+
+
+def costliest_formula(k: int) -> str:
+    """The k-th of the costliest formulas the playground accepts (see the docstring)."""
+    nested = [FUNCTIONS[(i + k) % len(FUNCTIONS)] for i in range(29)]
+    return "".join(f"{name}(x*" for name in nested) + f"(x+{k})" + ")" * len(nested)
+
+
+def lab_pages() -> tuple[str, ...]:
+    """The URL of every page of the lab, from its registry (``lab.ui.shell.PAGES``)."""
+    from lab.ui.shell import PAGES as LAB_PAGES
+
+    return tuple(info.url for info in LAB_PAGES)
+
+
+WRITTEN = tuple(dict.fromkeys(s.page for s in SCENARIOS))
+SCENARIOS += tuple(Scenario(url, "default", "") for url in lab_pages() if url not in WRITTEN)
 PAGES = tuple(dict.fromkeys(s.page for s in SCENARIOS))
+
+
+def widget_to_move(session) -> tuple[str, tuple]:
+    """For a scenario with ``key=""``: a widget of the opened page and values to move it
+    through (a toggle or checkbox flipped, a slider stepped, a radio's options in turn),
+    preferring one inside a section (an st.fragment), as the written scenarios do."""
+    found = []
+    for key, (kind, widget_id) in session.widgets.items():
+        proto = session.protos.get(key)
+        values = _values_for(kind, proto)
+        if values:
+            found.append((widget_id not in session.fragments, key, values))
+    if not found:
+        raise LookupError(f"no widget to move on page {session.page!r}")
+    _, key, values = min(found, key=lambda item: item[0])
+    return key, values
+
+
+def _values_for(kind: str, proto) -> tuple:
+    if proto is None:
+        return ()
+    if kind == "checkbox":
+        return (not proto.default, bool(proto.default))
+    if kind == "slider" and len(proto.default) == 1 and not proto.options:
+        low, high, step, start = proto.min, proto.max, proto.step or 1, proto.default[0]
+        moved = start + step if start + step <= high else start - step
+        return (moved, start) if low <= moved <= high else ()
+    if kind == "radio" and len(proto.options) > 1:
+        return tuple(proto.options[1:]) + (proto.options[0],)
+    return ()
 
 
 def scenario(page: str, state: str = "default") -> Scenario:
@@ -78,9 +135,7 @@ def scenario(page: str, state: str = "default") -> Scenario:
 
 def check_coverage() -> list[str]:
     """Pages of the lab that no scenario opens (the lab's registry is the reference)."""
-    from lab.ui.shell import PAGES as LAB_PAGES
-
-    return [info.url for info in LAB_PAGES if info.url not in PAGES]
+    return [url for url in lab_pages() if url not in PAGES]
 
 
 def warm_up(base: str) -> list[str]:

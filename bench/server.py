@@ -47,7 +47,7 @@ class Server:
 
     def __init__(self, script: str = APP, options: dict[str, str] | None = None,
                  timeout: float = 120.0, env: dict[str, str] | None = None,
-                 root: str | Path | None = None):
+                 root: str | Path | None = None, log_path: str | Path | None = None):
         self.script = script
         self.root = Path(root or ROOT)
         self.options = dict(options or {})
@@ -59,6 +59,8 @@ class Server:
         self.ps: psutil.Process | None = None
         self.started_at = 0.0
         self.log = None
+        # The server's own output (its log), or nowhere; BENCH_SERVER_LOG for any benchmark.
+        self.log_path = log_path or os.environ.get("BENCH_SERVER_LOG") or os.devnull
 
     def command(self) -> list[str]:
         flags = [f"--{name}={value}" for name, value in self.options.items()]
@@ -67,7 +69,7 @@ class Server:
                 "--server.headless=true", "--browser.gatherUsageStats=false", *flags]
 
     def start(self) -> Server:
-        self.log = open(os.devnull, "wb")
+        self.log = open(self.log_path, "wb")
         self.started_at = time.perf_counter()
         self.process = subprocess.Popen(self.command(), cwd=self.root, stdout=self.log,
                                         stderr=subprocess.STDOUT, env=self.env)

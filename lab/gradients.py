@@ -24,12 +24,6 @@ from lab.second import Second, autograd_second
 from lab.second import code as second_code
 from lab.second import second as second_derivative
 
-# One intra-op thread. Tensors here hold at most 10,000 elements, too few for splitting an
-# operation across threads to pay, and when the cores are busy (other sessions of the
-# server, other processes) the threads wait on each other: measured on this 2-core machine
-# under load, one tan() on 10,000 float32 values took 0.1 ms with one thread and up to 8 ms
-# with two; a whole 20-operation run at 10,000 elements, 0.07 s against 0.13-0.9 s.
-torch.set_num_threads(1)
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)}   # (rtol, atol) vs float64 refs

@@ -36,10 +36,13 @@ def test_every_page_of_the_lab_has_a_scenario():
 
 
 def test_load_smoke_every_student_sees_every_script_finish(tmp_path):
+    """Every page and state, beside a noisy client sending the costliest formulas."""
     users = len(SCENARIOS)              # one student on each page and state
     result = bench(tmp_path, "load", "--users", str(users), "--ramp", "2", "--duration", "3",
-                   "--grace", "120", "--states", "all")
+                   "--grace", "120", "--states", "all", "--noisy", "1")
     assert result["failures"] == 0, result["failure_examples"]
+    assert result["noise"]["runs"]["count"] >= 1 and result["noise"]["failures"] == 0, \
+        result["noise"]["failure_examples"]
     assert result["sessions"] == {"started": users, "completed": users, "failed": 0,
                                   "dropped": 0}
     assert result["runs"]["finished"] == result["runs"]["sent"]
@@ -88,33 +91,59 @@ def test_rerun_smoke_compares_pages_with_the_empty_page(tmp_path):
 
 
 def test_cold_start_smoke(tmp_path):
-    result = bench(tmp_path, "cold_start", "--repeat", "1")
+    result = bench(tmp_path, "cold_start", "--repeat", "1", "--gaps", "0")
     (round_,) = result["rounds"]
-    assert 0 < round_["healthy_s"] <= round_["home_finished_s"] <= round_["torch_page_finished_s"]
-    assert result["ratio_home_to_import"] > 0
+    after_home, deep_link = round_["servers"]
+    assert after_home["gap_s"] == 0 and deep_link["gap_s"] is None
+    assert 0 < after_home["healthy_s"] <= after_home["home_finished_s"] \
+        <= after_home["torch_page_finished_s"]
+    assert 0 < deep_link["healthy_s"] <= deep_link["torch_page_finished_s"]
+    assert result["ratio_torch_page_to_home"] > 0
+
+
+def test_ab_smoke_interleaves_the_variants(tmp_path):
+    result = bench(tmp_path, "ab", "--variants", "fair", "unfair:LAB_FAIR=0", "--repeat", "1",
+                   "--users", "2", "--ramp", "1", "--duration", "2", "--cold")
+    assert [run["variant"] for run in result["runs"]] == ["fair", "unfair"]
+    assert result["variants"][1]["env"] == {"LAB_FAIR": "0"}
+    assert all(run["failures"] == 0 for run in result["runs"]), result["runs"]
+    assert all((tmp_path / f"{run['saved']}.json").exists() for run in result["runs"])
 
 
 def test_memory_smoke(tmp_path):
-    result = bench(tmp_path, "memory", "--sessions", "2", "4", "--reruns", "12")
+    result = bench(tmp_path, "memory", "--sessions", "2", "4", "--reruns", "12",
+                   "--formulas", "6")
     assert result["failures"] == 0, result["failure_examples"]
     assert len(result["rss_during_reruns"]) == 4
-    assert set(result["rss_mb"]) >= {"2_sessions", "4_sessions", "after_closing_all"}
+    assert [k for k, _ in result["rss_during_formulas"]] == [3, 6]
+    assert set(result["rss_mb"]) >= {"2_sessions", "4_sessions", "after_formulas", "peak",
+                                     "after_closing_all"}
 
 
-def test_every_page_widget_but_the_language_reruns_its_section_only():
+def test_every_page_widget_but_the_language_reruns_its_section_only(tmp_path):
     """Over the real websocket: the widget each scenario moves sits in an st.fragment, so
-    its rerun sends the section, not the page frame (sidebar, navigation, title)."""
+    its rerun sends the section, not the page frame (sidebar, navigation, title). A
+    scenario written without a widget (``key=""``) finds one on the page. And the server,
+    a real one, was tuned once at its start by the hook, on the Streamlit it was written
+    for: its log says so in one line, and says nothing was refused."""
     from bench.protocol import Session
+    from bench.scenarios import Scenario
     from bench.server import Server
 
-    with Server() as server:
-        for scenario in SCENARIOS:
+    found = Scenario("tensors", "default", "")            # as for a page added later
+    log = tmp_path / "server.log"
+    with Server(log_path=log) as server:
+        for scenario in SCENARIOS + (found,):
             if scenario.state != "default" or scenario.key == "lang":
                 continue
             with Session(server.base, scenario.page, scenario.query_string) as session:
                 opened = session.open()
-                moved = session.set(scenario.key, scenario.values[0])
+                moved = session.move(scenario, 0)
+                key = scenario.key or session.auto[0]
                 assert opened.ok and moved.ok, (scenario.name, moved.exceptions)
-                widget_id = session.widgets[scenario.key][1]
+                widget_id = session.widgets[key][1]
                 assert session.fragments.get(widget_id), scenario.name
                 assert moved.messages < opened.messages, scenario.name
+    text = log.read_text()
+    assert text.count("lab: server tuned at start (lanes)") == 1, text[-2000:]
+    assert "not installed" not in text and "Traceback" not in text

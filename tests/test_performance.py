@@ -1,10 +1,13 @@
 """What keeps the lab fast: a light home page, its settings, replies sent without delay."""
 
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -105,96 +108,277 @@ def test_the_heap_is_frozen_again_only_after_new_imports():
         sys.modules.pop(fresh, None)
 
 
-def test_the_gate_lets_one_script_run_at_a_time():
-    """The wrapped runner function admits one run at a time, and a run that raises frees it."""
-    import threading
-    import time
-
-    from streamlit.runtime.scriptrunner import script_runner
-
+def test_the_tuning_is_written_for_the_installed_streamlit():
+    """The pinned Streamlit (requirements.txt) is the one the replacements were written for:
+    upgrading it fails here first, not silently in the server."""
     from lab.ui import process
 
-    saved_function, saved_gate = script_runner.exec_func_with_error_handling, process._gate
+    assert process.mismatches() == []
+
+
+@pytest.fixture
+def fresh_install(monkeypatch):
+    """process as if the server had not installed anything yet (restored afterwards)."""
+    from lab.ui import process
+
+    monkeypatch.setattr(process, "lanes", None)
+    monkeypatch.setitem(process._state, "refused_logged", False)
+    monkeypatch.delenv("LAB_RUN_GATE", raising=False)
+    return process
+
+
+def test_the_tuning_refuses_a_mismatched_signature_and_says_so_once(fresh_install, monkeypatch,
+                                                                   caplog):
+    from streamlit.runtime.scriptrunner import script_runner
+
+    def another_streamlit(func, ctx, run_descriptor=None):      # one argument more
+        return func()
+
+    monkeypatch.setattr(script_runner, "exec_func_with_error_handling", another_streamlit)
+    with caplog.at_level(logging.WARNING, logger="lab.ui.process"):
+        assert fresh_install.install_lanes() is False
+        assert fresh_install.install_lanes() is False
+    assert script_runner.exec_func_with_error_handling is another_streamlit    # untouched
+    assert fresh_install.lanes is None
+    refusals = [r for r in caplog.records if r.name == "lab.ui.process"]
+    assert len(refusals) == 1 and "\n" not in refusals[0].getMessage()
+    assert "run_descriptor" in refusals[0].getMessage()          # says what differs
+
+
+def test_the_tuning_refuses_another_streamlit_version(fresh_install, monkeypatch, caplog):
+    import streamlit
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = script_runner.exec_func_with_error_handling
+    monkeypatch.setattr(streamlit, "__version__", "1.68.0")
+    with caplog.at_level(logging.WARNING, logger="lab.ui.process"):
+        assert fresh_install.install_lanes() is False
+    assert script_runner.exec_func_with_error_handling is original
+    assert "1.68.0" in caplog.text
+
+
+def test_the_tuning_installs_on_the_streamlit_it_was_written_for(fresh_install, monkeypatch):
+    from streamlit.runtime.scriptrunner import script_runner
+
+    original = script_runner.exec_func_with_error_handling
+    monkeypatch.setattr(script_runner, "exec_func_with_error_handling", original)
+    assert fresh_install.install_lanes() is True
+    assert script_runner.exec_func_with_error_handling == fresh_install.lanes.run
+    assert fresh_install.lanes.original is original
+    assert fresh_install.install_lanes() is False                # installed once
+
+
+def test_page_code_installs_nothing():
+    """Rendering every page (AppTest, as the page tests do) patches nothing: the tuning is
+    the server's, installed by the start hook only in a real server (bench smoke checks it
+    there), and no page or view calls into process."""
+    probe = (
+        "import gc, json, threading\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "from streamlit.runtime.scriptrunner import exec_code, script_runner\n"
+        "from lab.ui.shell import PAGES\n"
+        "at = AppTest.from_file('streamlit_app.py', default_timeout=60).run()\n"
+        "errors = len(at.exception)\n"
+        "for info in PAGES:\n"
+        "    errors += len(at.switch_page(info.path).run().exception)\n"
+        "from lab.ui import process\n"
+        "print(json.dumps({'errors': errors, 'patched': script_runner.exec_func_with_error_handling\n"
+        "                  is not exec_code.exec_func_with_error_handling,\n"
+        "                  'started': process._state['started'], 'lanes': process.lanes is not None,\n"
+        "                  'threads': [t.name for t in threading.enumerate()\n"
+        "                              if t.name.startswith('lab-')],\n"
+        "                  'frozen': gc.get_freeze_count()}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"errors": 0, "patched": False, "started": False, "lanes": False,
+                    "threads": [], "frozen": 0}
+    callers = [path.name for path in [*(ROOT / "pages").glob("*.py"), ROOT / "streamlit_app.py",
+                                      *(ROOT / "lab" / "ui").glob("*.py")]
+               if path.name not in ("__init__.py", "process.py")
+               and ("process." in path.read_text() or "import process" in path.read_text())]
+    assert callers == []
+
+
+def test_the_start_hook_is_the_package_of_every_page():
+    """Every page, home included, imports lab.ui before anything else of the lab: its first
+    import is the hook (lab/ui/__init__.py), whatever page the first visitor opens."""
+    hook = (ROOT / "lab" / "ui" / "__init__.py").read_text()
+    assert "process-start hook" in hook and "_process.start()" in hook
+    for path in [ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py")]:
+        imports = [line for line in path.read_text().splitlines()
+                   if line.startswith(("from lab", "import lab"))]
+        assert imports, path.name
+
+
+class FakeContext:
+    def __init__(self, session_id: str):
+        self.session_id = session_id
+
+
+def run_through(lanes, session: str, work):
+    """A script run of ``session`` through the lanes (the original just calls the script)."""
+    return lanes.run(work, FakeContext(session))
+
+
+@pytest.fixture
+def lanes(monkeypatch):
+    from lab.ui import process
+
+    monkeypatch.setattr(process, "preloaded", threading.Event())
+    process.preloaded.set()
+    monkeypatch.setenv("LAB_GC_FREEZE", "0")
+    return process.FairLanes(lambda func, ctx: func())
+
+
+def test_light_runs_go_one_at_a_time(lanes):
     running, peak, lock = [0], [0], threading.Lock()
 
-    def fake_run(func, ctx):
+    def light_run():
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
-        time.sleep(0.02)
+        threading.Event().wait(0.02)                 # blocked, not burning CPU
         with lock:
             running[0] -= 1
-        if ctx == "raise":
-            raise RuntimeError("a run that fails")
-        return ctx
 
+    def failing_run():
+        raise RuntimeError("a run that fails")
+
+    with pytest.raises(RuntimeError):
+        run_through(lanes, "a", failing_run)          # frees the gate
+    threads = [threading.Thread(target=run_through, args=(lanes, f"s{i}", light_run))
+               for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert peak[0] == 1 and running[0] == 0
+
+
+def burn_cpu(seconds: float) -> None:
+    started = time.thread_time()
+    while time.thread_time() - started < seconds:
+        pass
+
+
+def test_a_session_whose_run_was_heavy_goes_to_the_heavy_lane(lanes):
+    from lab.ui import process
+
+    run_through(lanes, "student", lambda: burn_cpu(process.HEAVY_CPU_S * 1.5))  # a first load
+    run_through(lanes, "student", lambda: None)
+    for _ in range(process.HEAVY_AFTER):
+        run_through(lanes, "noisy", lambda: burn_cpu(process.HEAVY_CPU_S * 1.5))
+    assert lanes.heavy == {"noisy"}
+    lanes.gate.acquire()                  # the light lane busy: only the heavy lane is free
     try:
-        script_runner.exec_func_with_error_handling = fake_run
-        process._gate = None
-        assert process.gate_script_runs(1) is True
-        assert process.gate_script_runs(1) is False              # installed once
-        gated = script_runner.exec_func_with_error_handling
-        with pytest.raises(RuntimeError):
-            gated(None, "raise")
-        threads = [threading.Thread(target=gated, args=(None, i)) for i in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(5)
-        assert peak[0] == 1 and running[0] == 0
+        assert run_through(lanes, "noisy", lambda: "ran") == "ran"
     finally:
-        script_runner.exec_func_with_error_handling = saved_function
-        process._gate = saved_gate
+        lanes.gate.release()
+    assert lanes.heavy == set()           # that run was light: back to the light lane
 
 
-def test_script_events_wake_the_event_loop_once_per_burst_and_keep_their_order():
+def test_the_fair_lane_admits_a_light_run_while_a_heavy_one_runs(lanes):
+    lanes.heavy.add("noisy")
+    heavy_started, heavy_may_end = threading.Event(), threading.Event()
+
+    def heavy_run():
+        heavy_started.set()
+        heavy_may_end.wait(30)
+
+    noisy = threading.Thread(target=run_through, args=(lanes, "noisy", heavy_run))
+    noisy.start()
+    try:
+        assert heavy_started.wait(30)
+        assert run_through(lanes, "student", lambda: "answered") == "answered"
+        assert noisy.is_alive()                       # the heavy run is still running
+    finally:
+        heavy_may_end.set()
+        noisy.join(30)
+
+
+def test_a_light_run_past_its_slice_gives_the_gate_up(lanes):
+    from lab.ui import process
+
+    stop = threading.Event()
+
+    def overrun():
+        started = time.thread_time()
+        while not stop.is_set() and time.thread_time() - started < 60:
+            pass
+
+    long_run = threading.Thread(target=run_through, args=(lanes, "new", overrun))
+    long_run.start()
+    try:
+        for _ in range(3000):                     # until the watchdog sees it past its slice
+            if lanes.released_early:
+                break
+            threading.Event().wait(0.01)
+        assert lanes.released_early
+        assert run_through(lanes, "student", lambda: "answered") == "answered"
+    finally:
+        stop.set()
+        long_run.join(60)
+    assert lanes.heavy_streak["new"] == 1 and not lanes.released_early
+    assert process.SLICE_CPU_S <= process.HEAVY_CPU_S     # so it counts as heavy
+
+
+def test_a_light_run_that_waited_owes_only_its_cpu(lanes):
+    """A first load that waited for torch's import (or for another session computing the
+    same cached value) must not make its student wait later: only CPU is charged."""
+    from lab.ui import process
+
+    run_through(lanes, "student", lambda: threading.Event().wait(process.BURST_S + 0.2))
+    assert lanes.debt("student", time.monotonic()) < process.BURST_S / 2
+
+
+def test_the_heavy_lane_closes_after_a_heavy_run_only_while_the_class_works(lanes):
+    from lab.ui import process
+
+    lanes.heavy.add("noisy")
+    run_through(lanes, "noisy", lambda: burn_cpu(process.HEAVY_CPU_S * 1.5))
+    closed_until = lanes.heavy_open_at
+    assert closed_until > time.monotonic()                      # closed for a while...
+    assert run_through(lanes, "noisy", lambda: "ran") == "ran"  # ...unless nobody else runs
+    assert lanes.heavy_open_at <= closed_until + 1.0
+
+
+def test_a_session_over_its_allowance_waits_only_while_the_class_is_busy(lanes):
+    from lab.ui import process
+
+    lanes._account("noisy", 0.0, process.BURST_S + 2.0)
+    owed = lanes.debts["noisy"][1]
+    assert lanes.debt("noisy", owed) == pytest.approx(process.BURST_S + 2.0)
+    assert lanes.debt("noisy", owed + 10) == pytest.approx(process.BURST_S + 2.0
+                                                           - 10 * process.SHARE)
+    assert lanes.debt("noisy", owed + 1e6) == 0.0
+    run_through(lanes, "noisy", lambda: None)     # its own light run does not count...
+    assert not lanes.others_busy("noisy", time.monotonic())
+    assert run_through(lanes, "noisy", lambda: "ran") == "ran"      # ...so it goes on
+    lanes.heavy.add("student")
+    run_through(lanes, "student", lambda: None)       # heavy lane: not the class's work
+    assert not lanes.others_busy("noisy", time.monotonic())
+    lanes.heavy.discard("student")
+    run_through(lanes, "student", lambda: None)
+    assert lanes.others_busy("noisy", time.monotonic())     # a student just ran: it waits
+
+
+def test_the_background_imports_freeze_the_heap_and_survive_a_missing_module(monkeypatch):
     import gc
-
-    from streamlit.runtime.app_session import AppSession
 
     from lab.ui import process
 
-    import weakref
-
-    # Only a weak reference here, as Streamlit's signals hold receivers: the runner that
-    # is running while the replacement is installed must still reach the original.
-    original = weakref.ref(AppSession.__dict__["_on_scriptrunner_event"])
-    saved_flag = process._coalescing
-
-    class FakeSession:
-        def __init__(self):
-            self.wake_ups, self.handled = [], []
-
-        def _call_soon_on_event_loop(self, callback):
-            self.wake_ups.append(callback)
-
-        def _handle_scriptrunner_event_on_event_loop(self, sender, event, *rest):
-            if event == "boom":
-                raise RuntimeError("a handler that fails")
-            self.handled.append(event)
-
+    monkeypatch.setattr(process, "preloaded", threading.Event())
+    monkeypatch.setattr(process, "_modules_at_freeze", 0)
+    monkeypatch.delenv("LAB_GC_FREEZE", raising=False)
     try:
-        process._coalescing = False
-        assert process.coalesce_script_events() is True
-        assert process.coalesce_script_events() is False           # installed once
-        gc.collect()
-        assert original() is not None
-        on_event = AppSession._on_scriptrunner_event
-        session = FakeSession()
-        for event in range(5):                       # a script's burst of elements
-            on_event(session, None, event)
-        assert len(session.wake_ups) == 1 and session.handled == []
-        session.wake_ups.pop()()                     # the event loop's turn
-        assert session.handled == [0, 1, 2, 3, 4]
-        on_event(session, None, 5)                   # the next burst wakes it again
-        on_event(session, None, "boom")
-        on_event(session, None, 6)
-        assert len(session.wake_ups) == 1
-        with pytest.raises(RuntimeError):
-            session.wake_ups.pop()()
-        assert session.handled == [0, 1, 2, 3, 4, 5] and len(session.wake_ups) == 1
-        session.wake_ups.pop()()                     # what followed the failure still runs
-        assert session.handled == [0, 1, 2, 3, 4, 5, 6]
+        failed = process.preload(("json", "lab.formula", "no_such_module_here"))
+        assert failed == ["no_such_module_here: ModuleNotFoundError"]
+        assert process.preloaded.is_set() and gc.get_freeze_count() > 0 and gc.isenabled()
     finally:
-        AppSession._on_scriptrunner_event = original()
-        process._coalescing = saved_flag
+        gc.unfreeze()
+    order = process.preload_order()
+    assert order[0] == "torch" and "lab.ui.views" in order and "lab.cli" not in order
+    assert order.index("lab.gradients") < order.index("sympy")     # torch pages first

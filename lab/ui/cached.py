@@ -12,14 +12,15 @@ from lab import backward, chain, derivation, graphs, gradients, mistakes, tensor
 from lab.xvalues import XSpec
 
 ENTRIES = 512
-RUNS = 128
+RUNS = 32
 
 
 @st.cache_data(max_entries=RUNS, show_spinner=False)
 def gradient_run(text: str, x_spec: XSpec, reduce: str, dtype: str, plot: bool = False,
                  graph: bool = False, second: bool = False) -> gradients.GradientRun:
-    """One run and everything its page shows (a 10,000-element playground run is ~1 MB,
-    so fewer of these are kept than of the small results below)."""
+    """One run and everything its page shows. A 10,000-element playground run is ~1 MB, so
+    fewer of these are kept than of the small results below: 32 hold ~65 MB less than 128
+    did (docs/performance.md, "Memory")."""
     return gradients.run(text, x_spec, reduce, dtype, plot=plot, graph=graph, second=second)
 
 

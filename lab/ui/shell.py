@@ -13,7 +13,6 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from lab.i18n import LANGUAGES, Message, has, language_for_locale, localized, t
-from lab.ui import process
 from lab.ui.carried import boolean, carried, one_of, serialize, start_run
 from lab.ui.carried import refused as carried_refused
 from lab.ui.carried import synced
@@ -154,7 +153,6 @@ def page(section: str):
 
 
 def _open(section: str) -> Frame:
-    process.tune()
     info = next(p for p in (HOME,) + PAGES if p.section == section)
     frame = Frame(info, "", st.query_params.to_dict())
     st.session_state[_FRAME] = frame

@@ -15,6 +15,7 @@ from lab.glosses import gloss
 from lab.gradients import Curve, GradientRun
 from lab.second import agrees as second_agrees
 from lab.i18n import Typed, t
+from lab.ui.cached import RUNS
 from lab.ui.shell import error_box, lang, tr
 from lab.ui.verbatim import code_span
 
@@ -158,13 +159,14 @@ def curve_chart(result: GradientRun, tangents: bool = False) -> None:
     st.caption(tr("plot.scale_note"))
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@st.cache_resource(max_entries=RUNS, show_spinner=False)
 def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
                  _curve: Curve) -> dict:
     """The chart's figure as plotly's own dict, built once per input and language.
 
     ``_curve`` (the run's plot points, not hashed: up to 10,000 values) follows from the
-    other arguments. Shared by every session and never changed after it is built.
+    other arguments. Shared by every session and never changed after it is built; as many
+    are kept as runs (``RUNS``): one for a 10,000-element playground input is ~0.6 MB.
     """
     data = _curve
     traces = [_scatter(data.t, data.f, name=t("plot.f", language), mode="lines"),
