@@ -29,7 +29,7 @@ def playground() -> None:
             with st.expander(tr("playground.precision_title")):
                 views.precision_table(result)
     views.curve_chart(result, tangents=True)
-    st.subheader(tr("playground.graph_title"))
+    st.header(tr("playground.graph_title"), anchor=False)
     views.graph_panel(result.dot, "playground_graph", key="pg_graph")
     code_panel(result.code, name="playground")
 

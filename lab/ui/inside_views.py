@@ -90,7 +90,7 @@ def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
     if mode == "forward":
         step = steps[index]
         st.markdown(tr("inside.forward_step", k=index + 1, n=len(steps), tensor=step.tensor))
-        st.code(step.statement, language="python")
+        st.code(step.statement, language="python", wrap_lines=True)
         st.latex(step.latex)
         st.caption(tr("inside.forward_note"))
         return

@@ -13,11 +13,19 @@ import streamlit as st
 from lab import graphs
 from lab.gradients import Curve, GradientRun
 from lab.i18n import Typed, t
-from lab.ui.shell import error_box, lang, tr
+from lab.palette import Palette, palette
+from lab.ui.shell import error_box, lang, lecture, tr
 from lab.ui.verbatim import code_span
 
 MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
+INDEX_COLUMNS = ("i", "x_i")       # kept in view while a wide table scrolls sideways
+MAX_ALT_NODES = 24
+
+
+def shown_palette() -> Palette:
+    """The palette of this page's drawings: lecture mode's for projection."""
+    return palette(lecture())
 
 
 def fmt(value: float | None) -> str:
@@ -35,13 +43,21 @@ def mark(ok: bool | None) -> str:
     return "—" if ok is None else ("✓" if ok else "✗")
 
 
-def table(columns: dict[str, list]) -> None:
+def table(columns: dict[str, list], pinned: tuple[str, ...] = INDEX_COLUMNS) -> None:
     """A table of ready-made cells (strings, ints), one list per column.
 
     Handed to Streamlit as an Arrow table, which it sends as it is: a pandas DataFrame
-    would be built and converted on every rerun (README, "Performance").
+    would be built and converted on every rerun (README, "Performance"). The ``pinned``
+    columns stay in view when the table scrolls sideways (a phone). In lecture mode the
+    table is HTML (``st.table``), whose type grows with the page: Streamlit's data grid
+    draws on a canvas at a fixed 13 px that no style reaches.
     """
-    st.dataframe(pa.table(columns), hide_index=True, width="stretch")
+    data = pa.table(columns)
+    if lecture():
+        st.table(data, hide_index=True)
+        return
+    config = {name: st.column_config.Column(pinned=True) for name in pinned if name in columns}
+    st.dataframe(data, hide_index=True, width="stretch", column_config=config or None)
 
 
 def value_metric(result: GradientRun) -> None:
@@ -131,27 +147,28 @@ def curve_chart(result: GradientRun, tangents: bool = False) -> None:
         st.info(tr("plot.not_elementwise"))
         return
     spec = curve_figure(result.text, result.x_spec, result.dtype, lang(), tangents,
-                        _curve=result.curve)
+                        shown_palette(), _curve=result.curve)
     st.plotly_chart(_Built(spec), width="stretch")
     st.caption(tr("plot.scale_note"))
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
-                 _curve: Curve) -> dict:
-    """The chart's figure as plotly's own dict, built once per input and language.
+                 colours: Palette, _curve: Curve) -> dict:
+    """The chart's figure as plotly's own dict, built once per input, language and palette.
 
     ``_curve`` (the run's plot points, not hashed: up to 10,000 values) follows from the
     other arguments. Shared by every session and never changed after it is built.
     """
-    data = _curve
-    traces = [_scatter(data.t, data.f, name=t("plot.f", language), mode="lines"),
+    data, width, size = _curve, colours.line_width, colours.marker_size
+    traces = [_scatter(data.t, data.f, name=t("plot.f", language), mode="lines",
+                       line={"color": colours.f, "width": width}),
               _scatter(data.t, data.df, name=t("plot.df", language), mode="lines",
-                       line={"dash": "dash"}),
+                       line={"color": colours.df, "width": width, "dash": "dash"}),
               _scatter(data.x, data.fx, mode="markers", name=t("plot.points_f", language),
-                       marker={"size": 10}),
+                       marker={"size": size, "color": colours.f}),
               _scatter(data.x, data.dfx, mode="markers", name=t("plot.points_df", language),
-                       marker={"size": 10, "symbol": "diamond"})]
+                       marker={"size": size, "symbol": "diamond", "color": colours.df})]
     if tangents:
         # One trace for every tangent (segments split by None), at most MAX_TANGENTS of them
         # spread over the points: x can have 10,000 elements.
@@ -164,14 +181,27 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
                 xs += [x - span, x + span, None]
                 ys += [f - d * span, f + d * span, None]
         traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
-                       "line": {"width": 1, "color": "grey"},
+                       "line": {"width": width / 2, "color": colours.tangent},
                        "name": t("plot.tangents", language), "hoverinfo": "skip"})
-    layout = {"title": {"text": t("plot.title", language)}, "xaxis": {"title": {"text": "x"}},
-              "height": 380, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-              "legend": {"orientation": "h", "y": -0.2}}
     # Plain dicts and no per-property validation: the same figure JSON for a fifth of the
     # CPU, and the arrays go out as typed arrays (docs/performance.md).
-    return go.Figure({"data": traces, "layout": layout}, _validate=False).to_dict()
+    return go.Figure({"data": traces, "layout": _layout(t("plot.title", language), colours)},
+                     _validate=False).to_dict()
+
+
+def _layout(title: str, colours: Palette) -> dict:
+    """Title, axes and legend in the palette's type; the tool bar stands at the right
+    edge, where on a phone it would cover the title."""
+    font = {"size": colours.font_size}
+    if colours.ticks:
+        font["color"] = colours.ticks
+    axis = {"tickfont": font, "title": {"font": font}}
+    return {"title": {"text": title, "font": {"size": colours.title_size}},
+            "xaxis": {**axis, "title": {"text": "x", "font": font}}, "yaxis": axis,
+            "height": colours.plot_height, "font": {"size": colours.font_size},
+            "margin": {"l": 10, "r": 40, "t": 30 + 2 * colours.title_size, "b": 10},
+            "legend": {"orientation": "h", "y": -0.2, "font": font},
+            "modebar": {"orientation": "v"}}
 
 
 class _Built(BaseFigure):
@@ -195,11 +225,24 @@ def _scatter(x, y, **properties) -> dict:
             "y": np.asarray(y, dtype=float), **properties}
 
 
+def graph_alt(dot_source: str, current: str = "") -> str:
+    """The graph's text alternative: how many nodes and edges, the nodes from the inputs
+    on, and (page 6) the current step; the DOT itself is one of the downloads."""
+    drawn = graphs.drawing(dot_source)
+    names = list(drawn.nodes[:MAX_ALT_NODES]) + (["…"] if len(drawn.nodes) > MAX_ALT_NODES
+                                                   else [])
+    text = t("graph.alt", lang(), nodes=len(drawn.nodes), edges=drawn.edges,
+             names="; ".join(names))
+    return f"{text} {current}".strip()
+
+
 def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_LEGEND,
-                key: str = "graph") -> None:
-    """The graph laid out in the browser at its own size (never wider than the page), its
-    legend, and downloads (SVG/PNG need ``dot``)."""
-    st.graphviz_chart(dot_source, width="content")
+                key: str = "graph", current: str = "") -> None:
+    """The graph laid out in the browser at its own size (never wider than the page), in
+    this page's palette, with a text alternative (``current``: the step shown), its
+    legend, and downloads of what is shown (SVG/PNG need ``dot``)."""
+    dot_source = graphs.styled(dot_source, shown_palette())
+    st.graphviz_chart(dot_source, width="content", alt=graph_alt(dot_source, current))
     if legend:      # a graph that draws its own legend passes ()
         st.caption(" · ".join(tr(label) for label in legend))
         st.caption(tr("graph.reading"))
@@ -228,7 +271,7 @@ def tensor_report(report) -> None:
         if not report.printed:
             return
     st.markdown(tr("tensors.printed"))
-    st.code(report.printed, language=None)
+    st.code(report.printed, language=None, wrap_lines=True)
     table({tr("tensors.attribute"): ["t1.dtype", "t1.requires_grad", "t1.is_leaf", "t1.grad"],
            tr("tensors.value"): [report.dtype, str(report.requires_grad), str(report.is_leaf),
                                  report.grad]})
