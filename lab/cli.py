@@ -167,7 +167,7 @@ def _annotated(args, x_spec) -> str:
     from lab import annotated, backward
 
     trace = backward.trace(args.formula, x_spec, args.reduce, args.dtype)
-    return annotated.annotated_dot(trace, args.lang)
+    return annotated.annotated_dot(trace, args.lang, legend=True)
 
 
 # Graph styles for ``graph --style``: name -> function(args, x_spec) -> DOT text.

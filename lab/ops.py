@@ -23,6 +23,7 @@ node gets the number of elements ``n`` instead). For example ``2 / z`` runs as
 
 from __future__ import annotations
 
+import functools
 import inspect
 import operator
 from dataclasses import dataclass, field
@@ -195,6 +196,7 @@ def evaluate_constant(name: str, *args: float) -> float:
     return float(apply(name, tensors))
 
 
+@functools.lru_cache(maxsize=None)       # inspect.signature costs ~1.5 ms a call
 def _arity(form: Callable) -> int:
     nargs = getattr(form, "nargs", None)          # a sympy function class
     if isinstance(nargs, sympy.FiniteSet):

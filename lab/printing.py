@@ -48,12 +48,16 @@ class _Latex(LatexPrinter):
 
 
 # long_frac_ratio: a long numerator over a short denominator reads as (1/n)·(…).
-_LATEX = _Latex({"ln_notation": True, "long_frac_ratio": 2})
+_SETTINGS = {"ln_notation": True, "long_frac_ratio": 2}
+_LATEX = _Latex(_SETTINGS)
 
 
-def latex(expr) -> str:
-    """``expr`` in LaTeX as the pages show it."""
-    return _LATEX.doprint(sympy.sympify(expr))
+def latex(expr, **settings) -> str:
+    """``expr`` in LaTeX as the pages show it; ``settings`` go to sympy's LaTeX printer
+    (``symbol_names`` and ``mul_symbol="dot"`` print an expression with numbers in place
+    of its symbols)."""
+    printer = _Latex({**_SETTINGS, **settings}) if settings else _LATEX
+    return printer.doprint(sympy.sympify(expr))
 
 
 _SUBSCRIPT = str.maketrans("0123456789i", "₀₁₂₃₄₅₆₇₈₉ᵢ")
@@ -74,28 +78,15 @@ class _Unicode(StrPrinter):
     def _print_Symbol(self, expr):
         return subscripted(expr.name)
 
+    # Functions of one argument: sympy's name -> how a graph label writes it.
+    _SHAPES = {"log": "ln(%s)", "sign": "sgn(%s)", "Heaviside": "θ(%s)", "Sigmoid": "σ(%s)",
+               "Relu": "max(0, %s)", "RealAbs": "|%s|", "Mean": "mean(%s)", "Total": "sum(%s)"}
+
     def _print_Function(self, expr):
-        names = {"log": "ln", "sign": "sgn"}
         name = type(expr).__name__
-        return "%s(%s)" % (names.get(name, name), self._print(expr.args[0]))
+        return self._SHAPES.get(name, name + "(%s)") % self._print(expr.args[0])
 
-    def _print_Heaviside(self, expr):
-        return "θ(%s)" % self._print(expr.args[0])
-
-    def _print_Sigmoid(self, expr):
-        return "σ(%s)" % self._print(expr.args[0])
-
-    def _print_Relu(self, expr):
-        return "max(0, %s)" % self._print(expr.args[0])
-
-    def _print_RealAbs(self, expr):
-        return "|%s|" % self._print(expr.args[0])
-
-    def _print_Mean(self, expr):
-        return "mean(%s)" % self._print(expr.args[0])
-
-    def _print_Total(self, expr):
-        return "sum(%s)" % self._print(expr.args[0])
+    _print_Heaviside = _print_Function       # StrPrinter has its own, with both arguments
 
     def _print_Pow(self, expr, rational=False):
         base, exponent = expr.args

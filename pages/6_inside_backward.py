@@ -1,8 +1,7 @@
-"""Inside backward(): the annotated autograd graph, and both passes walked step by step."""
+"""Inside backward(): both passes walked step by step over the annotated autograd graph."""
 
 import streamlit as st
 
-from lab.annotated import annotated_dot
 from lab.formula import FormulaError
 from lab.gradients import InputError
 from lab.ui import cached, inside_views, views
@@ -16,17 +15,13 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
     step = inside_views.step_controls(len(trace.steps(mode)))
     for note in trace.notes:
         st.warning(tr(note.key, **note.values), icon=":material/warning:")
-    left, right = st.columns([3, 2])
-    with left:
-        if torchviz:
-            views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
-                              "torchviz_graph", key="inside_graph")
-            st.caption(tr("inside.torchviz_note"))
-        else:
-            views.graph_panel(annotated_dot(trace, lang(), mode, step - 1), "annotated_graph",
-                              legend=(), key="inside_graph")
-    with right:
-        inside_views.step_panel(trace, mode, step - 1)
+    inside_views.step_panel(trace, mode, step - 1)
+    if torchviz:
+        views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
+                          "torchviz_graph", key="inside_graph")
+        st.caption(tr("inside.torchviz_note"))
+    else:
+        inside_views.annotated_graph(trace, mode, step - 1)
     inside_views.order_table(trace, mode, step - 1)
 
 
@@ -38,4 +33,4 @@ with page("inside"):
         show_problem(problem)
     else:
         walk(trace, text, x_spec, reduce, dtype)
-        code_panel(trace.code, name="inside_backward")     # the same at every step
+        code_panel(trace.code_for(lang()), name="inside_backward")     # the same at every step

@@ -1,8 +1,12 @@
-"""AppTest: page 6, inside backward(): computations, the step slider and buttons, both modes."""
+"""AppTest: page 6, inside backward(): computations, the step slider and buttons, both modes,
+and every formula the page shows read back with a LaTeX parser at many settings."""
 
 import re
 
+import pytest
+
 from lab.ui.inside_views import COMPUTATIONS
+from tests.chain_rule_rows import check_page_latex
 from tests.conftest import open_page
 
 PAGE = "pages/6_inside_backward.py"
@@ -13,8 +17,13 @@ def dot(at) -> str:
     return at.get("graphviz_chart")[0].proto.spec
 
 
+def latexes(at) -> list[str]:
+    """The page's st.latex bodies (Streamlit wraps each in $$ … $$)."""
+    return [l.value.removeprefix("$$\n").removesuffix("\n$$") for l in at.latex]
+
+
 def highlighted(at) -> list[str]:
-    """Ids of the graph nodes drawn as the current step (legend excluded)."""
+    """Ids of the graph nodes drawn as the current step."""
     return re.findall(r'^  "(\w+)" \[.*penwidth="5"', dot(at), re.M)
 
 
@@ -22,33 +31,49 @@ def heading(at) -> str:
     return next(m.value for m in at.markdown if re.search(r"\d+ (of|de) \d+", m.value))
 
 
+def order(at) -> list[list[str]]:
+    frame = next(f.value for f in at.dataframe if f.value.columns[0] in ("step", "paso"))
+    return frame.values.tolist()
+
+
 def test_default_is_the_seed_chain_at_the_first_backward_step():
     at = open_page(PAGE)
     assert not at.exception and not at.error
     assert at.slider(key="step").value == 1 and at.slider(key="step").max == 5
-    assert heading(at) == "Backward step 1 of 5: **MeanBackward0** runs"
+    assert heading(at) == "Step 1 of 5 of the backward pass: **MeanBackward0** runs"
     assert highlighted(at) == ["f1"]
-    assert "∂y/∂z1 = ?" in dot(at) and "Legend" in dot(at)
+    assert "∂y/∂y = 1" in dot(at) and ">?</TD>" in dot(at)     # z₃'s gradient not yet known
+    assert "leaf tensor x" in dot(at) and "current step" in dot(at)     # the legend, beneath
     assert at.button(key="prev").disabled and not at.button(key="next").disabled
     assert any("register_prehook" in c.value for c in at.code)
+    # backward() starts from ∂y/∂y = 1: the first rule is 1 · (local derivative), not circular
+    assert any(r"\frac{\partial y}{\partial y} = 1" in m.value and "starts here" in m.value
+               for m in at.markdown)
+    assert any(r"\frac{\partial y}{\partial z_{3}} = 1 \cdot \frac{1}{3}" in l
+               for l in latexes(at))
+    assert order(at) == [["▶ 1", "MeanBackward0", "y", "1", "z₃"]]   # only the steps so far
 
 
 def test_buttons_and_slider_walk_the_steps_to_x_grad():
     at = open_page(PAGE)
     at.button(key="next").click().run()
     assert at.slider(key="step").value == 2 and highlighted(at) == ["f2"]
-    assert heading(at) == "Backward step 2 of 5: **AddBackward0** runs"
+    assert heading(at) == "Step 2 of 5 of the backward pass: **AddBackward0** runs"
+    assert [row[0] for row in order(at)] == ["1", "▶ 2"]
     at.button(key="next").click().run()
     assert heading(at).endswith("**PowBackward0** runs")
-    assert any(r"0.3333 \times 2 = 0.6667" in l.value for l in at.latex)
+    assert any(r"\frac{\partial z_{2}}{\partial z_{1}} = 2 z_{1}" == l for l in latexes(at))
+    assert any(r"0.333333 \cdot 2 = 0.666667" in l for l in latexes(at))
+    assert "∂z₂/∂z₁ = 2·z₁" in dot(at)
     at.button(key="prev").click().run()
     assert at.slider(key="step").value == 2
     at.slider(key="step").set_value(5).run()
     assert not at.exception
-    assert heading(at) == "Backward step 5 of 5: **AccumulateGrad** runs"
+    assert heading(at) == "Step 5 of 5 of the backward pass: **AccumulateGrad** runs"
     assert at.button(key="next").disabled
-    assert "x.grad = [0.6667, 1.333, 2] (3)" in at.success[0].value
-    assert "∂y/∂x = [0.6667, 1.333, 2] (3)" in dot(at) and "?" not in dot(at)
+    assert "x.grad = [0.666667, 1.33333, 2]" in at.success[0].value
+    assert ">?</TD>" not in dot(at) and ">1.33333</TD>" in dot(at)
+    assert len(order(at)) == 5
 
 
 def test_chain_sliders_change_the_numbers():
@@ -56,8 +81,8 @@ def test_chain_sliders_change_the_numbers():
     at.slider(key="p").set_value(3.0).run()
     assert not at.exception
     # y = mean((x + 1)^3 + 2): dy/dx = 3·(x + 1)^2 / 3 = [1, 4, 9]
-    assert "x.grad = [1, 4, 9] (3)" in at.success[0].value
-    assert "∂(a^3)/∂a = 3·a^(3−1)" in dot(at)
+    assert "x.grad = [1, 4, 9]" in at.success[0].value
+    assert "∂z₂/∂z₁ = 3·z₁²" in dot(at)
 
 
 def test_forward_mode_shows_values_appearing_node_by_node():
@@ -66,24 +91,42 @@ def test_forward_mode_shows_values_appearing_node_by_node():
     assert not at.exception
     assert at.slider(key="step").max == 8
     at.slider(key="step").set_value(2).run()
-    assert heading(at) == "Forward step 2 of 8: **z1** is computed"
+    assert heading(at) == "Step 2 of 8 of the forward pass: **z₁** is computed"
     assert "z1 = torch.sin(x)" in [c.value for c in at.code]
+    assert r"z_{1} = \sin\left(x\right)" in latexes(at)
     assert set(highlighted(at)) == {"z1", "f4"}
-    assert "dashed" in dot(at) and "∂y/∂z1" not in dot(at)
+    assert "dashed" in dot(at) and "∂y/∂z₁" not in dot(at)
+    assert len(order(at)) == 2
+    at.slider(key="step").set_value(6).run()               # z5 = 1 / z4: two nodes
+    assert set(highlighted(at)) == {"z5", "f7", "f8"}
+    assert any("z4.reciprocal() * 1" in info.value for info in at.info)
 
 
 def test_exercise_3_last_step_adds_up_three_branches():
     at = open_page(PAGE, {"comp": EX3, "step": "9"})
     assert not at.exception
-    assert heading(at) == "Backward step 9 of 9: **AccumulateGrad** runs"
-    assert "x.grad = [0.729, 0.7163, -3.418, -15.41, -20.05] (5)" in at.success[0].value
-    assert any("(-0.02222) + 0.4575 + 0.2937 = 0.729" in l.value for l in at.latex)
+    assert heading(at) == "Step 9 of 9 of the backward pass: **AccumulateGrad** runs"
+    assert ("x.grad = [0.728988, 0.716283, -3.41801, -15.4071, -20.0476]"
+            in at.success[0].value)
+    assert any(r"\left(-0.0222222\right) + 0.457471 + 0.293739 = 0.728988" in l
+               for l in latexes(at))
+    for gradient in ("0.728988", "0.716283", "-3.41801", "-15.4071", "-20.0476"):
+        assert f">{gradient}</TD>" in dot(at)          # all five, whole, on the graph
     so_far = next(f.value for f in at.dataframe if "∂y/∂x so far" in f.value.columns)
     assert list(so_far["∂y/∂x so far"]) == ["0.728988", "0.716283", "-3.41801", "-15.4071",
                                             "-20.0476"]
     at.slider(key="step").set_value(5).run()          # x + 2 passes the first contribution
     so_far = next(f.value for f in at.dataframe if "∂y/∂x so far" in f.value.columns)
     assert list(so_far["∂y/∂x so far"])[:2] == ["-0.0222222", "-0.0125"]
+
+
+def test_the_extra_mul_node_of_a_division_is_explained_where_it_appears():
+    at = open_page(PAGE, {"comp": EX3, "step": "3"})
+    assert heading(at).endswith("**MulBackward0** runs")
+    assert any("z4.reciprocal() * 1" in info.value and "ReciprocalBackward0" in info.value
+               for info in at.info)
+    at.slider(key="step").set_value(2).run()          # AddBackward0: no division here
+    assert not any("reciprocal()" in info.value for info in at.info)
 
 
 def test_torchviz_switch_and_step_clamped_when_the_pass_gets_shorter():
@@ -109,11 +152,61 @@ def test_typed_formula_bad_input_shows_a_message_and_the_page_keeps_working():
     at.selectbox(key="dtype").select("float64").run()
     at.slider(key="step").set_value(at.slider(key="step").max).run()
     assert not at.exception and not at.error
-    assert "x.grad = [2, 4] (2)" in at.success[0].value          # d/dx Σ x·x = 2x
+    assert "x.grad = [2, 4]" in at.success[0].value          # d/dx Σ x·x = 2x
+    at.slider(key="step").set_value(2).run()                 # MulBackward0: x per input slot
+    assert latexes(at).count(r"\frac{\partial z_{1}}{\partial x} = x") == 2
+
+
+def test_a_pytorch_convention_is_marked_and_explained():
+    at = open_page(PAGE, {"comp": FORMULA, "f": "x**x", "xs": "0, 2", "step": "2"})
+    assert heading(at).endswith("**PowBackward1** runs")
+    assert any(r"(\ast)" in l for l in latexes(at))
+    assert any("(∗)" in c.value and "0⁰" in c.value for c in at.caption)
 
 
 def test_spanish_page_and_legend():
     at = open_page(PAGE, locale="es-ES")
     assert not at.exception
-    assert heading(at) == "Paso hacia atrás 1 de 5: se ejecuta **MeanBackward0**"
-    assert "Leyenda" in dot(at)
+    assert heading(at) == "Paso 1 de 5 de la pasada hacia atrás: se ejecuta **MeanBackward0**"
+    assert "tensor hoja x" in dot(at) and "forma (3)" in dot(at) and "Leyenda" in dot(at)
+    assert any("gradiente entrante" in m.value for m in at.markdown)
+    assert "gradiente entrante" in order_columns(at)
+
+
+def order_columns(at) -> list[str]:
+    return list(next(f.value for f in at.dataframe if f.value.columns[0] == "paso").columns)
+
+
+# ---- every formula on the page, read back --------------------------------------------------
+
+SETTINGS = [
+    ({}, None),
+    ({"n": "4", "a": "0.5", "p": "3.0", "c": "-1.0", "reduce": "sum"}, None),
+    ({"n": "1", "a": "0.0", "p": "0.0", "c": "0.0"}, None),          # degenerate: all at once
+    ({"n": "3", "a": "-1.0", "p": "1.0", "c": "2.0"}, None),
+    ({"n": "4", "a": "1.0", "p": "-1.5", "c": "0.0"}, None),
+    ({"comp": EX3}, None),
+    ({"comp": EX3, "range": ["-6", "10"], "dtype": "float64"}, (1, 4, 9)),
+] + [({"comp": FORMULA, "f": text, "xs": "0.5, 1, 2"}, None)
+     for text in ("2/x", "2 - x", "2**x", "x*x", "mean(x)*x", "x**x",
+                  "sin(x) + cos(x) + tan(x) + relu(x - 1.5)",
+                  "exp(x)*log(x) + sqrt(x)*abs(x) - tanh(x)*sigmoid(x)")]
+
+
+@pytest.mark.parametrize("query, steps", SETTINGS, ids=[str(i) for i in range(len(SETTINGS))])
+def test_every_local_derivative_on_the_page_reads_back_as_its_numbers(query, steps):
+    at = open_page(PAGE, dict(query))
+    assert not at.exception and not at.error
+    count = int(at.slider(key="step").max)
+    checked = 0
+    for step in steps or range(1, count + 1):
+        at.slider(key="step").set_value(step).run()
+        assert not at.exception
+        checked += check_page_latex(latexes(at))
+    assert checked > 0
+    at.radio(key="mode").set_value("forward").run()          # and the forward pass's rows
+    last = int(at.slider(key="step").max)
+    for step in (1, last // 2 + 1, last):
+        at.slider(key="step").set_value(step).run()
+        checked += check_page_latex(latexes(at))
+    assert not at.exception

@@ -1,17 +1,20 @@
-"""Page 6's widgets and views: which computation, the step controls, the step panel, the order."""
+"""Page 6's widgets and views: the computation, the step controls, the step panel, the
+annotated graph with its legend, and the order table."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from lab import chain
-from lab.backward import ACCUMULATE, BackwardTrace, short
+from lab.annotated import FONT_SIZE, SHOWN, annotated_dot, vector_text
+from lab.backward import BackwardStep, BackwardTrace, ForwardStep, order_rows
 from lab.formula import MAX_LENGTH
 from lab.gradients import DTYPES, XSpec, parse_values
 from lab.ops import REDUCTIONS
+from lab.recording import ACCUMULATE
+from lab.ui import views
 from lab.ui.inputs import chain_inputs
-from lab.ui.shell import tr
-from lab.ui.verbatim import code_span
+from lab.ui.shell import lang, tr
 from lab.ui.views import fmt, table
 
 # The URL keeps a radio's label: these are the same in every language, so a link made in
@@ -20,6 +23,14 @@ COMPUTATIONS = {"chain": "(x + a)**p + c", "ex3": chain.EXERCISE_3, "formula": "
 MODES = ("backward", "forward")
 DEFAULT_FORMULA = "x**2 * sigmoid(x) - 1/x"
 DEFAULT_VALUES = "1, 2, 3"
+GRAPH_KEY = "annotated_graph"
+# Streamlit draws every graph's text at one small size (0.8 × 0.75 rem, whatever the
+# DOT says): here the graph's text keeps the size it was laid out with, which at the
+# graph's own size is as large as the body text; the drawing is centred.
+GRAPH_STYLE = f"""<style>
+.st-key-{GRAPH_KEY} [data-testid="stGraphVizChart"] svg {{ display: block; margin: 0 auto; }}
+.st-key-{GRAPH_KEY} [data-testid="stGraphVizChart"] svg text {{ font-size: {FONT_SIZE}px; }}
+</style>"""
 
 
 def computation_inputs() -> tuple[str, XSpec, str, str]:
@@ -84,65 +95,89 @@ def step_controls(count: int) -> int:
     return step
 
 
+def _notes(step) -> None:
+    for note in step.notes:
+        st.info(tr(note.key, **note.values), icon=":material/info:")
+
+
+def _forward_panel(trace: BackwardTrace, step: ForwardStep, index: int, count: int) -> None:
+    st.markdown(tr("inside.forward_step", k=index + 1, n=count,
+                   tensor=trace.tensor(step.tensor).label))
+    st.code(step.statement, language="python")
+    for latex in step.latex:
+        st.latex(latex)
+    _notes(step)
+    st.caption(tr("inside.forward_note"))
+
+
+def _backward_panel(trace: BackwardTrace, step: BackwardStep, index: int, count: int) -> None:
+    st.markdown(tr("inside.backward_step", k=index + 1, n=count, name=step.name))
+    if step.name == ACCUMULATE:
+        st.markdown(tr("inside.accumulate"))
+        for latex in step.latex:
+            st.latex(latex)
+    else:
+        if step.form_latex:
+            st.markdown(tr("inside.computed", form=f"${step.form_latex}$"))
+        st.markdown(tr("inside.starts" if index == 0 else "inside.receives",
+                       grad=f"${step.incoming_latex}$"))
+        _notes(step)
+        for one in step.passes:
+            st.latex(one.local_latex)
+            if one.rule_latex:
+                st.latex(one.rule_latex)
+        if any(one.rule_latex for one in step.passes):
+            st.caption(tr("inside.rows"))
+            size = trace.tensor("x").size
+            if size > SHOWN:
+                st.caption(tr("inside.elements_cut", shown=SHOWN, total=size))
+        if any(one.summed for one in step.passes):
+            st.caption(tr("inside.summed"))
+        if any(one.departures for one in step.passes):
+            st.caption(tr("inside.convention"))
+        for value in step.constants:
+            st.caption(tr("inside.constant_input", value=value))
+    _x_grad_so_far(trace, step)
+    if index == count - 1:
+        st.success(tr("inside.final", grad=vector_text(trace.x_grad, len(trace.x_grad))),
+                   icon=":material/check_circle:")
+
+
+def _x_grad_so_far(trace: BackwardTrace, step: BackwardStep) -> None:
+    st.markdown(f"**{tr('inside.x_grad_so_far')}**", help=tr("inside.x_grad_help"))
+    if step.x_grad is None:
+        st.caption(tr("inside.x_grad_none"))
+        return
+    x = trace.tensor("x")
+    shown = len(step.x_grad)
+    table({"i": list(range(shown)), "x_i": [fmt(v) for v in x.values[:shown]],
+           tr("inside.x_grad_row"): [fmt(v) for v in step.x_grad]})
+    if x.size > shown:
+        st.caption(tr("inside.elements_cut", shown=shown, total=x.size))
+
+
 def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
     """What happens at one step: the code and values (forward) or the chain rule (backward)."""
     steps = trace.steps(mode)
     if mode == "forward":
-        step = steps[index]
-        st.markdown(tr("inside.forward_step", k=index + 1, n=len(steps), tensor=step.tensor))
-        st.code(step.statement, language="python", wrap_lines=True)
-        st.latex(step.latex)
-        st.caption(tr("inside.forward_note"))
-        return
-    step = steps[index]
-    size = trace.node("x").size
-    st.markdown(tr("inside.backward_step", k=index + 1, n=len(steps), name=step.name))
-    if step.name == ACCUMULATE:
-        st.markdown(tr("inside.accumulate"))
+        _forward_panel(trace, steps[index], index, len(steps))
     else:
-        st.markdown(tr("inside.receives", output=code_span(step.output)))
-    for latex in step.latex:
-        st.latex(latex)
-    if any(one.summed for one in step.passes):
-        st.caption(tr("inside.summed"))
-    for slot in step.constant_slots:
-        st.caption(tr("inside.constant_input", slot=slot))
-    st.markdown(f"**{tr('inside.x_grad_so_far')}**", help=tr("inside.x_grad_help"))
-    if step.x_grad is None:
-        st.caption(tr("inside.x_grad_none"))
-    else:
-        x = trace.node("x")
-        shown = len(step.x_grad)
-        table({"i": list(range(shown)), "x_i": [fmt(v) for v in x.values[:shown]],
-               tr("inside.x_grad_row"): [fmt(v) for v in step.x_grad]})
-        if size > shown:
-            st.caption(tr("inside.elements_cut", shown=shown, total=size))
-    if index == len(steps) - 1:
-        st.success(tr("inside.final", grad=short(trace.x_grad, size, first=5)),
-                   icon=":material/check_circle:")
+        _backward_panel(trace, steps[index], index, len(steps))
+
+
+def annotated_graph(trace: BackwardTrace, mode: str, index: int) -> None:
+    """The annotated graph at this step with its legend beneath it, and its downloads."""
+    st.html(GRAPH_STYLE)
+    with st.container(key=GRAPH_KEY):
+        views.graph_panel(annotated_dot(trace, lang(), mode, index, legend=True),
+                          "annotated_graph", legend=(), key="inside_graph")
+    st.caption(tr("annotated.legend_arrows"))
 
 
 def order_table(trace: BackwardTrace, mode: str, index: int) -> None:
-    """Every step at a glance, the current one marked."""
+    """The steps up to the current one (marked), in the order they run."""
     st.subheader(tr("inside.order_forward" if mode == "forward" else "inside.order"))
-    marks = ["▶ " if i == index else "" for i in range(len(trace.steps(mode)))]
-    if mode == "forward":
-        rows = {tr("inside.col_step"): [f"{m}{i + 1}" for i, m in enumerate(marks)],
-                tr("inside.col_tensor"): [s.tensor for s in trace.forward_steps],
-                tr("inside.col_code"): [s.statement.replace("\n", "; ")
-                                        for s in trace.forward_steps],
-                tr("inside.col_values"): [short(trace.node(s.tensor).values,
-                                                trace.node(s.tensor).size)
-                                          for s in trace.forward_steps]}
-    else:
-        size = trace.node("x").size
-        steps = trace.backward_steps
-        rows = {tr("inside.col_step"): [f"{m}{i + 1}" for i, m in enumerate(marks)],
-                tr("inside.col_node"): [s.name for s in steps],
-                tr("inside.col_output"): [s.output for s in steps],
-                tr("inside.col_upstream"): [short(s.upstream, s.upstream_size) for s in steps],
-                tr("inside.col_passes"): [", ".join(p.tensor for p in s.passes) or "x.grad"
-                                          for s in steps],
-                tr("inside.col_x_grad"): ["—" if s.x_grad is None else short(s.x_grad, size)
-                                          for s in steps]}
-    table(rows)
+    keys = (("col_step", "col_tensor", "col_code", "col_values") if mode == "forward" else
+            ("col_step", "col_node", "col_output", "col_upstream", "col_passes"))
+    rows = order_rows(trace, mode, index)
+    table({tr(f"inside.{key}"): [row[i] for row in rows] for i, key in enumerate(keys)})
