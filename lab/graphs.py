@@ -13,6 +13,7 @@ from lab.gradients import DTYPES, XSpec, code, forward
 from lab.palette import SCREEN, Palette
 
 EXPORT_FORMATS = ("dot", "svg", "png")
+TORCHVIZ_FONT = 14              # points; torchviz's 10 read as ~8 px on a page
 # The kinds of node torchviz draws, each in its own colour (named in the catalogue text).
 TORCHVIZ_LEGEND = ("graph.legend_leaf", "graph.legend_function", "graph.legend_output",
                    "graph.legend_saved")
@@ -64,9 +65,9 @@ def _defaults(palette: Palette) -> dict[str, dict[str, str]]:
     if palette.graph_size:
         graph["size"] = palette.graph_size
     return {"graph": graph,
-            # torchviz's 10 pt reads as ~8 px on a page
             # a filled node without its own fill takes its border's colour: say grey
-            "node": {"fontsize": f"{palette.graph_font_size:g}", "color": palette.graph_ink,
+            "node": {"fontsize": f"{TORCHVIZ_FONT * palette.graph_font_scale:g}",
+                     "color": palette.graph_ink,
                      "fillcolor": "lightgrey",
                      "fontcolor": palette.graph_ink,
                      "penwidth": f"{palette.graph_node_width:g}"},

@@ -37,7 +37,7 @@ class Palette:
     graph_background: str
     graph_ink: str              # text and borders
     graph_line: str             # edges
-    graph_font_size: float
+    graph_font_scale: float       # type (and so the drawing) this many times the usual
     graph_edge_width: float
     graph_node_width: float
     graph_current_width: float  # the node of the current step (page 6)
@@ -48,14 +48,14 @@ SCREEN = Palette(
     name="screen", plot_height=380, line_width=2.5, marker_size=10, font_size=13,
     title_size=16, f=BLUE, df=VERMILLION, tangent=MID_GREY, ticks=None,
     graph_background="transparent", graph_ink="#000000", graph_line="#7A7A7A",
-    graph_font_size=14, graph_edge_width=1.2, graph_node_width=1.5, graph_current_width=5,
+    graph_font_scale=1, graph_edge_width=1.2, graph_node_width=1.5, graph_current_width=5,
     graph_size=None)
 
 LECTURE = Palette(
     name="lecture", plot_height=620, line_width=5, marker_size=18, font_size=24,
     title_size=30, f=BLUE, df=VERMILLION, tangent=MID_GREY, ticks=MID_GREY,
     graph_background="#FFFFFF", graph_ink="#000000", graph_line="#000000",
-    graph_font_size=28, graph_edge_width=2.5, graph_node_width=2.5, graph_current_width=8,
+    graph_font_scale=2, graph_edge_width=2.5, graph_node_width=2.5, graph_current_width=8,
     graph_size="40,40")
 
 

@@ -237,11 +237,13 @@ def graph_alt(dot_source: str, current: str = "") -> str:
 
 
 def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_LEGEND,
-                key: str = "graph", current: str = "") -> None:
+                key: str = "graph", current: str = "", restyle: bool = True) -> None:
     """The graph laid out in the browser at its own size (never wider than the page), in
-    this page's palette, with a text alternative (``current``: the step shown), its
-    legend, and downloads of what is shown (SVG/PNG need ``dot``)."""
-    dot_source = graphs.styled(dot_source, shown_palette())
+    this page's palette (``restyle=False``: the drawing was made in it), with a text
+    alternative (``current``: the step shown), its legend, and downloads of what is shown
+    (SVG/PNG need ``dot``)."""
+    if restyle:
+        dot_source = graphs.styled(dot_source, shown_palette())
     st.graphviz_chart(dot_source, width="content", alt=graph_alt(dot_source, current))
     if legend:      # a graph that draws its own legend passes ()
         st.caption(" · ".join(tr(label) for label in legend))
