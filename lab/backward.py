@@ -23,13 +23,13 @@ from lab.annotated import (KEEP, SHOWN, FunctionNode, TensorNode, graph_parts, n
                            shown, vector_text)
 from lab.formula import format_number
 from lab.gradients import DTYPES, XSpec, check_options, code, statement
-from lab.i18n import Message, t
+from lab.i18n import Message, comment, localized
 from lab.node_maths import NodeMaths
 from lab.printing import latex
 from lab.recording import ACCUMULATE, Record
 
 
-HOOKS_NOTE = "# (inside.code_hooks)"     # the code's comment on the hooks, until a language
+HOOKS_NOTE = comment("inside.code_hooks")     # the code's comment on the hooks
 TERMS = 4                                 # contributions to x.grad written out per element
 
 
@@ -114,8 +114,7 @@ class BackwardTrace:
 
     def code_for(self, lang: str) -> str:
         """The script, its comment on the hooks in the page's language."""
-        note = "\n".join("# " + line for line in t("inside.code_hooks", lang).splitlines())
-        return self.code.replace(HOOKS_NOTE, note)
+        return localized(self.code, lang)
 
     def tensor(self, name: str) -> TensorNode:
         return next(node for node in self.tensors if node.name == name)

@@ -20,6 +20,9 @@ from lab.formula import (Formula, FormulaError, format_number, forward,  # noqa:
 from lab.i18n import Message, Typed, UserError, visible
 from lab.numeric import NUMERIC_LOOP_UP_TO, numeric_check
 from lab.ops import OPERATIONS, REDUCTIONS
+from lab.second import Second, autograd_second
+from lab.second import code as second_code
+from lab.second import second as second_derivative
 
 # One intra-op thread. Tensors here hold at most 10,000 elements, too few for splitting an
 # operation across threads to pay, and when the cores are busy (other sessions of the
@@ -150,6 +153,7 @@ class GradientRun:
     # Elements where the formula has a corner (relu/abs at 0): no derivative to compare.
     kinks: list[bool] = field(default_factory=list)
     curve: Curve | None = None    # the plot's points (``plot=True``, elementwise formulas)
+    second: Second | None = None  # f″ at x (``second=True``, elementwise formulas)
     dot: str = ""                 # torchviz's drawing of this run's graph (``graph=True``)
 
     @property
@@ -262,10 +266,12 @@ def check_options(reduce: str, dtype: str) -> None:
 
 
 def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
-        checks: bool = True, plot: bool = False, graph: bool = False) -> GradientRun:
+        checks: bool = True, plot: bool = False, graph: bool = False,
+        second: bool = False) -> GradientRun:
     """One computation, everything its page shows: y and x.grad from autograd, the checks
     against sympy and finite differences, the formulas to write, the plot's points
-    (``plot``) and torchviz's drawing of the very graph backward() walked (``graph``).
+    (``plot``), torchviz's drawing of the very graph backward() walked (``graph``) and the
+    second derivative f″ checked against sympy (``second``, lab.second).
 
     Raises ``FormulaError`` or ``InputError`` with a message for the user.
     """
@@ -303,13 +309,18 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
             numeric, numeric_error = fd
 
     grad = x.grad.tolist()
+    twice = second_derivative(formula, x.detach(), kinks) if second else None
+    for note in twice.notes if twice else ():
+        notes.append(note)
     result = GradientRun(
         text=text, x_spec=x_spec, reduce=formula.reduction or reduce, dtype=dtype,
         x=x.detach().tolist(), y=float(y.detach()), y_repr=repr(y), grad=grad,
         grad_repr=repr(x.grad), symbolic=symbolic, numeric=numeric, grad64=grad64,
-        tolerance=TOLERANCES[dtype], code=code(formula, x_spec, reduce, dtype), notes=notes,
-        shown=shown, numeric_error=numeric_error, kinks=kinks,
-        curve=curve(formula, x.detach()) if plot else None, dot=drawing.get("dot", ""))
+        tolerance=TOLERANCES[dtype], notes=notes, shown=shown, numeric_error=numeric_error,
+        code=code(formula, x_spec, reduce, dtype,
+                  before_backward=second_code(formula) if twice else ""),
+        kinks=kinks, curve=curve(formula, x.detach(), second) if plot else None,
+        dot=drawing.get("dot", ""), second=twice)
     if dtype == "float32":
         gap = _largest_gap(grad, grad64)
         if gap is not None and gap[0] > PRECISION_VISIBLE:
@@ -371,7 +382,8 @@ def _largest_gap(a: list[float], b: list[float]) -> tuple[float, int] | None:
 
 @dataclass
 class Curve:
-    """f and f′ on a grid and at the points of x, from autograd in float64 (elementwise)."""
+    """f and f′ (and f″ if asked) on a grid and at the points of x, from autograd in float64
+    (elementwise formulas)."""
 
     t: list[float]
     f: list[float]
@@ -379,6 +391,7 @@ class Curve:
     x: list[float]
     fx: list[float]
     dfx: list[float]
+    d2f: list[float] | None = None
 
 
 def _slopes(formula: Formula, points: torch.Tensor) -> tuple[list, list]:
@@ -389,7 +402,7 @@ def _slopes(formula: Formula, points: torch.Tensor) -> tuple[list, list]:
     return body.detach().tolist(), t.grad.tolist()
 
 
-def curve(formula: Formula, x: torch.Tensor) -> Curve | None:
+def curve(formula: Formula, x: torch.Tensor, second: bool = False) -> Curve | None:
     """The plot's points: a grid around x and x itself; None if the formula is not
     elementwise (an inner mean/sum mixes the elements)."""
     if not formula.elementwise:
@@ -399,7 +412,8 @@ def curve(formula: Formula, x: torch.Tensor) -> Curve | None:
     t = grid(low, high)
     f, df = _slopes(formula, t)
     fx, dfx = _slopes(formula, points)
-    return Curve(t.tolist(), f, df, points.tolist(), fx, dfx)
+    d2f = autograd_second(formula, t).tolist() if second else None
+    return Curve(t.tolist(), f, df, points.tolist(), fx, dfx, d2f)
 
 
 def grid(low: float, high: float, points: int = 201) -> torch.Tensor:

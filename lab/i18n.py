@@ -6,6 +6,7 @@ A missing key renders as ``⟦key⟧`` so tests can spot it on any page.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 import unicodedata
@@ -83,6 +84,22 @@ def visible(text: str, limit: int | None = SHOWN_MAX) -> str:
     cut = limit is not None and len(text) > limit
     shown = "".join(_spelled(char) for char in (text[:limit] if cut else text))
     return shown + "…" if cut else shown
+
+
+_COMMENT = re.compile(r"^([ \t]*)# \(([a-z_]+\.[a-z_0-9]+)\)$", re.M)
+
+
+def comment(key: str) -> str:
+    """A comment line of generated code, written in the page's language later (``localized``)."""
+    return f"# ({key})"
+
+
+def localized(code: str, lang: str) -> str:
+    """Generated code with each ``comment(key)`` line in ``lang`` (a text may take lines)."""
+    def line(match: re.Match) -> str:
+        indent = match.group(1)
+        return "\n".join(f"{indent}# {text}" for text in t(match.group(2), lang).splitlines())
+    return _COMMENT.sub(line, code)
 
 
 def t(key: str, lang: str, **values) -> str:

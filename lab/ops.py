@@ -75,10 +75,8 @@ class Sigmoid(sympy.Function):
         return self * (1 - self)
 
     def _latex(self, printer, exp=None):
-        inner = printer._print(self.args[0])
-        if exp is None:
-            return r"\sigma\left(%s\right)" % inner
-        return r"\sigma^{%s}\left(%s\right)" % (exp, inner)
+        # a power brackets the whole σ(…): σ^2(a) reads as σ² times (a)
+        return _with_power(r"\sigma\left(%s\right)" % printer._print(self.args[0]), exp)
 
 
 class Mean(sympy.Function):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BLUE, VERMILLION = "#0072B2", "#D55E00"
+BLUE, VERMILLION, GREEN = "#0072B2", "#D55E00", "#009E73"
 MID_GREY = "#767676"            # 4.5:1 on white, 3.9:1 on #171614
 
 
@@ -31,6 +31,7 @@ class Palette:
     title_size: int
     f: str                      # f(t) and the points f(x_i)
     df: str                     # f'(t) and the points f'(x_i)
+    d2f: str                    # f''(t), the playground's second derivative
     tangent: str
     ticks: str | None           # None: the theme's
     # graphs (Graphviz)
@@ -46,14 +47,14 @@ class Palette:
 
 SCREEN = Palette(
     name="screen", plot_height=380, line_width=2.5, marker_size=10, font_size=13,
-    title_size=16, f=BLUE, df=VERMILLION, tangent=MID_GREY, ticks=None,
+    title_size=16, f=BLUE, df=VERMILLION, d2f=GREEN, tangent=MID_GREY, ticks=None,
     graph_background="transparent", graph_ink="#000000", graph_line="#7A7A7A",
     graph_font_scale=1, graph_edge_width=1.2, graph_node_width=1.5, graph_current_width=5,
     graph_size=None)
 
 LECTURE = Palette(
     name="lecture", plot_height=620, line_width=5, marker_size=18, font_size=24,
-    title_size=30, f=BLUE, df=VERMILLION, tangent=MID_GREY, ticks=MID_GREY,
+    title_size=30, f=BLUE, df=VERMILLION, d2f=GREEN, tangent=MID_GREY, ticks=MID_GREY,
     graph_background="#FFFFFF", graph_ink="#000000", graph_line="#000000",
     graph_font_scale=2, graph_edge_width=2.5, graph_node_width=2.5, graph_current_width=8,
     graph_size="40,40")

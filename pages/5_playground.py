@@ -17,7 +17,8 @@ def playground() -> None:
         show_problem(problem)
     if problems:
         return
-    result = cached.gradient_run(text, x_spec, reduce, dtype, plot=True, graph=True)
+    result = cached.gradient_run(text, x_spec, reduce, dtype, plot=True, graph=True,
+                                 second=True)
     views.formulas(result)
     left, right = st.columns([1, 3])
     with left:
@@ -28,6 +29,8 @@ def playground() -> None:
         if dtype == "float32":
             with st.expander(tr("playground.precision_title")):
                 views.precision_table(result)
+    st.subheader(tr("playground.second_title"))
+    views.second_derivative(result)
     views.curve_chart(result, tangents=True)
     st.header(tr("playground.graph_title"), anchor=False)
     views.graph_panel(result.dot, "playground_graph", key="pg_graph")

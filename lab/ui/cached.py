@@ -17,10 +17,10 @@ RUNS = 128
 
 @st.cache_data(max_entries=RUNS, show_spinner=False)
 def gradient_run(text: str, x_spec: XSpec, reduce: str, dtype: str, plot: bool = False,
-                 graph: bool = False) -> gradients.GradientRun:
+                 graph: bool = False, second: bool = False) -> gradients.GradientRun:
     """One run and everything its page shows (a 10,000-element playground run is ~1 MB,
     so fewer of these are kept than of the small results below)."""
-    return gradients.run(text, x_spec, reduce, dtype, plot=plot, graph=graph)
+    return gradients.run(text, x_spec, reduce, dtype, plot=plot, graph=graph, second=second)
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from lab.i18n import LANGUAGES, Message, has, language_for_locale, t
+from lab.i18n import LANGUAGES, Message, has, language_for_locale, localized, t
 from lab.ui import process
 from lab.ui.carried import boolean, carried, one_of, serialize, start_run
 from lab.ui.carried import refused as carried_refused
@@ -299,6 +299,7 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
         return
     from lab import export
 
+    code = localized(code, lang())          # its comments in the page's language
     with st.expander(tr("app.code"), expanded=expanded):
         st.code(code, language="python", wrap_lines=True)
         frame = current()

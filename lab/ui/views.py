@@ -14,6 +14,7 @@ from lab import graphs
 from lab.gradients import Curve, GradientRun
 from lab.i18n import Typed, t
 from lab.palette import Palette, palette
+from lab.second import agrees as second_agrees
 from lab.ui.shell import error_box, lang, lecture, tr
 from lab.ui.verbatim import code_span
 
@@ -131,6 +132,26 @@ def _differences(a: list[float], b: list[float], shown: int) -> list[str]:
             for u, v in zip(a[:shown], b[:shown])]
 
 
+def second_derivative(result: GradientRun) -> None:
+    """f″ at the points of x: autograd (differentiating f′ again) beside sympy's."""
+    found = result.second
+    if found is None:
+        st.caption(tr("playground.second_not_elementwise"))
+        return
+    if found.latex:
+        st.latex(found.latex)
+    shown = min(result.n, MAX_TABLE_ROWS)
+    rtol, atol = result.tolerance
+    rows = {"i": list(range(shown)), "x_i": [fmt(v) for v in result.x[:shown]],
+            tr("playground.col_second_autograd"): [fmt(v) for v in found.autograd[:shown]]}
+    if found.symbolic is not None:
+        marks = second_agrees(found, rtol, atol)
+        rows[tr("playground.col_second_symbolic")] = [
+            f"{fmt(v)} {mark(ok)}" for v, ok in zip(found.symbolic[:shown], marks[:shown])]
+    table(rows)
+    st.caption(tr("playground.second_how"))
+
+
 def precision_table(result: GradientRun) -> None:
     """float32 against float64: the same autograd at the same points, and the gap."""
     shown = min(result.n, MAX_TABLE_ROWS)
@@ -169,6 +190,9 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
                        marker={"size": size, "color": colours.f}),
               _scatter(data.x, data.dfx, mode="markers", name=t("plot.points_df", language),
                        marker={"size": size, "symbol": "diamond", "color": colours.df})]
+    if data.d2f is not None:
+        traces.append(_scatter(data.t, data.d2f, name=t("plot.d2f", language), mode="lines",
+                               line={"color": colours.d2f, "width": width, "dash": "dot"}))
     if tangents:
         # One trace for every tangent (segments split by None), at most MAX_TANGENTS of them
         # spread over the points: x can have 10,000 elements.
@@ -183,9 +207,10 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
         traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
                        "line": {"width": width / 2, "color": colours.tangent},
                        "name": t("plot.tangents", language), "hoverinfo": "skip"})
+    title = t("plot.title_second" if data.d2f is not None else "plot.title", language)
     # Plain dicts and no per-property validation: the same figure JSON for a fifth of the
     # CPU, and the arrays go out as typed arrays (docs/performance.md).
-    return go.Figure({"data": traces, "layout": _layout(t("plot.title", language), colours)},
+    return go.Figure({"data": traces, "layout": _layout(title, colours)},
                      _validate=False).to_dict()
 
 
