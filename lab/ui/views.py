@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +23,7 @@ MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
 INDEX_COLUMNS = ("i", "x_i")       # kept in view while a wide table scrolls sideways
 MAX_ALT_NODES = 24
+TITLE_LINE = 40                  # characters per line of a plot's title
 
 
 def shown_palette() -> Palette:
@@ -215,16 +217,19 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
 
 
 def _layout(title: str, colours: Palette) -> dict:
-    """Title, axes and legend in the palette's type; the tool bar stands at the right
-    edge, where on a phone it would cover the title."""
+    """Title, axes and legend in the palette's type. A plot's title does not wrap: a long
+    one is broken into lines of TITLE_LINE characters (on a phone it ran off the plot);
+    the tool bar stands at the right edge, where it would cover the title."""
     font = {"size": colours.font_size}
     if colours.ticks:
         font["color"] = colours.ticks
     axis = {"tickfont": font, "title": {"font": font}}
-    return {"title": {"text": title, "font": {"size": colours.title_size}},
+    lines = textwrap.wrap(title, TITLE_LINE) or [title]
+    return {"title": {"text": "<br>".join(lines), "font": {"size": colours.title_size}},
             "xaxis": {**axis, "title": {"text": "x", "font": font}}, "yaxis": axis,
             "height": colours.plot_height, "font": {"size": colours.font_size},
-            "margin": {"l": 10, "r": 40, "t": 30 + 2 * colours.title_size, "b": 10},
+            "margin": {"l": 10, "r": 40, "b": 10,
+                       "t": 20 + round(1.4 * colours.title_size * len(lines))},
             "legend": {"orientation": "h", "y": -0.2, "font": font},
             "modebar": {"orientation": "v"}}
 
