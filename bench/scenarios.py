@@ -60,6 +60,13 @@ SCENARIOS = (
              {"comp": "f(x)", "f": LONGEST_FORMULA, "xs": TWENTY_VALUES},
              expect="of 62"),
     Scenario("mistakes", "default", "twice", (False, True)),
+    # Page 8 opens with the run hidden (ask first); its heavy state is revealed, at the
+    # most steps, without zero_grad (two more table columns), with torch.optim.SGD (whose
+    # first use imports torch._dynamo: the warm-up and the memory figures include it).
+    Scenario("learning", "default", "w0", (-0.5, 0.0, 0.5, -1.0)),
+    Scenario("learning", "heavy", "w0", (-0.5, 0.0, 0.5, -1.0),
+             {"reveal": "true", "steps": "200", "nozero": "true", "update": "torch.optim.SGD"},
+             expect="optimizer = torch.optim.SGD"),
 )
 
 PAGES = tuple(dict.fromkeys(s.page for s in SCENARIOS))

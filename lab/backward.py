@@ -22,7 +22,8 @@ from lab import recording
 from lab.annotated import (KEEP, SHOWN, FunctionNode, TensorNode, graph_parts, number, plain,
                            shown, vector_text)
 from lab.formula import format_number
-from lab.gradients import DTYPES, XSpec, check_options, code, statement
+from lab.gradients import DTYPES, check_options, code, statement
+from lab.xvalues import XSpec
 from lab.i18n import Message, comment, localized
 from lab.node_maths import NodeMaths
 from lab.printing import latex

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from lab.formula import format_number, parse_number
 from lab.formula import FormulaError
-from lab.gradients import GradientRun, XSpec, run
+from lab.gradients import GradientRun, run
+from lab.xvalues import XSpec
 
 EXERCISE_3 = "sin(x)*exp(x) + 1/(x+2)"
 

@@ -77,7 +77,7 @@ def _language(argv: list[str]) -> str:
 def parse_x(text: str):
     """``1,2,3`` -> ``torch.tensor([...])``; ``start:stop[:step]`` -> ``torch.arange(...)``."""
     from lab.formula import FormulaError, parse_number
-    from lab.gradients import InputError, XSpec, parse_values
+    from lab.xvalues import InputError, XSpec, parse_values
 
     if RANGE_SEPARATOR not in text:
         return XSpec.of(parse_values(text))

@@ -15,11 +15,11 @@ import torch
 from lab import derivation, symbolic
 from lab import formula as formulas
 from lab.derivation import Shown
-from lab.formula import (Formula, FormulaError, format_number, forward,  # noqa: F401
-                         python_number)
-from lab.i18n import Message, Typed, UserError, visible
+from lab.formula import Formula, forward, python_number
+from lab.i18n import Message, Typed
 from lab.numeric import NUMERIC_LOOP_UP_TO, numeric_check
 from lab.ops import OPERATIONS, REDUCTIONS
+from lab.xvalues import InputError, XSpec
 from lab.second import Second, autograd_second
 from lab.second import code as second_code
 from lab.second import second as second_derivative
@@ -31,101 +31,10 @@ from lab.second import second as second_derivative
 # with two; a whole 20-operation run at 10,000 elements, 0.07 s against 0.13-0.9 s.
 torch.set_num_threads(1)
 
-MAX_ELEMENTS = 10_000
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9)}   # (rtol, atol) vs float64 refs
 SIGNIFICANT = 6                   # digits shown; a float32/float64 gap above this shows
 PRECISION_VISIBLE = 0.5 * 10 ** (1 - SIGNIFICANT)   # relative gap that changes the 6th digit
-
-
-@dataclass(frozen=True)
-class XSpec:
-    """How x is created: ``torch.arange(start, stop, step)`` or ``torch.tensor(values)``."""
-
-    values: tuple[float, ...] | None = None
-    start: float = 0.0
-    stop: float = 3.0
-    step: float = 1.0
-
-    @classmethod
-    def arange(cls, start: float, stop: float, step: float = 1.0) -> "XSpec":
-        return cls(None, float(start), float(stop), float(step))
-
-    @classmethod
-    def of(cls, values) -> "XSpec":
-        return cls(tuple(float(v) for v in values))
-
-    def check(self) -> None:
-        if self.values is not None:
-            if not self.values:
-                raise InputError(Message("x.empty"))
-            if len(self.values) > MAX_ELEMENTS:
-                raise InputError(Message("x.too_many", limit=MAX_ELEMENTS, count=len(self.values)))
-            if not all(math.isfinite(v) for v in self.values):
-                raise InputError(Message("x.not_finite"))
-            return
-        if not all(math.isfinite(v) for v in (self.start, self.stop, self.step)):
-            raise InputError(Message("x.not_finite"))
-        if self.step == 0:
-            raise InputError(Message("x.zero_step"))
-        span = (self.stop - self.start) / self.step
-        count = math.ceil(span) if math.isfinite(span) else MAX_ELEMENTS + 1
-        if count <= 0:
-            raise InputError(Message("x.empty_range", start=format_number(self.start),
-                                     stop=format_number(self.stop),
-                                     step=format_number(self.step)))
-        if count > MAX_ELEMENTS:
-            raise InputError(Message("x.too_many", limit=MAX_ELEMENTS, count=count))
-
-    def tensor(self, dtype: torch.dtype, requires_grad: bool = True) -> torch.Tensor:
-        self.check()
-        if self.values is not None:
-            return torch.tensor(self.values, dtype=dtype, requires_grad=requires_grad)
-        return torch.arange(self.start, self.stop, self.step, dtype=dtype,
-                            requires_grad=requires_grad)
-
-    def code(self, dtype: str) -> str:
-        if self.values is not None:
-            shown = ", ".join(python_number(v, shortest=False) for v in self.values)
-            return f"x = torch.tensor([{shown}], dtype=torch.{dtype}, requires_grad=True)"
-        parts = [python_number(self.start), python_number(self.stop)]
-        if self.step != 1:
-            parts.append(python_number(self.step))
-        if parts[0] == "0" and len(parts) == 2:
-            parts = parts[1:]
-        return f"x = torch.arange({', '.join(parts)}, dtype=torch.{dtype}, requires_grad=True)"
-
-
-class InputError(UserError):
-    """Input that cannot be run (empty x, too many elements...), with its message."""
-
-
-def parse_values(text: str, limit: int = MAX_ELEMENTS) -> tuple[float, ...]:
-    """A typed list such as ``1, 2.5, -3, 2/3``: each item a number formula without x."""
-    if not isinstance(text, str) or not text.strip():
-        raise InputError(Message("x.empty"))
-    items = [item for item in text.replace(";", ",").split(",")]
-    if len(items) > limit:
-        raise InputError(Message("x.too_many", limit=limit, count=len(items)))
-    values = []
-    for position, item in enumerate(items, start=1):
-        try:
-            values.append(_plain_number(item))
-        except ValueError:
-            try:
-                values.append(formulas.parse_number(item))
-            except FormulaError:
-                raise InputError(Message("x.bad_item", position=position,
-                                         item=Typed(item.strip()))) from None
-    return tuple(values)
-
-
-def _plain_number(item: str) -> float:
-    """A plain decimal such as ``-2.5e3`` without the formula parser (10,000 items stay fast)."""
-    text = item.strip()
-    if not text or not all(c in "0123456789.eE+-" for c in text):
-        raise ValueError(item)
-    return float(text)
 
 
 @dataclass

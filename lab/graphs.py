@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import graphviz
 
 from lab import formula as formulas
-from lab.gradients import DTYPES, XSpec, code, forward
+from lab.formula import forward
+from lab.gradients import DTYPES, code
 from lab.palette import SCREEN, Palette
+from lab.xvalues import XSpec
 
 EXPORT_FORMATS = ("dot", "svg", "png")
 TORCHVIZ_FONT = 14              # points; torchviz's 10 read as ~8 px on a page

@@ -86,19 +86,23 @@ def visible(text: str, limit: int | None = SHOWN_MAX) -> str:
     return shown + "…" if cut else shown
 
 
-_COMMENT = re.compile(r"^([ \t]*)# \(([a-z_]+\.[a-z_0-9]+)\)$", re.M)
+_COMMENT = re.compile(r"^(.*?)# \(([a-z_]+\.[a-z_0-9]+)\)$", re.M)
 
 
 def comment(key: str) -> str:
-    """A comment line of generated code, written in the page's language later (``localized``)."""
+    """A comment in generated code (a line of its own, or after the code on a line), written
+    in the page's language when shown (``localized``)."""
     return f"# ({key})"
 
 
 def localized(code: str, lang: str) -> str:
-    """Generated code with each ``comment(key)`` line in ``lang`` (a text may take lines)."""
+    """Generated code with each ``comment(key)`` in ``lang``; a comment on a line of its own
+    may take several lines."""
     def line(match: re.Match) -> str:
-        indent = match.group(1)
-        return "\n".join(f"{indent}# {text}" for text in t(match.group(2), lang).splitlines())
+        before, lines = match.group(1), t(match.group(2), lang).splitlines()
+        if before.strip():                       # after code: one line
+            return f"{before}# {' '.join(lines)}"
+        return "\n".join(f"{before}# {text}" for text in lines)
     return _COMMENT.sub(line, code)
 
 

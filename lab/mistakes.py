@@ -104,6 +104,15 @@ def _detach(mistake: bool, out: Callable) -> None:
     out(x.grad)
 
 
+def _target(mistake: bool, out: Callable) -> None:
+    w = torch.tensor(2., requires_grad=True)
+    prediction = 3 * w
+    target = 2 * w + 1 if mistake else (2 * w + 1).detach()
+    loss = (prediction - target) ** 2
+    loss.backward()
+    out(w.grad)
+
+
 def _inplace(mistake: bool, out: Callable) -> None:
     x = _leaf()
     z = x.exp()
@@ -114,6 +123,24 @@ def _inplace(mistake: bool, out: Callable) -> None:
     y = z.sum()
     y.backward()
     out(x.grad)
+
+
+def _leaf_update(mistake: bool, out: Callable) -> None:
+    w = _leaf()
+    loss = (w ** 2).sum()
+    loss.backward()
+    if mistake:
+        w -= 0.1 * w.grad
+    else:
+        with torch.no_grad():
+            w -= 0.1 * w.grad
+    out(w)
+
+
+def _numpy(mistake: bool, out: Callable) -> None:
+    x = _leaf()
+    y = x ** 2
+    out(y.numpy() if mistake else y.detach().numpy())
 
 
 def _integer(mistake: bool, out: Callable) -> None:
@@ -158,6 +185,14 @@ EXPERIMENTS = {
         "y = (z * x).sum()   # y = 2·x², dy/dx = 4·x",
         "y.backward()",
         "print(x.grad)"], _detach),
+    "target": Experiment(lambda mistake: [
+        "w = torch.tensor(2., requires_grad=True)",
+        "prediction = 3 * w",
+        ("target = 2 * w + 1            # built from w, meant as a fixed goal" if mistake
+         else "target = (2 * w + 1).detach()   # built from w, kept as a fixed goal"),
+        "loss = (prediction - target) ** 2",
+        "loss.backward()",
+        "print(w.grad)"], _target),
     "inplace": Experiment(lambda mistake: [
         LEAF,
         "z = x.exp()         # exp saves its result z for backward",
@@ -165,6 +200,18 @@ EXPERIMENTS = {
         "y = z.sum()",
         "y.backward()",
         "print(x.grad)"], _inplace),
+    "leaf_update": Experiment(lambda mistake: [
+        LEAF.replace("x = ", "w = "),
+        "loss = (w ** 2).sum()",
+        "loss.backward()"] + (
+        ["w -= 0.1 * w.grad     # one step of gradient descent"] if mistake else
+        ["with torch.no_grad():", "    w -= 0.1 * w.grad     # one step of gradient descent"]) + [
+        "print(w)"], _leaf_update),
+    "numpy": Experiment(lambda mistake: [
+        LEAF,
+        "y = x ** 2",
+        "print(y.numpy())     # e.g. to plot y" if mistake
+        else "print(y.detach().numpy())     # e.g. to plot y"], _numpy),
     "integer": Experiment(lambda mistake: [
         "x = torch.tensor([2, 3], requires_grad=True)" if mistake
         else "x = torch.tensor([2., 3.], requires_grad=True)",

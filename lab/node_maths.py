@@ -7,7 +7,7 @@ for PyTorch's node (``ops.node_form``) over symbols named after its input tensor
 with respect to a dummy standing for that slot alone (so ``x·x`` gives ``x`` per slot,
 not ``2x``), the dummies then replaced by the inputs. ``local_values`` evaluates those
 derivatives at the forward values the record holds, in the run's dtype as PyTorch's
-nodes compute them (``symbolic.evaluate``: torch operations, no generated code).
+nodes compute them (``lab.evaluate``: torch operations, no generated code).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import sympy
 import torch
 
 from lab import ops
+from lab.evaluate import evaluate
 from lab.recording import ACCUMULATE, Record
-from lab.symbolic import constant as exact_number, evaluate
+from lab.symbolic import constant as exact_number
 
 
 @dataclass(frozen=True)

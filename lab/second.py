@@ -20,7 +20,8 @@ from sympy.core.parameters import distribute
 from lab.formula import Formula, forward
 from lab.i18n import Message, comment
 from lab.printing import latex
-from lab.symbolic import (X, SymbolicTimeout, budget, derivative_of_text, evaluate)
+from lab.evaluate import evaluate
+from lab.symbolic import X, SymbolicTimeout, budget, derivative_of_text
 
 LATEX_UP_TO = 4000
 

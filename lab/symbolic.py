@@ -34,7 +34,8 @@ from sympy.core.parameters import distribute
 
 from lab.formula import Formula, parse
 from lab.i18n import Message
-from lab.ops import OPERATIONS, REDUCTIONS, RealAbs, Relu, Sigmoid, evaluate_constant
+from lab.ops import OPERATIONS, REDUCTIONS, evaluate_constant
+from lab.evaluate import evaluate, to_float
 from lab.printing import latex as print_latex
 
 # One element of x, as the pages write it: x = (x_0, …, x_{n−1}), like x[0] and the tables.
@@ -118,20 +119,11 @@ def constant(value: float):
     return sympy.Float(value)
 
 
-def _to_float(value) -> float:
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _apply(op: str, args: list):
     """One step in sympy, from its registry form; all-number arguments are computed by
     torch (see module doc)."""
     if all(getattr(a, "is_number", False) for a in args):
-        return constant(evaluate_constant(op, *[_to_float(a) for a in args]))
+        return constant(evaluate_constant(op, *[to_float(a) for a in args]))
     return OPERATIONS[op].form(*args)
 
 
@@ -189,103 +181,6 @@ def derivative_of_text(text: str):
     """
     with distribute(False):
         return sympy.diff(expression(parse(text)), X)
-
-
-def evaluate(expr, values: dict, like: torch.Tensor) -> torch.Tensor:
-    """Evaluate a sympy expression with float64 torch ops (no code generation).
-
-    Shared subtrees (the chain rule repeats inner functions) are computed once.
-    """
-    memo: dict = dict(values)
-
-    def filled(v: float) -> torch.Tensor:
-        return torch.full_like(like, v)
-
-    def ev(e):
-        if e in memo:
-            return memo[e]
-        out = _node(e)
-        memo[e] = out
-        return out
-
-    def _node(e):
-        if e.is_number:          # any constant: 2, pi/2, log(3), or I (complex: nan, as torch)
-            return filled(_to_float(e))
-        if e.is_Add:
-            out = ev(e.args[0])
-            for a in e.args[1:]:
-                out = out + ev(a)
-            return out
-        if e.is_Mul:
-            out = ev(e.args[0])
-            for a in e.args[1:]:
-                out = out * ev(a)
-            return out
-        if e.is_Pow:
-            base, exponent = e.args
-            if exponent.is_Number:
-                return ev(base) ** _to_float(exponent)
-            return ev(base) ** ev(exponent)
-        if isinstance(e, sympy.Piecewise):
-            out = filled(math.nan)
-            done = torch.zeros_like(like, dtype=torch.bool)
-            for value, condition in e.args:
-                mask = condition_of(condition) & ~done
-                out = torch.where(mask, ev(value), out)
-                done = done | mask
-            return out
-        if isinstance(e, (sympy.Abs, RealAbs)):
-            return torch.abs(ev(e.args[0]))
-        if isinstance(e, Relu):
-            return torch.relu(ev(e.args[0]))
-        if isinstance(e, Sigmoid):
-            return torch.sigmoid(ev(e.args[0]))
-        if isinstance(e, sympy.sign):
-            return torch.sign(ev(e.args[0]))
-        if isinstance(e, sympy.Heaviside):
-            a = ev(e.args[0])
-            at_zero = _to_float(e.args[1]) if len(e.args) > 1 else 0.5
-            step = torch.where(a > 0, 1.0, torch.where(a < 0, 0.0, at_zero)).to(like.dtype)
-            return torch.where(torch.isnan(a), a, step)
-        if isinstance(e, (sympy.Max, sympy.Min)):
-            combine = torch.maximum if isinstance(e, sympy.Max) else torch.minimum
-            out = ev(e.args[0])
-            for a in e.args[1:]:
-                out = combine(out, ev(a))
-            return out
-        name = type(e).__name__
-        if name in ("sin", "cos", "tan", "exp", "log", "tanh", "cosh", "sinh"):
-            return getattr(torch, name)(ev(e.args[0]))
-        if name in ("sec", "csc", "cot"):
-            inverse = {"sec": torch.cos, "csc": torch.sin, "cot": torch.tan}[name]
-            return 1 / inverse(ev(e.args[0]))
-        raise ValueError(f"cannot evaluate {name}")
-
-    def condition_of(c):
-        if c is sympy.true:
-            return torch.ones_like(like, dtype=torch.bool)
-        if c is sympy.false:
-            return torch.zeros_like(like, dtype=torch.bool)
-        compare = {sympy.StrictGreaterThan: torch.gt, sympy.GreaterThan: torch.ge,
-                   sympy.StrictLessThan: torch.lt, sympy.LessThan: torch.le,
-                   sympy.Eq: torch.eq, sympy.Ne: torch.ne}
-        for kind, fn in compare.items():
-            if isinstance(c, kind):
-                return fn(ev(c.args[0]), ev(c.args[1]))
-        if isinstance(c, (sympy.And, sympy.Or)):
-            out = condition_of(c.args[0])
-            for a in c.args[1:]:
-                out = (out & condition_of(a)) if isinstance(c, sympy.And) else (
-                    out | condition_of(a))
-            return out
-        if isinstance(c, sympy.Not):
-            return ~condition_of(c.args[0])
-        if isinstance(c, sympy.ITE):
-            test, yes, no = (condition_of(a) for a in c.args)
-            return torch.where(test, yes, no)
-        raise ValueError(f"cannot evaluate condition {c}")
-
-    return ev(expr)
 
 
 def gradient(formula: Formula, x: torch.Tensor, reduce: str) -> Symbolic:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from lab.formula import python_number
-from lab.gradients import InputError, parse_values
+from lab.xvalues import InputError, parse_values
 from lab.i18n import Message, Typed
 
 TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lab.gradients import InputError
+from lab.xvalues import InputError
 from lab.tensors import TENSOR_DTYPES
 from lab.ui import cached
 from lab.ui.shell import code_panel, help_button, page, section, show_problem, tr

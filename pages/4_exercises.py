@@ -3,7 +3,8 @@
 import streamlit as st
 
 from lab import chain, graphs, tensors
-from lab.gradients import DTYPES, InputError
+from lab.gradients import DTYPES
+from lab.xvalues import InputError
 from lab.ui import cached, views
 from lab.ui.carried import linked_tabs
 from lab.ui.shell import code_panel, page, section, show_problem, tr

@@ -5,7 +5,7 @@ from contextlib import nullcontext
 import streamlit as st
 
 from lab.formula import FormulaError
-from lab.gradients import InputError
+from lab.xvalues import InputError
 from lab.ui import cached, inside_views, views
 from lab.ui.shell import code_panel, lang, lecture, page, section, show_problem, tr
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lab.mistakes import KEYS
 from lab.ui import cached
-from lab.ui.mistake_views import experiment, mistake_toggle
+from lab.ui.mistake_views import experiment, mistake_toggle, related_link
 from lab.ui.shell import page, section, tr
 
 
@@ -14,9 +14,7 @@ def card(key: str) -> None:
     with st.container(border=True):
         st.header(tr(f"mistakes.{key}_title"), anchor=False)
         experiment(cached.mistake_run(key, mistake_toggle(key)))
-        if key == "integer":
-            st.page_link("pages/1_tensors.py", label=tr("mistakes.integer_link"),
-                         icon=":material/data_array:")
+        related_link(key)
 
 
 with page("mistakes"):

@@ -16,7 +16,8 @@ from lab import backward, chain, graphs, node_maths, recording
 from lab import formula as formulas
 from lab.annotated import KEEP, annotated_dot
 from lab.formula import FormulaError
-from lab.gradients import InputError, XSpec, forward
+from lab.formula import forward
+from lab.xvalues import InputError, XSpec
 from lab.ops import OPERATIONS
 from tests.chain_rule_rows import check_page_latex
 

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from lab import backward, cli, export, graphs, tensors
 from lab.formula import FUNCTIONS, parse, python_number
-from lab.gradients import XSpec, run
+from lab.gradients import run
+from lab.xvalues import XSpec
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 # No shrinking (a failure is reported as found) and a bounded number of examples.

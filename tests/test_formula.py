@@ -9,7 +9,9 @@ import torch
 from lab import formula as formulas
 from lab import symbolic
 from lab.formula import FormulaError, parse, parse_number
-from lab.gradients import InputError, XSpec, forward, parse_values, run
+from lab.formula import forward
+from lab.gradients import run
+from lab.xvalues import InputError, XSpec, parse_values
 from lab.i18n import LANGUAGES, MISSING
 
 

@@ -13,7 +13,8 @@ import sympy.parsing.sympy_parser
 
 from lab import graphs, symbolic
 from lab.formula import MAX_DEPTH, MAX_LENGTH, FormulaError, parse, parse_number
-from lab.gradients import InputError, XSpec, parse_values, run
+from lab.gradients import run
+from lab.xvalues import InputError, XSpec, parse_values
 from lab.i18n import LANGUAGES, MISSING
 
 X_10K = XSpec.arange(-5, 5, 0.001)          # 10,000 elements, the size bound

@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from lab.formula import FUNCTIONS, REDUCTIONS, parse
-from lab.gradients import XSpec, forward, run
+from lab.formula import forward
+from lab.gradients import run
+from lab.xvalues import XSpec
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 # No shrinking: a failure is reported as found. Shrinking a failing formula re-runs sympy

@@ -13,7 +13,7 @@ import torch
 
 from lab.i18n import LANGUAGES, t
 from lab.ops import OPERATIONS, apply, node_form
-from lab.symbolic import evaluate
+from lab.evaluate import evaluate
 
 X = torch.tensor([0.3, 0.7, 1.9], dtype=torch.float64)
 W = torch.tensor([1.1, 0.4, 2.5], dtype=torch.float64)

@@ -9,7 +9,8 @@ import math
 
 import pytest
 
-from lab.gradients import XSpec, run
+from lab.gradients import run
+from lab.xvalues import XSpec
 from tests.conftest import open_page, texts
 
 PAGE = "pages/5_playground.py"

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from lab import export
-from lab.gradients import XSpec, run
+from lab.gradients import run
+from lab.xvalues import XSpec
 from lab.second import agrees
 from tests.conftest import open_page
 from tests.latex_reading import read, value

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab import chain, tensors
-from lab.gradients import InputError, XSpec, run
+from lab.gradients import run
+from lab.xvalues import InputError, XSpec
 from tests.latex_reading import read, value
 
 

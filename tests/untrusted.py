@@ -40,7 +40,10 @@ PARAMETERS = {
     "playground": ("f", "ex", "xm", "xs", "x0", "x1", "dx", "r", "dt"),
     "inside_backward": ("comp", "mode", "torchviz", "step", "range", "dtype", "f", "xs", "r")
     + CHAIN,
-    "mistakes": ("acc", "twice", "vec", "leaf", "nograd", "detach", "inplace", "int"),
+    "mistakes": ("acc", "twice", "vec", "leaf", "nograd", "detach", "target", "inplace",
+                 "leafstep", "numpy", "int"),
+    "learning": ("data", "update", "lr", "steps", "w0", "b0", "nozero", "nograd", "biglr",
+                 "guess", "reveal", "step"),
 }
 SIDEBAR = tuple(name for name in CARRIED if name in LINKED)
 TEXT_BOXES = {"tensors": ("values",),
@@ -49,6 +52,7 @@ TEXT_BOXES = {"tensors": ("values",),
 # Page states that show the widgets the defaults hide (a parameter fixed by a state
 # gets no payload in it).
 STATES = {
+    "learning": ({}, {"reveal": "true"}),
     "exercises": ({}, {"ex1_n": "6", "ex1_solution": "true", "ex2_guess": "RuntimeError",
                        "ex3_reveal": "true"}),
     "playground": ({}, {"xm": "torch.tensor"}),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab import backward, chain, derivation, graphs, gradients, mistakes, tensors
-from lab.gradients import XSpec
+from lab import backward, chain, derivation, graphs, gradients, mistakes, tensors, training
+from lab.xvalues import XSpec
 
 ENTRIES = 512
 RUNS = 128
@@ -53,3 +53,9 @@ def backward_trace(text: str, x_spec: XSpec, reduce: str, dtype: str) -> backwar
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
 def mistake_run(key: str, mistake: bool) -> mistakes.MistakeRun:
     return mistakes.run(key, mistake)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def training_run(loop: training.Loop) -> training.TrainingRun:
+    """Page 8's run: at most 200 steps of 8 points and a 41 x 41 grid (~60 kB per result)."""
+    return training.train(loop)

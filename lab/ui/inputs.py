@@ -33,6 +33,33 @@ def stepped_slider(key: str, low, high, default, step, kind=float):
     return shown
 
 
+def _move(key: str, delta: int, low: int, high: int) -> None:
+    st.session_state[key] = max(low, min(high, st.session_state.get(key, low) + delta))
+
+
+def stepper(low: int, high: int, key: str, label: str, previous: tuple[str, str],
+            following: tuple[str, str], start: int | None = None) -> int:
+    """A step slider kept in the URL, with previous/next buttons; returns the step.
+
+    ``previous`` and ``following`` are the buttons' (key, label). ``start`` is where a
+    fresh slider stands (default ``low``); a value left outside [low, high] by a change
+    of the range is pulled back inside. Its help goes with the page's other help
+    (``shell.help_button``): a "?" of its own would be one more tab stop.
+    """
+    current = st.session_state.get(key)
+    if isinstance(current, int) and not low <= current <= high:
+        st.session_state[key] = max(low, min(high, current))
+    elif current is None and start is not None and key not in st.query_params:
+        st.session_state[key] = start
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    step = row.slider(label, low, high, key=key, bind="query-params")
+    row.button(previous[1], key=previous[0], on_click=_move, args=(key, -1, low, high),
+               disabled=step <= low, icon=":material/arrow_back:")
+    row.button(following[1], key=following[0], on_click=_move, args=(key, 1, low, high),
+               disabled=step >= high, icon=":material/arrow_forward:")
+    return step
+
+
 def chain_inputs() -> dict:
     """The seed's chain: n, a, p, c and the reduction, shared by pages 2, 3 and 6.
 

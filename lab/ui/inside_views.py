@@ -12,11 +12,12 @@ from lab import chain
 from lab.annotated import SHOWN, annotated_dot, vector_text
 from lab.backward import BackwardStep, BackwardTrace, ForwardStep, order_rows
 from lab.formula import MAX_LENGTH
-from lab.gradients import DTYPES, XSpec, parse_values
+from lab.gradients import DTYPES
+from lab.xvalues import XSpec, parse_values
 from lab.ops import REDUCTIONS
 from lab.recording import ACCUMULATE
 from lab.ui import views
-from lab.ui.inputs import chain_inputs
+from lab.ui.inputs import chain_inputs, stepper
 from lab.ui.shell import help_button, lang, lecture, tr
 from lab.ui.views import fmt, table
 
@@ -80,22 +81,10 @@ def view_options() -> tuple[bool, str]:
     return torchviz, mode
 
 
-def _move(delta: int, count: int) -> None:
-    st.session_state["step"] = max(1, min(count, st.session_state.get("step", 1) + delta))
-
-
 def step_controls(count: int) -> int:
     """A step slider kept in the URL, with previous/next buttons; returns the step (1-based)."""
-    current = st.session_state.get("step")
-    if isinstance(current, int) and not 1 <= current <= count:
-        st.session_state["step"] = max(1, min(count, current))
-    row = st.container(horizontal=True, vertical_alignment="bottom")
-    step = row.slider(tr("inside.step"), 1, count, key="step", bind="query-params")
-    row.button(tr("inside.previous"), key="prev", on_click=_move, args=(-1, count),
-               disabled=step <= 1, icon=":material/arrow_back:")
-    row.button(tr("inside.next"), key="next", on_click=_move, args=(1, count),
-               disabled=step >= count, icon=":material/arrow_forward:")
-    return step
+    return stepper(1, count, "step", tr("inside.step"),
+                   ("prev", tr("inside.previous")), ("next", tr("inside.next")))
 
 
 def _notes(step) -> None:

@@ -10,7 +10,21 @@ from lab.ui.verbatim import code_span
 
 # The toggle of each experiment: its URL parameter name.
 TOGGLES = {"accumulate": "acc", "twice": "twice", "vector": "vec", "nonleaf": "leaf",
-           "no_grad": "nograd", "detach": "detach", "inplace": "inplace", "integer": "int"}
+           "no_grad": "nograd", "detach": "detach", "target": "target", "inplace": "inplace",
+           "leaf_update": "leafstep", "numpy": "numpy", "integer": "int"}
+
+
+# Where a mistake comes up again: (page, catalogue key of the link's label, icon).
+RELATED = {"integer": ("pages/1_tensors.py", "mistakes.integer_link", ":material/data_array:"),
+           "leaf_update": ("pages/8_learning.py", "mistakes.leaf_update_link",
+                           ":material/trending_down:")}
+
+
+def related_link(key: str) -> None:
+    """A link to the page where this mistake comes up again, if there is one."""
+    if key in RELATED:
+        page, label, icon = RELATED[key]
+        st.page_link(page, label=tr(label), icon=icon)
 
 
 def mistake_toggle(key: str) -> bool:

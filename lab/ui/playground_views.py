@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import formula as formulas
-from lab.gradients import DTYPES, MAX_ELEMENTS, InputError, XSpec, parse_values
+from lab.gradients import DTYPES
+from lab.xvalues import MAX_ELEMENTS, InputError, XSpec, parse_values
 from lab.ops import REDUCTIONS
 from lab.ui.carried import link_length, linked_text, unlink
 from lab.ui.shell import help_button, tr

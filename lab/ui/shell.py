@@ -39,6 +39,7 @@ PAGES = (
     PageInfo("pages/5_playground.py", "playground", "playground", ":material/calculate:"),
     PageInfo("pages/6_inside_backward.py", "inside_backward", "inside", ":material/footprint:"),
     PageInfo("pages/7_mistakes.py", "mistakes", "mistakes", ":material/bug_report:"),
+    PageInfo("pages/8_learning.py", "learning", "learning", ":material/trending_down:"),
 )
 
 
@@ -163,17 +164,19 @@ def page(section: str):
 def _open(section: str) -> Frame:
     process.tune()
     info = next(p for p in (HOME,) + PAGES if p.section == section)
-    title = tr(f"{section}.title")
+    frame = Frame(info, "", st.query_params.to_dict())
+    st.session_state[_FRAME] = frame
+    start_run()
+    language_selector()
+    # A link's ?lang= takes effect in language_selector(): the title is read after it, or
+    # a Spanish link opens with an English title (set_page_config may come this late).
+    frame.title = title = tr(f"{section}.title")
     # Lecture mode starts with the sidebar closed (SIDEBAR_SCRIPT closes it when the
     # browser remembers it open); the toggle is drawn below, so read the link or session.
     lecturing = lecture() or st.query_params.get("lecture") in ("true", "1")
     st.set_page_config(page_title=f"{title} · Autograd Lab",
                        page_icon=":material/functions:", layout="wide",
                        initial_sidebar_state="collapsed" if lecturing else "auto")
-    frame = Frame(info, title, st.query_params.to_dict())
-    st.session_state[_FRAME] = frame
-    start_run()
-    language_selector()
     with st.sidebar:
         carried(st.toggle, "lecture", False, boolean, label=tr("app.lecture"))
         st.caption(tr("app.lecture_help"))

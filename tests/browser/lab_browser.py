@@ -209,20 +209,24 @@ def wait_for_graphs(page) -> None:
                  .every(c => c.querySelector('svg g.node'))""", timeout=LOAD_TIMEOUT_MS)
 
 
+# A drawn trace: plotly.js gives scatter traces a g.trace, contour traces a g.contour.
+DRAWN_TRACE = ".main-svg g.trace, .main-svg .contourlayer > g.contour"
+
+
 def wait_for_plots(page) -> None:
     """Visible plotly charts have drawn their traces (charts in hidden tabs draw when shown)."""
     page.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+        f"""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
                  .filter(c => c.offsetParent !== null)
-                 .every(c => c.querySelector('.main-svg g.trace'))""",
+                 .every(c => c.querySelector({json.dumps(DRAWN_TRACE)}))""",
         timeout=LOAD_TIMEOUT_MS)
 
 
 def plots_drawn(page) -> list[int]:
     """Number of traces drawn by each visible plotly chart."""
     return page.locator('[data-testid="stPlotlyChart"]').evaluate_all(
-        """charts => charts.filter(c => c.offsetParent !== null)
-                     .map(c => c.querySelectorAll('.main-svg g.trace').length)""")
+        f"""charts => charts.filter(c => c.offsetParent !== null)
+                     .map(c => c.querySelectorAll({json.dumps(DRAWN_TRACE)}).length)""")
 
 
 def background_luminance(page) -> float:

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from lab import chain, formula, gradients
+from lab import chain, formula, gradients, xvalues
 from lab.ui.shell import PAGES
 from tests.browser.lab_browser import (alerts, code_blocks, exception_count, metric_values,
                                        open_page, query, settle, words)
@@ -60,7 +60,7 @@ class BadInput:
 
 
 FORMULA = (formula.parse, formula.FormulaError)
-VALUES = (gradients.parse_values, gradients.InputError)
+VALUES = (xvalues.parse_values, xvalues.InputError)
 BAD_INPUTS = {
     "": BadInput(params={"lang": "xx"}, dropped=("lang",)),
     "tensors": BadInput(typed=("Values of t1", "abc"), expected=refusal(*VALUES, "abc")),
@@ -76,6 +76,8 @@ BAD_INPUTS = {
     "inside_backward": BadInput(params={"comp": "f(x)", "f": "__import__('os')"},
                                 expected=refusal(*FORMULA, "__import__('os')")),
     "mistakes": BadInput(params={"acc": "maybe", "twice": "7"}, dropped=("acc", "twice")),
+    "learning": BadInput(params={"lr": "0.25", "steps": "9999", "biglr": "maybe"},
+                         dropped=("lr", "steps", "biglr")),
 }
 URLS = [""] + [info.url for info in PAGES]
 

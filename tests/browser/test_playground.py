@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from lab.gradients import XSpec, run
+from lab.gradients import run
+from lab.xvalues import XSpec
 from tests.browser.lab_browser import (after_change, alerts, code_blocks, exception_count,
                                        metric_values, open_page, query, wait_for_graphs,
                                        wait_for_plots)
@@ -70,7 +71,7 @@ def test_a_long_value_list_stays_out_of_the_link_and_the_link_reopens(lab, brows
     short list stays in the link and reopens as it was."""
     from lab.ui.carried import LINK_MAX
     from lab.ui.playground_views import DEFAULT_VALUES, EXAMPLES
-    from lab.gradients import parse_values
+    from lab.xvalues import parse_values
     from tests.browser.lab_browser import settle
 
     page = browser_page

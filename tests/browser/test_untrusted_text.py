@@ -20,7 +20,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from lab.ui.shell import PAGES
 from lab.ui.verbatim import MAX_NAMES
 from tests.browser.lab_browser import exception_count, open_page, settle
-from tests.untrusted import (ADDRESSES, HIDDEN, MARK, PAYLOADS, SHOWN_BOXES, crafted_query,
+from tests.untrusted import (ADDRESSES, HIDDEN, MARK, PAYLOADS, crafted_query,
                              name_groups, states)
 
 pytestmark = pytest.mark.browser
