@@ -14,7 +14,7 @@ import streamlit as st
 from lab import graphs
 from lab.gradients import Curve, GradientRun
 from lab.i18n import Typed, t
-from lab.palette import Palette, palette
+from lab.palette import SCREEN, Palette, palette
 from lab.second import agrees as second_agrees
 from lab.ui.shell import error_box, lang, lecture, tr
 from lab.ui.verbatim import code_span
@@ -232,6 +232,31 @@ def _layout(title: str, colours: Palette) -> dict:
                        "t": 20 + round(1.4 * colours.title_size * len(lines))},
             "legend": {"orientation": "h", "y": -0.2, "font": font},
             "modebar": {"orientation": "v"}}
+
+
+def palette_layout(layout: dict, colours: Palette) -> dict:
+    """``layout`` in the palette's type and height (lecture mode: large ticks, legend and
+    title, a taller plot), with plotly's tool bar at the right edge (on a phone it covered
+    the title). Heights scale from the screen palette's."""
+    font = {"size": colours.font_size}
+    if colours.ticks:
+        font["color"] = colours.ticks
+    scaled = dict(layout, font={"size": colours.font_size}, modebar={"orientation": "v"})
+    for name in [key for key in layout if key.startswith(("xaxis", "yaxis"))]:
+        axis = dict(layout[name], tickfont=font)
+        if "title" in axis:
+            axis["title"] = dict(axis["title"], font=font)
+        scaled[name] = axis
+    if "title" in layout:
+        scaled["title"] = dict(layout["title"], font={"size": colours.title_size})
+    if "legend" in layout:
+        scaled["legend"] = dict(layout["legend"], font=font)
+    if "height" in layout:
+        scaled["height"] = round(layout["height"] * colours.plot_height / SCREEN.plot_height)
+    margin = dict(layout.get("margin", {}))
+    margin["t"] = max(margin.get("t", 0), 20 + round(1.4 * colours.title_size))
+    scaled["margin"] = margin
+    return scaled
 
 
 def figure_chart(spec: dict) -> None:
