@@ -135,8 +135,10 @@ def clipped_formulas(page) -> list[str]:
 STATE = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const text = e => e.innerText.replace(/\\s+/g, ' ').trim();
-  const label = e => e.getAttribute('aria-label') || e.closest('[data-testid]')
-      ?.querySelector('[data-testid="stWidgetLabel"]')?.innerText?.trim() || e.name || '';
+  const label = e => [e.closest('[role="radiogroup"]')?.getAttribute('aria-label'),
+      e.getAttribute('aria-label') || e.closest('label')?.innerText
+      || e.closest('[data-testid^="st"]')?.querySelector('[data-testid="stWidgetLabel"]')
+        ?.innerText || e.innerText].filter(Boolean).map(x => x.trim()).join(': ');
   const controls = [...main.querySelectorAll(
       'input, textarea, [role="tab"], [role="radio"], [role="switch"]')].map(e =>
     [label(e), e.getAttribute('role') === 'tab' ? e.getAttribute('aria-selected')
@@ -158,3 +160,21 @@ STATE = """() => {
 
 def page_state(page) -> dict:
     return page.evaluate(STATE)
+
+
+def steady_state(page, expected: dict | None = None, timeout: float = 20.0) -> dict:
+    """``page_state`` once two readings 0.3 s apart agree (a data grid redraws its cells
+    after the run ends), or once it equals ``expected``; as it is after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    state = page_state(page)
+    while time.monotonic() < deadline:
+        if expected is not None and state == expected:
+            return state
+        page.wait_for_timeout(300)
+        again = page_state(page)
+        if expected is None and again == state:
+            return state
+        state = again
+    return state
