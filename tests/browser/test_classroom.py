@@ -27,7 +27,7 @@ LOCALES = {"en": "en-US", "es": "es-ES"}
 
 
 TABLES_DRAWN = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
-  .filter(g => g.offsetParent !== null)
+  .filter(g => g.checkVisibility() && !g.closest('details:not([open])'))
   .every(g => g.querySelector('table[role="grid"] td'))"""
 
 
