@@ -16,6 +16,7 @@ beneath the drawing: a row of sample nodes, in the page's language.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ import sympy
 
 from lab.i18n import t
 from lab.node_maths import NodeMaths
+from lab.palette import SCREEN, Palette
 from lab.printing import subscripted, unicode
 from lab.recording import ACCUMULATE, Record
 
@@ -141,6 +143,7 @@ STYLES = {
     "function": {"shape": "ellipse", "style": "filled", "fillcolor": GREY_FILL},
 }
 CURRENT = {"color": VERMILLION, "penwidth": "5"}
+MARK = "▶ "          # the current step's node is marked in words too, not by colour alone
 PENDING = {"style": "dashed", "fillcolor": "none", "fontcolor": LINE}
 LEGEND = (("leaf", "annotated.legend_leaf"), ("intermediate", "annotated.legend_intermediate"),
           ("output", "annotated.legend_output"), ("function", "annotated.legend_function"))
@@ -209,12 +212,23 @@ def _gradient_column(trace: BackwardTrace, tensor: TensorNode, mode: str, step: 
     return grad, None
 
 
+def _marked(label: str) -> str:
+    """A node's label with MARK before its first words (plain or HTML-like label)."""
+    if not label.startswith("<"):
+        return MARK + label
+    return re.sub(r"(<TD[^>]*>(?:<B>)?)", lambda m: m.group(1) + escape(MARK), label, count=1)
+
+
 def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward",
-                  step: int | None = None, legend: bool = False) -> str:
-    """The graph as DOT; with ``step`` (0-based), that step of ``mode`` is highlighted.
+                  step: int | None = None, legend: bool = False,
+                  palette: Palette = SCREEN) -> str:
+    """The graph as DOT; with ``step`` (0-based), that step of ``mode`` is highlighted
+    (a thick outline and ``▶`` before its name).
 
     Forward mode shows the nodes created so far (the rest dashed, still empty);
-    backward mode shows each ∂y/∂tensor once autograd has computed it.
+    backward mode shows each ∂y/∂tensor once autograd has computed it. ``palette``
+    (lab.palette) gives the ground, the lines, the type's scale and the outline's width:
+    lecture mode's is drawn for a projector.
     """
     if mode not in MODES:
         raise ValueError(mode)
@@ -229,14 +243,19 @@ def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward"
     elif step is not None:
         current = {steps[step].node}
 
+    line, scale = (LINE if palette is SCREEN else palette.graph_line), palette.graph_font_scale
+    current_style = dict(CURRENT, penwidth=f"{palette.graph_current_width:g}")
     lines = ["digraph autograd {",
-             "  graph [" + _attributes({"bgcolor": "transparent", "rankdir": "TB",
+             "  graph [" + _attributes({"bgcolor": palette.graph_background, "rankdir": "TB",
                                         "nodesep": "0.2", "ranksep": "0.25",
-                                        "fontname": "Helvetica", "fontcolor": LINE}) + "]",
-             "  node [" + _attributes({"fontname": "Helvetica", "fontsize": FONT_SIZE,
-                                       "fontcolor": INK, "color": LINE, "penwidth": "1.5",
+                                        "fontname": "Helvetica", "fontcolor": line}) + "]",
+             "  node [" + _attributes({"fontname": "Helvetica",
+                                       "fontsize": f"{float(FONT_SIZE) * scale:g}",
+                                       "fontcolor": INK, "color": line,
+                                       "penwidth": f"{palette.graph_node_width:g}",
                                        "margin": "0.06,0.03"}) + "]",
-             "  edge [" + _attributes({"color": LINE, "arrowsize": "0.7"}) + "]"]
+             "  edge [" + _attributes({"color": line, "arrowsize": "0.7",
+                                       "penwidth": f"{palette.graph_edge_width:g}"}) + "]"]
     drawn = [(tensor.name, _kind(tensor), _tensor_label(
         tensor, *_gradient_column(trace, tensor, mode, step, lang), lang))
         for tensor in trace.tensors]
@@ -248,31 +267,35 @@ def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward"
             label = next((f.name for f in trace.functions if f.id == node_id), None) or \
                 trace.tensor(node_id).label
         if node_id in current:
-            attributes.update(CURRENT)
+            attributes.update(current_style)
+            label = _marked(label)
         attributes["label"] = label
         lines.append(f"  {_quote(node_id)} [{_attributes(attributes)}]")
     for source, target in trace.edges:
         highlighted = target in current and (created is None or source in created)
-        suffix = f" [{_attributes({'color': VERMILLION, 'penwidth': '2.5'})}]" if highlighted else ""
+        width = f"{2 * palette.graph_edge_width:g}"
+        suffix = f" [{_attributes({'color': VERMILLION, 'penwidth': width})}]" if highlighted else ""
         lines.append(f"  {_quote(source)} -> {_quote(target)}{suffix}")
     if legend:
-        lines += _legend(lang, highlight=step is not None, pending=created is not None)
+        lines += _legend(lang, highlight=step is not None, pending=created is not None,
+                         line=line, current=current_style)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _legend(lang: str, highlight: bool, pending: bool) -> list[str]:
+def _legend(lang: str, highlight: bool, pending: bool, line: str = LINE,
+            current: dict = CURRENT) -> list[str]:
     """One sample node per kind, with the catalogue's words, in rows of three beneath y."""
     entries = [(f"legend_{kind}", dict(STYLES[kind]), t(key, lang)) for kind, key in LEGEND]
     if highlight:
-        entries.append(("legend_current", dict(STYLES["function"], **CURRENT),
-                        t("annotated.legend_current", lang)))
+        entries.append(("legend_current", dict(STYLES["function"], **current),
+                        _marked(t("annotated.legend_current", lang))))
     if pending:
         entries.append(("legend_pending", dict(STYLES["intermediate"], **PENDING),
                         t("annotated.legend_pending", lang)))
     lines = ["  subgraph cluster_legend {",
              "    " + "; ".join(f"{name}={_quote(value)}" for name, value in (
-                 ("label", t("annotated.legend", lang)), ("color", LINE), ("fontcolor", LINE),
+                 ("label", t("annotated.legend", lang)), ("color", line), ("fontcolor", line),
                  ("style", "dashed"))) + ";"]
     for name, attributes, label in entries:
         attributes["label"] = label

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 
 import graphviz
 
@@ -11,9 +12,11 @@ from lab import formula as formulas
 from lab.formula import forward
 from lab.gradients import DTYPES, code
 from lab.i18n import comment
+from lab.palette import SCREEN, Palette
 from lab.xvalues import XSpec
 
 EXPORT_FORMATS = ("dot", "svg", "png")
+TORCHVIZ_FONT = 14              # points; torchviz's 10 read as ~8 px on a page
 # The kinds of node torchviz draws, each in its own colour (named in the catalogue text).
 TORCHVIZ_LEGEND = ("graph.legend_leaf", "graph.legend_function", "graph.legend_output",
                    "graph.legend_saved")
@@ -57,10 +60,126 @@ def drawing_of(y, x, show_attrs: bool = False, show_saved: bool = False) -> str:
     from torchviz import make_dot
 
     dot = make_dot(y, params={"x": x}, show_attrs=show_attrs, show_saved=show_saved)
-    dot.graph_attr.update(bgcolor="transparent")
-    dot.node_attr.update(fontsize="14")         # torchviz's 10 pt reads as ~8 px on a page
-    dot.edge_attr.update(color="#7f7f7f")
-    return _stable_ids(dot.source)
+    return styled(_stable_ids(dot.source), SCREEN)
+
+
+def _defaults(palette: Palette) -> dict[str, dict[str, str]]:
+    graph = {"bgcolor": palette.graph_background}
+    if palette.graph_size:
+        graph["size"] = palette.graph_size
+    return {"graph": graph,
+            # a filled node without its own fill takes its border's colour: say grey
+            "node": {"fontsize": f"{TORCHVIZ_FONT * palette.graph_font_scale:g}",
+                     "color": palette.graph_ink,
+                     "fillcolor": "lightgrey",
+                     "fontcolor": palette.graph_ink,
+                     "penwidth": f"{palette.graph_node_width:g}"},
+            "edge": {"color": palette.graph_line, "fontcolor": palette.graph_line,
+                     "penwidth": f"{palette.graph_edge_width:g}"}}
+
+
+_ATTRIBUTE_LINE = re.compile(r"^(\s*)(graph|node|edge) \[(.*)\]\s*$", re.MULTILINE)
+
+
+def styled(source: str, palette: Palette) -> str:
+    """A drawing's DOT with ``palette``'s ground, ink, lines and type as its defaults.
+
+    Each default goes at the end of the drawing's first ``graph [...]``, ``node [...]``
+    and ``edge [...]`` statement (in a DOT attribute list the last value of a name wins),
+    so colours a node sets itself (torchviz's fills, page 6's current step) are kept.
+    """
+    missing = dict(_defaults(palette))
+
+    def extend(match: re.Match) -> str:
+        indent, kind, attributes = match.groups()
+        extra = missing.pop(kind, None)
+        if extra is None:
+            return match.group(0)
+        added = " ".join(f'{name}="{value}"' for name, value in extra.items())
+        return f"{indent}{kind} [{attributes} {added}]"
+
+    source = _ATTRIBUTE_LINE.sub(extend, source)
+    if missing:                     # a drawing without some of the three statements
+        head, brace, body = source.partition("{")
+        lines = "".join("\n\t" + kind + " [" + " ".join(f'{n}="{v}"' for n, v in attrs.items())
+                        + "]" for kind, attrs in missing.items())
+        source = head + brace + lines + body
+    return source
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What a drawing shows, for its text alternative: node labels in DOT order, edges."""
+    nodes: tuple[str, ...]
+    edges: int
+
+
+_NODE = re.compile(r'^\s*("(?:[^"\\]|\\.)*"|\w+) \[(.*)\]\s*$')
+_LABEL = re.compile(r'label=("(?:[^"\\]|\\.)*"|[^\s\]]+)')
+_EDGE = re.compile(r'^\s*("(?:[^"\\]|\\.)*"|\w+) -> ("(?:[^"\\]|\\.)*"|\w+)(.*)$')
+
+
+def _unquote(text: str) -> str:
+    if text.startswith('"') and text.endswith('"'):
+        text = text[1:-1].replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+    return " ".join(text.split())
+
+
+def _one_line_statements(source: str) -> str:
+    """``source`` with the line breaks inside quoted strings written as ``\\n`` (torchviz
+    puts raw ones in its labels), so that every statement sits on a line of its own."""
+    out, quoted, escaped = [], False, False
+    for char in source:
+        if quoted and char == "\n":
+            out.append("\\n")
+            continue
+        out.append(char)
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+    return "".join(out)
+
+
+def drawing(source: str) -> Drawing:
+    """Read back the nodes and edges of a DOT drawing the lab made (torchviz's or page
+    6's), nodes in the order the forward pass reaches them (inputs first). Legend entries
+    (ids ``legend_…``) and invisible edges are not part of it."""
+    labels: dict[str, str] = {}
+    edges: list[tuple[str, str]] = []
+    for line in _one_line_statements(source).splitlines():
+        edge = _EDGE.match(line)
+        if edge:
+            if "invis" not in edge.group(3):
+                edges.append((_unquote(edge.group(1)), _unquote(edge.group(2))))
+            continue
+        node = _NODE.match(line)
+        name = _unquote(node.group(1)) if node else ""
+        if node and name not in ("graph", "node", "edge") and not name.startswith("legend_"):
+            label = _LABEL.search(node.group(2))
+            labels[name] = _unquote(label.group(1)) if label else name
+    return Drawing(tuple(labels[name] for name in _inputs_first(list(labels), edges)),
+                   len(edges))
+
+
+def _inputs_first(names: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    """``names`` in topological order (Kahn), ties in their DOT order."""
+    incoming = {name: 0 for name in names}
+    for _, target in edges:
+        if target in incoming:
+            incoming[target] += 1
+    order, ready = [], [name for name in names if incoming[name] == 0]
+    while ready:
+        name = ready.pop(0)
+        order.append(name)
+        for source, target in edges:
+            if source == name and target in incoming:
+                incoming[target] -= 1
+                if incoming[target] == 0:
+                    ready.append(target)
+    return order + [name for name in names if name not in order]       # a cycle: as drawn
 
 
 def dot_available() -> bool:

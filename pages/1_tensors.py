@@ -5,7 +5,7 @@ import streamlit as st
 from lab.xvalues import InputError
 from lab.tensors import TENSOR_DTYPES
 from lab.ui import cached
-from lab.ui.shell import code_panel, page, section, show_problem, tr
+from lab.ui.shell import code_panel, help_button, page, section, show_problem, tr
 from lab.ui.views import tensor_report
 
 
@@ -14,13 +14,16 @@ def experiment() -> None:
     """The tensor and its report; a change here reruns this part only."""
     left, right = st.columns([1, 1])
     values = left.text_input(tr("tensors.values"), "2., 3.", key="values", bind="query-params",
-                             help=tr("tensors.values_help"), max_chars=400)
-    dtype = left.selectbox(tr("tensors.dtype"), TENSOR_DTYPES, key="dtype", bind="query-params",
-                           help=tr("tensors.dtype_help"))
+                             max_chars=400)
+    dtype = left.selectbox(tr("tensors.dtype"), TENSOR_DTYPES, key="dtype", bind="query-params")
     requires_grad = left.toggle("requires_grad", False, key="requires_grad",
-                                bind="query-params", help=tr("tensors.requires_grad_help"))
-    backward = left.toggle(tr("tensors.backward"), False, key="backward", bind="query-params",
-                           help=tr("tensors.backward_help"))
+                                bind="query-params")
+    backward = left.toggle(tr("tensors.backward"), False, key="backward", bind="query-params")
+    with left:
+        help_button((tr("tensors.values"), tr("tensors.values_help")),
+                    (tr("tensors.dtype"), tr("tensors.dtype_help")),
+                    ("requires_grad", tr("tensors.requires_grad_help")),
+                    (tr("tensors.backward"), tr("tensors.backward_help")))
     with right:
         try:
             report = cached.tensor_report(values, dtype, requires_grad, backward)

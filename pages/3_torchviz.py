@@ -5,7 +5,7 @@ import streamlit as st
 from lab import chain, graphs
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
-from lab.ui.shell import code_panel, page, section, tr
+from lab.ui.shell import code_panel, help_button, page, section, tr
 
 
 @section
@@ -14,10 +14,11 @@ def drawing() -> None:
     inputs = chain_inputs()
     text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["c"])
     options = st.container(horizontal=True, gap="large")
-    show_attrs = options.toggle("show_attrs", False, key="show_attrs", bind="query-params",
-                                help=tr("torchviz.show_attrs_help"))
-    show_saved = options.toggle("show_saved", False, key="show_saved", bind="query-params",
-                                help=tr("torchviz.show_saved_help"))
+    show_attrs = options.toggle("show_attrs", False, key="show_attrs", bind="query-params")
+    show_saved = options.toggle("show_saved", False, key="show_saved", bind="query-params")
+    with options:
+        help_button(("show_attrs", tr("torchviz.show_attrs_help")),
+                    ("show_saved", tr("torchviz.show_saved_help")))
     reduce = inputs["reduce"]
     dot = cached.torchviz_dot(text, x_spec, reduce, "float32", show_attrs, show_saved)
     views.graph_panel(dot, "torchviz_graph")

@@ -6,13 +6,15 @@ from lab import chain, graphs, tensors
 from lab.gradients import DTYPES
 from lab.xvalues import InputError
 from lab.ui import cached, views
+from lab.ui.carried import linked_tabs
 from lab.ui.shell import code_panel, page, section, show_problem, tr
 
 
 @section
 def exercise_1() -> None:
     st.markdown(tr("exercises.ex1_task"))
-    n = st.slider("n", 1, 6, 3, key="ex1_n", bind="query-params", help=tr("chain.n_help"))
+    n = st.slider("n", 1, 6, 3, key="ex1_n", bind="query-params")
+    st.caption(tr("chain.n_help"))
     result = cached.chain_run(n, 1.0, 2.0, 2.0, "mean")
     st.latex(result.shown.y)             # the function only: the derivative is the task
     columns = st.columns(n)
@@ -36,11 +38,12 @@ GUESSES = ("tensor([2, 3], requires_grad=True)", "RuntimeError")
 def exercise_2() -> None:
     st.markdown(tr("exercises.ex2_task"))
     question = cached.tensor_report("2, 3", tensors.INFERRED, True, False)
-    st.code(question.code.splitlines()[2], language="python")    # the tutorial's line
+    st.code(question.code.splitlines()[2], language="python", wrap_lines=True)    # the tutorial's line
     # The options are what PyTorch would print, the same in every language: a bound radio
     # keeps its option's text in the URL.
     guess = st.radio(tr("exercises.ex2_guess"), GUESSES, index=None, key="ex2_guess",
-                     bind="query-params", horizontal=True, help=tr("exercises.ex2_guess_help"))
+                     bind="query-params", horizontal=True)
+    st.caption(tr("exercises.ex2_guess_help"))
     if guess is None:
         return
     right = guess == GUESSES[1]
@@ -61,7 +64,8 @@ def exercise_3() -> None:
     st.markdown(tr("exercises.ex3_task"))
     controls = st.columns([3, 1])
     low, high = controls[0].slider(tr("exercises.ex3_range"), -6, 10, (1, 5), 1, key="ex3_range",
-                                   bind="query-params", help=tr("exercises.ex3_range_help"))
+                                   bind="query-params")
+    controls[0].caption(tr("exercises.ex3_range_help"))
     dtype = controls[1].selectbox("dtype", tuple(DTYPES), key="ex3_dtype",
                                   bind="query-params")
     text, x_spec = chain.exercise_3_input(low, high)
@@ -72,7 +76,8 @@ def exercise_3() -> None:
         return
     st.latex(result.shown.y)
     guess = st.text_input(tr("exercises.ex3_guess"), "", key="ex3_guess", bind="query-params",
-                          max_chars=40, help=tr("exercises.ex3_guess_help"))
+                          max_chars=40)
+    st.caption(tr("exercises.ex3_guess_help"))
     if not st.toggle(tr("exercises.ex3_reveal"), False, key="ex3_reveal",
                      bind="query-params"):
         return
@@ -91,8 +96,9 @@ def exercise_3() -> None:
 
 with page("exercises"):
     # Each exercise is a section: a widget in one tab reruns that tab alone.
-    one, two, three = st.tabs([tr("exercises.tab1"), tr("exercises.tab2"),
-                               tr("exercises.tab3")])
+    # The open exercise is in the link as ?exercise=2 (a number: the same in both languages).
+    one, two, three = linked_tabs("exercise", [tr("exercises.tab1"), tr("exercises.tab2"),
+                                               tr("exercises.tab3")])
     with one:
         exercise_1()
     with two:

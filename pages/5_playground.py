@@ -29,10 +29,10 @@ def playground() -> None:
         if dtype == "float32":
             with st.expander(tr("playground.precision_title")):
                 views.precision_table(result)
-    st.subheader(tr("playground.second_title"))
+    st.header(tr("playground.second_title"), anchor=False)
     views.second_derivative(result)
     views.curve_chart(result, tangents=True)
-    st.subheader(tr("playground.graph_title"))
+    st.header(tr("playground.graph_title"), anchor=False)
     views.graph_panel(result.dot, "playground_graph", key="pg_graph")
     code_panel(result.code, name="playground")
 

@@ -1,11 +1,13 @@
 """Inside backward(): both passes walked step by step over the annotated autograd graph."""
 
+from contextlib import nullcontext
+
 import streamlit as st
 
 from lab.formula import FormulaError
 from lab.xvalues import InputError
 from lab.ui import cached, inside_views, views
-from lab.ui.shell import code_panel, lang, page, section, show_problem, tr
+from lab.ui.shell import code_panel, lang, lecture, page, section, show_problem, tr
 
 
 @section
@@ -15,13 +17,17 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
     step = inside_views.step_controls(len(trace.steps(mode)))
     for note in trace.notes:
         st.warning(tr(note.key, **note.values), icon=":material/warning:")
-    inside_views.step_panel(trace, mode, step - 1)
-    if torchviz:
-        views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
-                          "torchviz_graph", key="inside_graph")
-        st.caption(tr("inside.torchviz_note"))
-    else:
-        inside_views.annotated_graph(trace, mode, step - 1)
+    # Projected, the step's explanation and the graph stand side by side (both in view).
+    panel, drawing = st.columns([2, 3], gap="large") if lecture() else (nullcontext(),) * 2
+    with panel:
+        inside_views.step_panel(trace, mode, step - 1)
+    with drawing:
+        if torchviz:
+            views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
+                              "torchviz_graph", key="inside_graph")
+            st.caption(tr("inside.torchviz_note"))
+        else:
+            inside_views.annotated_graph(trace, mode, step - 1)
     inside_views.order_table(trace, mode, step - 1)
 
 

@@ -12,7 +12,7 @@ from lab.ui.shell import page, section, tr
 def card(key: str) -> None:
     """One experiment; its toggle reruns this card only."""
     with st.container(border=True):
-        st.subheader(tr(f"mistakes.{key}_title"))
+        st.header(tr(f"mistakes.{key}_title"), anchor=False)
         experiment(cached.mistake_run(key, mistake_toggle(key)))
         related_link(key)
 

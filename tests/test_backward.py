@@ -266,6 +266,8 @@ def test_backward_step_highlights_the_running_node_and_hides_unknown_gradients()
     dot = annotated_dot(trace, "en", "backward", 0)
     assert 'penwidth="5"' in node_line(dot, trace.backward_steps[0].node)
     assert sum('penwidth="5"' in line for line in dot.splitlines()) == 1
+    assert 'label="▶ MeanBackward0' in node_line(dot, trace.backward_steps[0].node)
+    assert dot.count("▶") == 1
     assert node_cells(dot, "z1")[-1] == "?" and "∂y/∂y = 1" in node_cells(dot, "y")
     last = annotated_dot(trace, "en", "backward", len(trace.backward_steps) - 1)
     assert "?" not in last and node_cells(last, "x")[3] == "∂y/∂x"
@@ -277,7 +279,8 @@ def test_backward_step_highlights_the_running_node_and_hides_unknown_gradients()
 def test_forward_step_shows_created_nodes_and_leaves_the_rest_pending():
     trace = exercise_3_trace()
     dot = annotated_dot(trace, "en", "forward", 1)          # z1 = sin(x)
-    assert node_cells(dot, "z1")[:3] == ["z₁ = sin(x)   shape (5)", "i", "z₁"]
+    # the current step's node: marked in words (▶), not by its outline's colour alone
+    assert node_cells(dot, "z1")[:3] == ["▶ z₁ = sin(x)   shape (5)", "i", "z₁"]
     for tensor in trace.tensors:                           # no gradient exists yet
         assert not any("∂y/∂" in cell for cell in node_cells(dot, tensor.name)), tensor
     assert 'label="z₂"' in node_line(dot, "z2") and "dashed" in node_line(dot, "z2")

@@ -148,6 +148,39 @@ def test_the_share_box_holds_the_current_state():
 
 
 
+def test_the_share_box_keeps_every_value_and_always_the_language():
+    """A range slider's two values both reach the link (``to_dict()`` kept the last), and
+    the language is in it even when it is the browser's (the address leaves it out)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    at = open_page("pages/4_exercises.py", query={"ex3_range": ["0", "7"], "exercise": "3"})
+    assert "lang" not in at.query_params
+    link = parse_qs(urlsplit(at.sidebar.code[0].value).query)
+    assert link["lang"] == ["en"] and link["ex3_range"] == ["0", "7"] and link["exercise"] == ["3"]
+    reopened = open_page("pages/4_exercises.py", query={k: v if len(v) > 1 else v[0]
+                                                        for k, v in link.items()})
+    assert reopened.slider(key="ex3_range").value == (0, 7)
+    assert not any("reset to their defaults" in info.value for info in reopened.info)
+    inside = open_page("pages/6_inside_backward.py", locale="es-ES",
+                       query={"comp": "sin(x)*exp(x) + 1/(x+2)", "range": ["-1", "5"]})
+    link = parse_qs(urlsplit(inside.sidebar.code[0].value).query)
+    assert link["range"] == ["-1", "5"] and link["lang"] == ["es"]
+
+
+def test_the_open_exercise_is_in_the_link_as_a_number_in_every_language():
+    at = open_page("pages/4_exercises.py", query={"exercise": "3", "lang": "es"})
+    assert at.session_state["exercise"] == t("exercises.tab3", "es")
+    at.segmented_control(key="lang").set_value("en").run()
+    assert at.session_state["exercise"] == t("exercises.tab3", "en")   # still exercise 3
+    assert at.query_params["exercise"] in ("3", ["3"])
+    first = open_page("pages/4_exercises.py", query={"exercise": "1"})
+    assert "exercise" not in first.query_params                # the first tab: left out
+    tampered = open_page("pages/4_exercises.py", query={"exercise": "9"})
+    assert tampered.session_state["exercise"] == t("exercises.tab1", "en")
+    assert any("reset to their defaults" in info.value and "exercise" in info.value
+               for info in tampered.info)
+
+
 def test_the_chain_follows_the_student_without_riding_on_the_links():
     """The chain's sliders sit in a section (a fragment), so the navigation links (which
     a section rerun leaves alone) carry only language and lecture mode; the session
@@ -167,15 +200,55 @@ def test_the_chain_follows_the_student_without_riding_on_the_links():
 # ---- lecture mode ---------------------------------------------------------------------------------
 
 def test_lecture_mode_keeps_the_essentials():
+    """Projected: no intro and no code, but every caption (legends, keys, notes), the
+    results and the graph; the link box stays in the sidebar."""
     normal = open_page("pages/4_exercises.py", query={"ex3_reveal": "true"})
     lecture = open_page("pages/4_exercises.py", query={"lecture": "true", "ex3_reveal": "true"})
     assert not lecture.exception
     assert len(lecture.markdown) < len(normal.markdown)            # no intro text
-    assert not lecture.main.expander and normal.main.expander       # no code panels
+    code = t("app.code", "en")
+    assert code in [e.label for e in normal.main.expander]
+    assert code not in [e.label for e in lecture.main.expander]    # no code panels
     assert lecture.metric and lecture.get("graphviz_chart")         # results and graph stay
-    assert "font-size: 22px" in all_text(lecture)
+    assert [c.value for c in lecture.main.caption] == [c.value for c in normal.main.caption]
+    assert lecture.sidebar.code and t("app.share", "en") in [e.label for e in
+                                                             lecture.sidebar.expander]
+    css = " ".join(h.proto.body for h in lecture.get("html"))
+    assert "font-size: clamp(18px, 1.46vw, 36px)" in css            # 28 px at 1920 wide
+    assert "display: none" not in css.split("stCaptionContainer")[1][:200]
     lecture.toggle(key="lecture").set_value(False).run()
-    assert lecture.main.expander
+    assert code in [e.label for e in lecture.main.expander]
+
+
+def test_lecture_mode_hands_its_palette_to_plots_graphs_and_tables():
+    """The drawing code receives lecture mode: thicker lines, larger type, a taller plot,
+    graphs on white in black ink with larger text, tables as HTML (their type scales)."""
+    import json
+
+    from lab.palette import LECTURE, SCREEN
+
+    screen, lecture = (open_page("pages/2_backward.py", query=q)
+                       for q in ({}, {"lecture": "true"}))
+    for at, colours in ((screen, SCREEN), (lecture, LECTURE)):
+        figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+        assert figure["layout"]["height"] == colours.plot_height
+        assert [trace["line"]["width"] for trace in figure["data"][:2]] == [
+            colours.line_width] * 2
+        assert figure["layout"]["xaxis"]["tickfont"]["size"] == colours.font_size
+    assert LECTURE.plot_height >= 600 and LECTURE.font_size >= 20 and LECTURE.line_width >= 4
+    # tables: a data grid on a screen (index columns pinned), HTML when projected
+    assert json.loads(screen.dataframe[0].proto.columns)["i"] == {"pinned": True}
+    assert not lecture.dataframe and lecture.table
+    assert lecture.table[0].value.values.tolist() == screen.dataframe[0].value.values.tolist()
+
+    torchviz = open_page("pages/3_torchviz.py", query={"lecture": "true"})
+    dot = torchviz.get("graphviz_chart")[0].proto.spec
+    assert 'bgcolor="#FFFFFF"' in dot and 'fontsize="28"' in dot and 'penwidth="2.5"' in dot
+    inside = open_page("pages/6_inside_backward.py", query={"lecture": "true", "step": "2"})
+    dot = inside.get("graphviz_chart")[0].proto.spec
+    assert 'fontsize="24"' in dot and 'penwidth="8"' in dot and "▶ AddBackward0" in dot
+    assert 'bgcolor="#FFFFFF"' in dot
+    assert "▶" not in open_page("pages/3_torchviz.py").get("graphviz_chart")[0].proto.spec
 
 
 # ---- exports that reproduce the page's numbers ---------------------------------------------------

@@ -41,5 +41,5 @@ def test_every_toggle_turns_the_fix_on():
 def test_spanish_texts():
     at = open_page(PAGE, locale="es-ES")
     assert not at.exception
-    assert at.subheader[0].value == "Los gradientes se acumulan entre llamadas a backward()"
+    assert at.header[0].value == "Los gradientes se acumulan entre llamadas a backward()"
     assert "PyTorch lanza:" in at.error[0].value

@@ -36,7 +36,7 @@ PARAMETERS = {
     "torchviz": CHAIN + ("show_attrs", "show_saved"),
     "exercises": ("ex1_n",) + tuple(f"ex1_answer_{i}" for i in range(6))
     + ("ex1_solution", "ex2_guess", "ex2_floats", "ex3_range", "ex3_dtype", "ex3_guess",
-       "ex3_reveal"),
+       "ex3_reveal", "exercise"),
     "playground": ("f", "ex", "xm", "xs", "x0", "x1", "dx", "r", "dt"),
     "inside_backward": ("comp", "mode", "torchviz", "step", "range", "dtype", "f", "xs", "r")
     + CHAIN,

@@ -162,3 +162,36 @@ def linked_text(widget: Callable, key: str, default: str, budget: int, max_chars
             st.query_params[key] = text
         written[key] = text
     return text, in_link
+
+
+def _remember_tab(key: str, labels: tuple[str, ...]) -> None:
+    if st.session_state.get(key) in labels:
+        st.session_state[f"_{key}_index"] = labels.index(st.session_state[key])
+
+
+def linked_tabs(key: str, labels: list[str]):
+    """``st.tabs`` whose open tab lives in the URL as ``?key=<number>`` (1-based).
+
+    Streamlit's ``bind="query-params"`` would write the tab's label, which changes with
+    the language: a Spanish link would not open its tab in English, and switching the
+    language would close the open tab. A number is the same in every language. Opening a
+    tab reruns the page (the tabs keep their state); the first tab is left out of the link.
+    """
+    written = st.session_state.setdefault(_WRITTEN, {})
+    index_key = f"_{key}_index"
+    raw = st.query_params.get(key)
+    if raw is not None and raw != written.get(key):       # a new link, or an edited address
+        try:
+            st.session_state[index_key] = number_in(1, len(labels), 1, int)(raw) - 1
+        except (ValueError, TypeError):
+            refuse(key)
+    index = st.session_state.get(index_key, 0)
+    st.session_state[key] = labels[index]          # the open tab, in this run's language
+    tabs = st.tabs(labels, key=key, on_change=_remember_tab, args=(key, tuple(labels)))
+    if index == 0:
+        unlink(key)
+    else:
+        if st.query_params.get(key) != str(index + 1):
+            st.query_params[key] = str(index + 1)
+        written[key] = str(index + 1)
+    return tabs

@@ -7,9 +7,9 @@ from lab.ui.shell import PAGES, carried_parameters, page, tr
 
 def render() -> None:
     with page("home"):
-        st.subheader(tr("home.how_title"))
+        st.header(tr("home.how_title"), anchor=False)
         st.markdown(tr("home.how"))
-        st.subheader(tr("home.sections"))
+        st.header(tr("home.sections"), anchor=False)
         for info in PAGES:
             st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon,
                          query_params=carried_parameters())

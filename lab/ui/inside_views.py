@@ -3,10 +3,13 @@ annotated graph with its legend, and the order table."""
 
 from __future__ import annotations
 
+import json
+from html import escape
+
 import streamlit as st
 
 from lab import chain
-from lab.annotated import FONT_SIZE, SHOWN, annotated_dot, vector_text
+from lab.annotated import SHOWN, annotated_dot, vector_text
 from lab.backward import BackwardStep, BackwardTrace, ForwardStep, order_rows
 from lab.formula import MAX_LENGTH
 from lab.gradients import DTYPES
@@ -15,7 +18,7 @@ from lab.ops import REDUCTIONS
 from lab.recording import ACCUMULATE
 from lab.ui import views
 from lab.ui.inputs import chain_inputs, stepper
-from lab.ui.shell import lang, tr
+from lab.ui.shell import help_button, lang, lecture, tr
 from lab.ui.views import fmt, table
 
 # The URL keeps a radio's label: these are the same in every language, so a link made in
@@ -25,12 +28,9 @@ MODES = ("backward", "forward")
 DEFAULT_FORMULA = "x**2 * sigmoid(x) - 1/x"
 DEFAULT_VALUES = "1, 2, 3"
 GRAPH_KEY = "annotated_graph"
-# Streamlit draws every graph's text at one small size (0.8 × 0.75 rem, whatever the
-# DOT says): here the graph's text keeps the size it was laid out with, which at the
-# graph's own size is as large as the body text; the drawing is centred.
+# The drawing is centred (its text keeps the size it was laid out with: lab/ui/css/base.css).
 GRAPH_STYLE = f"""<style>
 .st-key-{GRAPH_KEY} [data-testid="stGraphVizChart"] svg {{ display: block; margin: 0 auto; }}
-.st-key-{GRAPH_KEY} [data-testid="stGraphVizChart"] svg text {{ font-size: {FONT_SIZE}px; }}
 </style>"""
 
 
@@ -40,8 +40,8 @@ def computation_inputs() -> tuple[str, XSpec, str, str]:
     A typed list of x values that cannot be read raises ``InputError``.
     """
     choice = st.radio(tr("inside.computation"), tuple(COMPUTATIONS), key="comp",
-                      bind="query-params", horizontal=True, format_func=COMPUTATIONS.get,
-                      help=tr("inside.computation_help"))
+                      bind="query-params", horizontal=True, format_func=COMPUTATIONS.get)
+    st.caption(tr("inside.computation_help"))
     if choice == "chain":
         inputs = chain_inputs()
         text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["c"])
@@ -49,18 +49,19 @@ def computation_inputs() -> tuple[str, XSpec, str, str]:
     if choice == "ex3":
         columns = st.columns([3, 1])
         low, high = columns[0].slider(tr("exercises.ex3_range"), -6, 10, (1, 5), 1, key="range",
-                                      bind="query-params", help=tr("exercises.ex3_range_help"))
+                                      bind="query-params")
+        columns[0].caption(tr("exercises.ex3_range_help"))
         dtype = columns[1].selectbox(tr("inside.dtype"), tuple(DTYPES), key="dtype",
                                      bind="query-params")
         text, x_spec = chain.exercise_3_input(low, high)
         return text, x_spec, "mean", dtype
     columns = st.columns([4, 2, 1, 1])
     text = columns[0].text_input(tr("inside.formula"), DEFAULT_FORMULA, key="f",
-                                 bind="query-params", max_chars=MAX_LENGTH,
-                                 help=tr("inside.formula_help"))
+                                 bind="query-params", max_chars=MAX_LENGTH)
+    columns[0].caption(tr("inside.formula_help"))
     values = columns[1].text_input(tr("inside.values"), DEFAULT_VALUES, key="xs",
-                                   bind="query-params", max_chars=400,
-                                   help=tr("inside.values_help"))
+                                   bind="query-params", max_chars=400)
+    columns[1].caption(tr("inside.values_help"))
     reduce = columns[2].radio(tr("inside.reduce"), REDUCTIONS, key="r", bind="query-params")
     dtype = columns[3].selectbox(tr("inside.dtype"), tuple(DTYPES), key="dtype",
                                  bind="query-params")
@@ -73,16 +74,19 @@ def view_options() -> tuple[bool, str]:
     # The options are the URL's values (the same in every language); the captions name
     # the passes in the page's language.
     mode = row.radio(tr("inside.mode"), MODES, key="mode", bind="query-params",
-                     horizontal=True, help=tr("inside.mode_help"), width="content",
+                     horizontal=True, width="content",
                      captions=[tr(f"inside.mode_{name}") for name in MODES])
-    torchviz = row.toggle(tr("inside.torchviz"), False, key="torchviz",
-                          bind="query-params", help=tr("inside.torchviz_help"))
+    torchviz = row.toggle(tr("inside.torchviz"), False, key="torchviz", bind="query-params")
+    with row:
+        help_button((tr("inside.mode"), tr("inside.mode_help")),
+                    (tr("inside.torchviz"), tr("inside.torchviz_help")),
+                    (tr("inside.step"), tr("inside.step_help")))
     return torchviz, mode
 
 
 def step_controls(count: int) -> int:
     """A step slider kept in the URL, with previous/next buttons; returns the step (1-based)."""
-    return stepper(1, count, "step", tr("inside.step"), tr("inside.step_help"),
+    return stepper(1, count, "step", tr("inside.step"),
                    ("prev", tr("inside.previous")), ("next", tr("inside.next")))
 
 
@@ -91,10 +95,21 @@ def _notes(step) -> None:
         st.info(tr(note.key, **note.values), icon=":material/info:")
 
 
+def _announce(trace: BackwardTrace, mode: str, index: int) -> None:
+    """The step in words, for screen readers, as it changes: Streamlit's text is no live
+    region, so a hidden one says it. Raw HTML in markdown becomes React elements, which
+    keep their place from run to run (always right under the step's heading): the region
+    stays, its words change. The words are the lab's (a step number, a PyTorch node name
+    or a tensor's name), escaped."""
+    st.markdown(f'<div role="status" aria-live="polite" class="lab-sr-only">'
+                f'{escape(step_words(trace, mode, index))}</div>', unsafe_allow_html=True)
+
+
 def _forward_panel(trace: BackwardTrace, step: ForwardStep, index: int, count: int) -> None:
     st.markdown(tr("inside.forward_step", k=index + 1, n=count,
                    tensor=trace.tensor(step.tensor).label))
-    st.code(step.statement, language="python")
+    _announce(trace, "forward", index)
+    st.code(step.statement, language="python", wrap_lines=True)
     for latex in step.latex:
         st.latex(latex)
     _notes(step)
@@ -103,6 +118,7 @@ def _forward_panel(trace: BackwardTrace, step: ForwardStep, index: int, count: i
 
 def _backward_panel(trace: BackwardTrace, step: BackwardStep, index: int, count: int) -> None:
     st.markdown(tr("inside.backward_step", k=index + 1, n=count, name=step.name))
+    _announce(trace, "backward", index)
     if step.name == ACCUMULATE:
         st.markdown(tr("inside.accumulate"))
         for latex in step.latex:
@@ -135,7 +151,8 @@ def _backward_panel(trace: BackwardTrace, step: BackwardStep, index: int, count:
 
 
 def _x_grad_so_far(trace: BackwardTrace, step: BackwardStep) -> None:
-    st.markdown(f"**{tr('inside.x_grad_so_far')}**", help=tr("inside.x_grad_help"))
+    st.markdown(f"**{tr('inside.x_grad_so_far')}**")
+    st.caption(tr("inside.x_grad_help"))
     if step.x_grad is None:
         st.caption(tr("inside.x_grad_none"))
         return
@@ -148,7 +165,10 @@ def _x_grad_so_far(trace: BackwardTrace, step: BackwardStep) -> None:
 
 
 def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
-    """What happens at one step: the code and values (forward) or the chain rule (backward)."""
+    """What happens at one step: the code and values (forward) or the chain rule (backward).
+
+    A screen reader hears each new step (``_announce``).
+    """
     steps = trace.steps(mode)
     if mode == "forward":
         _forward_panel(trace, steps[index], index, len(steps))
@@ -156,19 +176,67 @@ def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
         _backward_panel(trace, steps[index], index, len(steps))
 
 
+def step_words(trace: BackwardTrace, mode: str, index: int) -> str:
+    """The step in words, plain text: "Step 3 of 5 of the backward pass: PowBackward0"."""
+    steps = trace.steps(mode)
+    step = steps[index]
+    name = trace.tensor(step.tensor).label if mode == "forward" else step.name
+    return tr(f"inside.{mode}_step_plain", k=index + 1, n=len(steps), name=name)
+
+
+# Lecture mode keeps the current step's node in view: the graph stands beside the step's
+# explanation in a box as tall as the screen allows (lab/ui/css/lecture.css), and this
+# script scrolls the box (and the page, no more than needed) to the node once the browser
+# has drawn it (the node marked ▶ with that id). Streamlit cannot scroll to an element.
+KEEP_IN_VIEW = """<script>/* {state} */
+(() => {{
+  const wanted = {ids}, started = Date.now();
+  const look = () => {{
+    const node = [...document.querySelectorAll(
+        '.st-key-{graph} [data-testid="stGraphVizChart"] g.node')]
+      .find(g => wanted.includes(g.querySelector("title")?.textContent)
+                 && g.textContent.includes("▶"));
+    if (!node) {{ if (Date.now() - started < 4000) setTimeout(look, 100); return; }}
+    const box = node.closest('.st-key-{graph}');
+    const n = node.getBoundingClientRect(), b = box.getBoundingClientRect();
+    box.scrollTop += (n.top + n.height / 2) - (b.top + b.height / 2);
+    box.scrollLeft += (n.left + n.width / 2) - (b.left + b.width / 2);
+    node.scrollIntoView({{block: "nearest", inline: "nearest"}});
+  }};
+  look();
+}})();
+</script>"""
+
+
+def keep_in_view(trace: BackwardTrace, mode: str, index: int) -> None:
+    """In lecture mode, the script that scrolls the current step's node into view
+    (KEEP_IN_VIEW; it runs again whenever the step changes its text)."""
+    if not lecture():
+        return
+    step = trace.steps(mode)[index]
+    ids = list(step.nodes) if mode == "forward" else [step.node]
+    st.html(KEEP_IN_VIEW.format(state=escape(f"{mode} {index}"), ids=json.dumps(ids),
+                                graph=GRAPH_KEY), unsafe_allow_javascript=True)
+
+
 def annotated_graph(trace: BackwardTrace, mode: str, index: int) -> None:
-    """The annotated graph at this step with its legend beneath it, and its downloads."""
+    """The annotated graph at this step with its legend beneath it, and its downloads;
+    its text alternative names the step."""
     st.html(GRAPH_STYLE)
     with st.container(key=GRAPH_KEY):
-        views.graph_panel(annotated_dot(trace, lang(), mode, index, legend=True),
-                          "annotated_graph", legend=(), key="inside_graph")
+        views.graph_panel(annotated_dot(trace, lang(), mode, index, legend=True,
+                                        palette=views.shown_palette()),
+                          "annotated_graph", legend=(), key="inside_graph",
+                          current=step_words(trace, mode, index), restyle=False)
+    keep_in_view(trace, mode, index)
     st.caption(tr("annotated.legend_arrows"))
 
 
 def order_table(trace: BackwardTrace, mode: str, index: int) -> None:
     """The steps up to the current one (marked), in the order they run."""
-    st.subheader(tr("inside.order_forward" if mode == "forward" else "inside.order"))
+    st.header(tr("inside.order_forward" if mode == "forward" else "inside.order"), anchor=False)
     keys = (("col_step", "col_tensor", "col_code", "col_values") if mode == "forward" else
             ("col_step", "col_node", "col_output", "col_upstream", "col_passes"))
     rows = order_rows(trace, mode, index)
-    table({tr(f"inside.{key}"): [row[i] for row in rows] for i, key in enumerate(keys)})
+    table({tr(f"inside.{key}"): [row[i] for row in rows] for i, key in enumerate(keys)},
+          pinned=(tr("inside.col_step"),))

@@ -39,7 +39,7 @@ def experiment(result: MistakeRun) -> None:
     with left:
         if result.output or not result.error:
             st.markdown(tr("mistakes.printed"))
-            st.code(result.output or tr("mistakes.no_output"), language=None)
+            st.code(result.output or tr("mistakes.no_output"), language=None, wrap_lines=True)
         if result.warning:
             st.warning(f"{tr('mistakes.warned')}\n\n"
                        + pytorch_said("UserWarning", result.warning), icon=":material/warning:")

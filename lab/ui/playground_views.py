@@ -9,7 +9,7 @@ from lab.gradients import DTYPES
 from lab.xvalues import MAX_ELEMENTS, InputError, XSpec, parse_values
 from lab.ops import REDUCTIONS
 from lab.ui.carried import link_length, linked_text, unlink
-from lab.ui.shell import tr
+from lab.ui.shell import help_button, tr
 
 # The seed's function, exercise 3's, a sigmoid and a polynomial. The options are the
 # formulas themselves: a bound widget writes its option to the URL, so they must not
@@ -38,12 +38,12 @@ def formula_input() -> str:
     # column more (every block is a message per rerun; README, "Performance").
     with st.container(horizontal=True):
         text = st.text_input(tr("playground.formula"), EXAMPLES[0], key="f",
-                             max_chars=formulas.MAX_LENGTH,
-                             help=tr("playground.formula_help", limit=formulas.MAX_LENGTH),
-                             **BOUND)
+                             max_chars=formulas.MAX_LENGTH, **BOUND)
         st.selectbox(tr("playground.example"), EXAMPLES, index=None, key="ex",
                      placeholder=tr("playground.example_placeholder"), width=320,
-                     help=tr("playground.example_help"), on_change=_use_example, **BOUND)
+                     on_change=_use_example, **BOUND)
+    st.caption(tr("playground.formula_help", limit=formulas.MAX_LENGTH) + " "
+               + tr("playground.example_help"))
     return text
 
 
@@ -64,26 +64,28 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
     """
     with st.container(horizontal=True):
         mode = st.radio(tr("playground.x_mode"), X_MODES, key="xm", horizontal=True,
-                        help=tr("playground.x_mode_help"), width="content", **BOUND)
+                        width="content", **BOUND)
         linked = True
         if mode == X_MODES[1]:
             typed, linked = linked_text(st.text_input, "xs", DEFAULT_VALUES, VALUES_LINK_MAX,
-                                        VALUES_MAX_CHARS, label=tr("playground.values"),
-                                        help=tr("playground.values_help", limit=MAX_ELEMENTS))
+                                        VALUES_MAX_CHARS, label=tr("playground.values"))
+            x_help = (tr("playground.values"), tr("playground.values_help", limit=MAX_ELEMENTS))
         else:
             unlink("xs")                # the values box is not on the page: not in the link
-            range_help = tr("playground.range_help", limit=MAX_ELEMENTS)
+            x_help = (X_MODES[0], tr("playground.range_help", limit=MAX_ELEMENTS))
             start = st.number_input(tr("playground.start"), -1e6, 1e6, 0.0, 0.5,
-                                    key="x0", help=range_help, **BOUND)
+                                    key="x0", **BOUND)
             stop = st.number_input(tr("playground.stop"), -1e6, 1e6, 3.0, 0.5,
-                                   key="x1", help=range_help, **BOUND)
+                                   key="x1", **BOUND)
             step = st.number_input(tr("playground.step"), -1e6, 1e6, 1.0, 0.1,
-                                   key="dx", help=range_help, **BOUND)
+                                   key="dx", **BOUND)
         reduce = st.radio(tr("playground.reduce"), REDUCTIONS, key="r", horizontal=True,
-                          help=tr("playground.reduce_help"), width="content", **BOUND)
+                          width="content", **BOUND)
         dtype = st.radio(tr("playground.dtype"), tuple(DTYPES), key="dt",
-                         horizontal=True, help=tr("playground.dtype_help"), width="content",
-                         **BOUND)
+                         horizontal=True, width="content", **BOUND)
+        help_button((tr("playground.x_mode"), tr("playground.x_mode_help")), x_help,
+                    (tr("playground.reduce"), tr("playground.reduce_help")),
+                    (tr("playground.dtype"), tr("playground.dtype_help")))
     # Always one element here, filled or not: the elements below (the graph) keep their
     # place, so the browser does not redraw them when the note comes and goes.
     note = st.empty()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
@@ -97,16 +98,23 @@ def navigation() -> None:
 
 
 URL_KEEP = {"embed", "embed_options"}     # Streamlit's own parameters, never ours to judge
-# Page titles in the sidebar wrap instead of being cut ("2 · Computational graph and backw…").
-BASE_CSS = """<style>
-[data-testid="stSidebar"] [data-testid="stPageLink"] * { white-space: normal !important;
-  overflow: visible !important; text-overflow: clip !important; }
-</style>"""
-LECTURE_CSS = """<style>
-html { font-size: 22px; }
-[data-testid="stMainBlockContainer"] { padding-top: 2rem; max-width: 100%; }
-[data-testid="stCaptionContainer"], [data-testid="stExpander"] { display: none; }
-</style>"""
+_CSS = Path(__file__).with_name("css")
+BASE_CSS = f"<style>{(_CSS / 'base.css').read_text()}</style>"
+LECTURE_CSS = f"<style>{(_CSS / 'lecture.css').read_text()}</style>"
+# What Streamlit's own sidebar cannot do (checked in its 1.67 frontend): close after a page
+# link is followed on a phone (only its built-in page list does, and the lab draws its own
+# list for translated titles), and close when lecture mode starts (a sidebar the student
+# opened or closed by hand stays so in the browser's storage, whatever the page config
+# says). The script runs when its text changes, i.e. once per page and mode; 768 px is
+# Streamlit's "md" breakpoint, where its sidebar starts to cover the page.
+SIDEBAR_SCRIPT = """<script>/* page: {page}, lecture: {lecture} */
+(() => {{
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (sidebar && close && sidebar.dataset.collapsed === "false"
+      && ({lecture} || window.innerWidth <= 768)) {{ close.click(); }}
+}})();
+</script>"""
 
 
 def lecture() -> bool:
@@ -161,17 +169,23 @@ def _open(section: str) -> Frame:
     # A link's ?lang= takes effect in language_selector(): the title is read after it, or
     # a Spanish link opens with an English title (set_page_config may come this late).
     frame.title = title = tr(f"{section}.title")
+    # Lecture mode starts with the sidebar closed (SIDEBAR_SCRIPT closes it when the
+    # browser remembers it open); the toggle is drawn below, so read the link or session.
+    lecturing = lecture() or st.query_params.get("lecture") in ("true", "1")
     st.set_page_config(page_title=f"{title} · Autograd Lab",
-                       page_icon=":material/functions:", layout="wide")
+                       page_icon=":material/functions:", layout="wide",
+                       initial_sidebar_state="collapsed" if lecturing else "auto")
     with st.sidebar:
-        carried(st.toggle, "lecture", False, boolean, label=tr("app.lecture"),
-                help=tr("app.lecture_help"))
+        carried(st.toggle, "lecture", False, boolean, label=tr("app.lecture"))
+        st.caption(tr("app.lecture_help"))
     navigation()
     with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
         st.caption(tr("app.share_help"))
         frame.share = st.empty()           # filled when the page closes (share_box)
     st.html(BASE_CSS + (LECTURE_CSS if lecture() else ""))
-    st.title(title)
+    st.html(SIDEBAR_SCRIPT.format(page=info.url or "home", lecture=str(lecture()).lower()),
+            unsafe_allow_javascript=True)
+    st.title(title, anchor=False)
     frame.notice = st.empty()
     if not lecture():
         st.markdown(tr(f"{section}.intro"))
@@ -237,13 +251,24 @@ def page_address(page_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/{page_url}"
 
 
+def shared_parameters() -> dict[str, list[str]]:
+    """What a shared link carries: every parameter of the address with all its values
+    (a range slider has two: ``?range=0&range=5``; ``to_dict()`` keeps only the last),
+    and always the language, which the address leaves out when it is the browser's: the
+    link opens in the sender's language whatever the receiver's browser speaks."""
+    params = {"lang": [lang()]}
+    params.update({name: st.query_params.get_all(name) for name in st.query_params
+                   if name != "lang"})
+    return params
+
+
 def share_box(frame: Frame) -> None:
     """The link to this state, in the sidebar's "link to this state" box.
 
     Only the link itself is redrawn: one element per rerun, not four.
     """
     base = page_address(frame.info.url)
-    query = urlencode(st.query_params.to_dict(), doseq=True)
+    query = urlencode(shared_parameters(), doseq=True)
     frame.share.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
 
 
@@ -278,7 +303,7 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
     language = lang()
     code = localized(code, language)        # its comments in the page's language
     with st.expander(tr("app.code"), expanded=expanded):
-        st.code(code, language="python")
+        st.code(code, language="python", wrap_lines=True)
         frame = current()
         title = frame.title if frame else "Autograd Lab"
         url = page_address(frame.info.url if frame else "")
@@ -291,6 +316,17 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
                             lambda: export.notebook(code, title, url, language),
                             f"{name}.ipynb", mime="application/x-ipynb+json",
                             key=f"{name}_ipynb", icon=":material/download:", on_click="ignore")
+
+
+def help_button(*entries: tuple[str, str]) -> None:
+    """The help of a group of controls, behind one button: (label, text) pairs.
+
+    Streamlit's ``help=`` puts a "?" button beside every control, each one a tab stop
+    (34 Tabs led to page 6's Next); one button per group keeps every text a click away
+    and a keyboard's way short. Labels and texts are the lab's own, never user text.
+    """
+    with st.popover(tr("app.help"), icon=":material/help:", type="tertiary"):
+        st.markdown("\n".join(f"- **{label}**: {text}" for label, text in entries))
 
 
 def error_box(text: str, why: str = "", fix: str = "") -> None:

@@ -15,8 +15,10 @@ from lab.i18n import t
 from lab.training import (BEHAVIOURS, DATASETS, INITIAL_RANGE, LEARNING_RATES, MAX_STEPS,
                           TOO_LARGE, UPDATES, Loop, TrainingRun)
 from lab.ui.inputs import stepper
-from lab.ui.shell import error_box, lang, tr
-from lab.ui.views import figure_chart, figure_spec, fmt, pytorch_said, table
+from lab.palette import Palette
+from lab.ui.shell import error_box, help_button, lang, tr
+from lab.ui.views import (figure_chart, figure_spec, fmt, palette_layout, pytorch_said,
+                          shown_palette, table)
 
 BOUND = {"bind": "query-params"}
 DEFAULT = Loop()           # the widgets' defaults: one place
@@ -44,15 +46,19 @@ def _mistake_switches(sgd: bool) -> tuple[bool, bool, bool]:
         st.markdown(f"**{tr('learning.mistakes')}**")
         row = st.container(horizontal=True, gap="medium")
         forget = row.toggle(tr("learning.forget_zero_grad"), False, key="nozero",
-                            help=tr("learning.forget_zero_grad_help"), width="content",
-                            on_change=_forget_prediction, **BOUND)
+                            width="content", on_change=_forget_prediction, **BOUND)
         outside = row.toggle(tr("learning.outside_no_grad"), False, key="nograd", disabled=sgd,
-                             help=tr("learning.outside_no_grad_sgd" if sgd else
-                                     "learning.outside_no_grad_help"), width="content", **BOUND)
+                             width="content", **BOUND)
         too_large = row.toggle(tr("learning.too_large", lr=_rate(TOO_LARGE)), False,
-                               key="biglr", help=tr("learning.too_large_help",
-                                                    lr=_rate(TOO_LARGE)),
-                               width="content", on_change=_forget_prediction, **BOUND)
+                               key="biglr", width="content", on_change=_forget_prediction,
+                               **BOUND)
+        with row:
+            help_button((tr("learning.forget_zero_grad"), tr("learning.forget_zero_grad_help")),
+                        (tr("learning.outside_no_grad"),
+                         tr("learning.outside_no_grad_sgd" if sgd else
+                            "learning.outside_no_grad_help")),
+                        (tr("learning.too_large", lr=_rate(TOO_LARGE)),
+                         tr("learning.too_large_help", lr=_rate(TOO_LARGE))))
     return forget, outside, too_large
 
 
@@ -60,24 +66,27 @@ def loop_inputs() -> Loop:
     """The loop to run: data, update, learning rate, steps, start, and the three mistakes."""
     first = st.container(horizontal=True, gap="medium")
     data = first.radio(tr("learning.data"), tuple(DATASETS), key="data", horizontal=True,
-                       help=tr("learning.data_help"), on_change=_forget_prediction,
-                       width="content", **BOUND)
+                       on_change=_forget_prediction, width="content", **BOUND)
     update = first.radio(tr("learning.update"), UPDATES, key="update", horizontal=True,
-                         help=tr("learning.update_help"), width="content", **BOUND)
+                         width="content", **BOUND)
     sgd = update == UPDATES[1]
     sliders = st.container(horizontal=True, gap="medium")       # filled below the switches
     forget, outside, too_large = _mistake_switches(sgd)
     with sliders:
         rate = st.select_slider(tr("learning.lr"), LEARNING_RATES, value=DEFAULT.lr, key="lr",
                                 format_func=_rate, disabled=too_large,
-                                help=tr("learning.lr_help"), on_change=_forget_prediction,
-                                **BOUND)
+                                on_change=_forget_prediction, **BOUND)
         steps = st.slider(tr("learning.steps"), 1, MAX_STEPS, DEFAULT.steps, key="steps",
-                          help=tr("learning.steps_help", limit=MAX_STEPS), **BOUND)
+                          **BOUND)
         w0 = st.slider(tr("learning.w0"), -INITIAL_RANGE, INITIAL_RANGE, DEFAULT.w0, 0.5,
-                       key="w0", help=tr("learning.start_help"), **BOUND)
+                       key="w0", **BOUND)
         b0 = st.slider(tr("learning.b0"), -INITIAL_RANGE, INITIAL_RANGE, DEFAULT.b0, 0.5,
-                       key="b0", help=tr("learning.start_help"), **BOUND)
+                       key="b0", **BOUND)
+        help_button((tr("learning.data"), tr("learning.data_help")),
+                    (tr("learning.update"), tr("learning.update_help")),
+                    (tr("learning.lr"), tr("learning.lr_help")),
+                    (tr("learning.steps"), tr("learning.steps_help", limit=MAX_STEPS)),
+                    (f'{tr("learning.w0")}, {tr("learning.b0")}', tr("learning.start_help")))
     return Loop(data or DEFAULT.data, TOO_LARGE if too_large else rate, steps, w0, b0, sgd,
                 zero_grad=not forget, no_grad=sgd or not outside)
 
@@ -87,8 +96,8 @@ def prediction() -> tuple[str | None, bool]:
     labels = {behaviour: tr(f"learning.{behaviour}") for behaviour in BEHAVIOURS}
     guess = st.radio(f"**{tr('learning.predict')}**", BEHAVIOURS, index=None, key="guess",
                       horizontal=True, format_func=labels.get, width="content", **BOUND)
-    reveal = st.toggle(tr("learning.reveal"), False, key="reveal",
-                        help=tr("learning.reveal_help"), **BOUND)
+    reveal = st.toggle(tr("learning.reveal"), False, key="reveal", **BOUND)
+    st.caption(tr("learning.reveal_help"))
     return guess, reveal
 
 
@@ -133,9 +142,11 @@ def metrics(run: TrainingRun) -> None:
 
 
 def step_controls(run: TrainingRun) -> int:
-    return stepper(0, run.last, "step", tr("learning.step"), tr("learning.step_help"),
+    step = stepper(0, run.last, "step", tr("learning.step"),
                    ("step_prev", tr("inside.previous")), ("step_next", tr("inside.next")),
                    start=run.last)
+    st.caption(tr("learning.step_help"))
+    return step
 
 
 def steps_table(run: TrainingRun, step: int) -> None:
@@ -150,7 +161,7 @@ def steps_table(run: TrainingRun, step: int) -> None:
     if run.own_grad_w is not None:
         rows[tr("learning.col_own", name="w")] = grads(run.own_grad_w)
         rows[tr("learning.col_own", name="b")] = grads(run.own_grad_b)
-    table(rows)
+    table(rows, pinned=(tr("learning.col_step"),))
     if run.own_grad_w is not None:
         st.caption(tr("learning.accumulated_note"))
     if run.last + 1 > shown:
@@ -168,31 +179,41 @@ def _floats(values) -> np.ndarray:
 
 def _with_marker(base: dict, x: float, y: float, name: str) -> dict:
     """The cached figure plus a ring at the current step (a new dict; the cache stays)."""
+    k = _scale(shown_palette())
     ring = {"type": "scatter", "x": [x], "y": [y], "mode": "markers", "name": name,
-            "marker": {"size": 16, "symbol": "circle-open", "line": {"width": 3},
+            "marker": {"size": 16 * k, "symbol": "circle-open", "line": {"width": 3 * k},
                        "color": PATH_COLOUR}}
     return {"data": base["data"] + [ring], "layout": base["layout"]}
 
 
+def _scale(colours: Palette) -> float:
+    """How much thicker lines and larger marks are drawn in this palette (lecture: 2)."""
+    return colours.line_width / 2.5
+
+
 @st.cache_resource(max_entries=256, show_spinner=False)
-def loss_figure(loop: Loop, language: str, _run: TrainingRun) -> dict:
+def loss_figure(loop: Loop, language: str, colours: Palette, _run: TrainingRun) -> dict:
     """The loss at every step on a log axis, and the least-squares loss it can reach."""
     steps = np.arange(_run.last + 1, dtype=float)
+    k = _scale(colours)
     traces = [{"type": "scatter", "x": steps, "y": _floats(_run.loss), "mode": "lines+markers",
-               "name": t("learning.plot_loss", language), "marker": {"size": 4}},
+               "name": t("learning.plot_loss", language), "marker": {"size": 4 * k},
+               "line": {"color": colours.f, "width": 2 * k}},
               {"type": "scatter", "x": np.array([0.0, float(_run.last)]),
                "y": np.array([_run.best[2]] * 2), "mode": "lines",
-               "name": t("learning.plot_best_loss", language), "line": {"dash": "dot"}}]
+               "name": t("learning.plot_best_loss", language),
+               "line": {"dash": "dot", "color": colours.tangent, "width": 2 * k}}]
     layout = {"title": {"text": t("learning.loss_title", language)},
               "xaxis": {"title": {"text": t("learning.col_step", language)}},
               "yaxis": {"type": "log", "tickformat": ".2~g",
                         "title": {"text": t("learning.col_loss", language)}},
               "height": LINE_HEIGHT, "margin": MARGIN, "legend": LEGEND}
-    return figure_spec(traces, layout)
+    return figure_spec(traces, palette_layout(layout, colours))
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def surface_figure(loop: Loop, language: str, revealed: bool, _run: TrainingRun) -> dict:
+def surface_figure(loop: Loop, language: str, revealed: bool, colours: Palette,
+                   _run: TrainingRun) -> dict:
     """The loss surface (log10, computed with torch on a grid), the minimum, the start and,
     once revealed, the path of (w, b)."""
     surface = _run.surface
@@ -210,17 +231,18 @@ def surface_figure(loop: Loop, language: str, revealed: bool, _run: TrainingRun)
               {"type": "scatter", "x": [_run.loop.w0], "y": [_run.loop.b0], "mode": "markers",
                "name": t("learning.plot_start", language),
                "marker": {"symbol": "square", "size": 11, "color": PATH_COLOUR}}]
+    k = _scale(colours)
     if revealed:
         traces.append({"type": "scatter", "x": _floats(_run.w), "y": _floats(_run.b),
                        "mode": "lines+markers", "name": t("learning.plot_path", language),
-                       "line": {"color": PATH_COLOUR, "width": 2},
-                       "marker": {"size": 5, "color": PATH_COLOUR}})
+                       "line": {"color": PATH_COLOUR, "width": 2 * k},
+                       "marker": {"size": 5 * k, "color": PATH_COLOUR}})
     layout = {"title": {"text": t("learning.surface_title", language)},
               "xaxis": {"title": {"text": "w"}, "range": [surface.w[0], surface.w[-1]]},
               "yaxis": {"title": {"text": "b"}, "range": [surface.b[0], surface.b[-1]]},
               "height": LINE_HEIGHT + 40, "margin": MARGIN,
               "legend": LEGEND}
-    return figure_spec(traces, layout)
+    return figure_spec(traces, palette_layout(layout, colours))
 
 
 def _line(w: float, b: float) -> str:
@@ -230,7 +252,8 @@ def _line(w: float, b: float) -> str:
 
 
 @st.cache_resource(max_entries=1024, show_spinner=False)
-def line_figure(loop: Loop, step: int, language: str, _run: TrainingRun) -> dict:
+def line_figure(loop: Loop, step: int, language: str, colours: Palette,
+                _run: TrainingRun) -> dict:
     """The data, the line w·x + b at ``step`` and the least-squares line (a few kB each)."""
     run = _run
     data = DATASETS[run.loop.data]
@@ -239,20 +262,21 @@ def line_figure(loop: Loop, step: int, language: str, _run: TrainingRun) -> dict
     low, high = min(run.y), max(run.y)
     pad = 0.3 * (high - low)
     fitted = ends * w + b if math.isfinite(w) and math.isfinite(b) else np.full(2, np.nan)
+    k = _scale(colours)
     traces = [{"type": "scatter", "x": np.asarray(run.x), "y": np.asarray(run.y),
                "mode": "markers", "name": t("learning.plot_data", language),
-               "marker": {"size": 9}},
+               "marker": {"size": 9 * k, "color": colours.f}},
               {"type": "scatter", "x": ends, "y": ends * run.best[0] + run.best[1],
                "mode": "lines", "name": t("learning.plot_best_line", language),
-               "line": {"dash": "dot", "color": "grey"}},
+               "line": {"dash": "dot", "color": colours.tangent, "width": 2 * k}},
               {"type": "scatter", "x": ends, "y": fitted, "mode": "lines",
                "name": _line(w, b),
-               "line": {"color": PATH_COLOUR, "width": 3}}]
+               "line": {"color": PATH_COLOUR, "width": 3 * k}}]
     layout = {"title": {"text": t("learning.line_title", language, step=step)},
               "xaxis": {"title": {"text": "x"}},
               "yaxis": {"title": {"text": "y"}, "range": [low - pad, high + pad]},
               "height": LINE_HEIGHT, "margin": MARGIN, "legend": LEGEND}
-    return figure_spec(traces, layout)
+    return figure_spec(traces, palette_layout(layout, colours))
 
 
 # ---- the page's two states ----------------------------------------------------------------
@@ -262,9 +286,9 @@ def before_reveal(run: TrainingRun) -> None:
     st.info(tr("learning.hidden"), icon=":material/visibility_off:")
     left, right = st.columns(2)
     with left:
-        figure_chart(line_figure(run.loop, 0, lang(), run))
+        figure_chart(line_figure(run.loop, 0, lang(), shown_palette(), run))
     with right:
-        figure_chart(surface_figure(run.loop, lang(), False, run))
+        figure_chart(surface_figure(run.loop, lang(), False, shown_palette(), run))
 
 
 def after_reveal(run: TrainingRun, guess: str | None) -> None:
@@ -280,14 +304,14 @@ def after_reveal(run: TrainingRun, guess: str | None) -> None:
     step = step_controls(run)
     left, right = st.columns(2)
     with left:
-        figure_chart(_with_marker(loss_figure(run.loop, lang(), run), step,
+        figure_chart(_with_marker(loss_figure(run.loop, lang(), shown_palette(), run), step,
                                   _floats([run.loss[step]])[0], tr("learning.plot_step")))
     with right:
-        figure_chart(_with_marker(surface_figure(run.loop, lang(), True, run), run.w[step],
-                                  run.b[step], tr("learning.plot_step")))
+        figure_chart(_with_marker(surface_figure(run.loop, lang(), True, shown_palette(), run),
+                                  run.w[step], run.b[step], tr("learning.plot_step")))
     left, right = st.columns([2, 3])
     with left:
-        figure_chart(line_figure(run.loop, step, lang(), run))
+        figure_chart(line_figure(run.loop, step, lang(), shown_palette(), run))
     with right:
         st.markdown(f"**{tr('learning.table_title')}**")
         steps_table(run, step)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pyarrow as pa
@@ -13,14 +14,23 @@ import streamlit as st
 from lab import graphs
 from lab.glosses import gloss
 from lab.gradients import Curve, GradientRun
-from lab.second import agrees as second_agrees
 from lab.i18n import Typed, t
+from lab.palette import SCREEN, Palette, palette
+from lab.second import agrees as second_agrees
 from lab.ui.cached import RUNS
-from lab.ui.shell import error_box, lang, tr
+from lab.ui.shell import error_box, lang, lecture, tr
 from lab.ui.verbatim import code_span
 
 MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
+INDEX_COLUMNS = ("i", "x_i")       # kept in view while a wide table scrolls sideways
+MAX_ALT_NODES = 24
+TITLE_LINE = 40                  # characters per line of a plot's title
+
+
+def shown_palette() -> Palette:
+    """The palette of this page's drawings: lecture mode's for projection."""
+    return palette(lecture())
 
 
 def fmt(value: float | None) -> str:
@@ -38,13 +48,21 @@ def mark(ok: bool | None) -> str:
     return "—" if ok is None else ("✓" if ok else "✗")
 
 
-def table(columns: dict[str, list]) -> None:
+def table(columns: dict[str, list], pinned: tuple[str, ...] = INDEX_COLUMNS) -> None:
     """A table of ready-made cells (strings, ints), one list per column.
 
     Handed to Streamlit as an Arrow table, which it sends as it is: a pandas DataFrame
-    would be built and converted on every rerun (README, "Performance").
+    would be built and converted on every rerun (README, "Performance"). The ``pinned``
+    columns stay in view when the table scrolls sideways (a phone). In lecture mode the
+    table is HTML (``st.table``), whose type grows with the page: Streamlit's data grid
+    draws on a canvas at a fixed 13 px that no style reaches.
     """
-    st.dataframe(pa.table(columns), hide_index=True, width="stretch")
+    data = pa.table(columns)
+    if lecture():
+        st.table(data, hide_index=True)
+        return
+    config = {name: st.column_config.Column(pinned=True) for name in pinned if name in columns}
+    st.dataframe(data, hide_index=True, width="stretch", column_config=config or None)
 
 
 def value_metric(result: GradientRun) -> None:
@@ -154,31 +172,32 @@ def curve_chart(result: GradientRun, tangents: bool = False) -> None:
         st.info(tr("plot.not_elementwise"))
         return
     spec = curve_figure(result.text, result.x_spec, result.dtype, lang(), tangents,
-                        _curve=result.curve)
+                        shown_palette(), _curve=result.curve)
     st.plotly_chart(_Built(spec), width="stretch")
     st.caption(tr("plot.scale_note"))
 
 
 @st.cache_resource(max_entries=RUNS, show_spinner=False)
 def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
-                 _curve: Curve) -> dict:
-    """The chart's figure as plotly's own dict, built once per input and language.
+                 colours: Palette, _curve: Curve) -> dict:
+    """The chart's figure as plotly's own dict, built once per input, language and palette.
 
     ``_curve`` (the run's plot points, not hashed: up to 10,000 values) follows from the
     other arguments. Shared by every session and never changed after it is built; as many
     are kept as runs (``RUNS``): one for a 10,000-element playground input is ~0.6 MB.
     """
-    data = _curve
-    traces = [_scatter(data.t, data.f, name=t("plot.f", language), mode="lines"),
+    data, width, size = _curve, colours.line_width, colours.marker_size
+    traces = [_scatter(data.t, data.f, name=t("plot.f", language), mode="lines",
+                       line={"color": colours.f, "width": width}),
               _scatter(data.t, data.df, name=t("plot.df", language), mode="lines",
-                       line={"dash": "dash"}),
+                       line={"color": colours.df, "width": width, "dash": "dash"}),
               _scatter(data.x, data.fx, mode="markers", name=t("plot.points_f", language),
-                       marker={"size": 10}),
+                       marker={"size": size, "color": colours.f}),
               _scatter(data.x, data.dfx, mode="markers", name=t("plot.points_df", language),
-                       marker={"size": 10, "symbol": "diamond"})]
+                       marker={"size": size, "symbol": "diamond", "color": colours.df})]
     if data.d2f is not None:
         traces.append(_scatter(data.t, data.d2f, name=t("plot.d2f", language), mode="lines",
-                               line={"dash": "dot"}))
+                               line={"color": colours.d2f, "width": width, "dash": "dot"}))
     if tangents:
         # One trace for every tangent (segments split by None), at most MAX_TANGENTS of them
         # spread over the points: x can have 10,000 elements.
@@ -191,15 +210,56 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
                 xs += [x - span, x + span, None]
                 ys += [f - d * span, f + d * span, None]
         traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
-                       "line": {"width": 1, "color": "grey"},
+                       "line": {"width": width / 2, "color": colours.tangent},
                        "name": t("plot.tangents", language), "hoverinfo": "skip"})
     title = t("plot.title_second" if data.d2f is not None else "plot.title", language)
-    layout = {"title": {"text": title}, "xaxis": {"title": {"text": "x"}},
-              "height": 380, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-              "legend": {"orientation": "h", "y": -0.2}}
     # Plain dicts and no per-property validation: the same figure JSON for a fifth of the
     # CPU, and the arrays go out as typed arrays (docs/performance.md).
-    return go.Figure({"data": traces, "layout": layout}, _validate=False).to_dict()
+    return go.Figure({"data": traces, "layout": _layout(title, colours)},
+                     _validate=False).to_dict()
+
+
+def _layout(title: str, colours: Palette) -> dict:
+    """Title, axes and legend in the palette's type. A plot's title does not wrap: a long
+    one is broken into lines of TITLE_LINE characters (on a phone it ran off the plot);
+    the tool bar stands at the right edge, where it would cover the title."""
+    font = {"size": colours.font_size}
+    if colours.ticks:
+        font["color"] = colours.ticks
+    axis = {"tickfont": font, "title": {"font": font}}
+    lines = textwrap.wrap(title, TITLE_LINE) or [title]
+    return {"title": {"text": "<br>".join(lines), "font": {"size": colours.title_size}},
+            "xaxis": {**axis, "title": {"text": "x", "font": font}}, "yaxis": axis,
+            "height": colours.plot_height, "font": {"size": colours.font_size},
+            "margin": {"l": 10, "r": 40, "b": 10,
+                       "t": 20 + round(1.4 * colours.title_size * len(lines))},
+            "legend": {"orientation": "h", "y": -0.2, "font": font},
+            "modebar": {"orientation": "v"}}
+
+
+def palette_layout(layout: dict, colours: Palette) -> dict:
+    """``layout`` in the palette's type and height (lecture mode: large ticks, legend and
+    title, a taller plot), with plotly's tool bar at the right edge (on a phone it covered
+    the title). Heights scale from the screen palette's."""
+    font = {"size": colours.font_size}
+    if colours.ticks:
+        font["color"] = colours.ticks
+    scaled = dict(layout, font={"size": colours.font_size}, modebar={"orientation": "v"})
+    for name in [key for key in layout if key.startswith(("xaxis", "yaxis"))]:
+        axis = dict(layout[name], tickfont=font)
+        if "title" in axis:
+            axis["title"] = dict(axis["title"], font=font)
+        scaled[name] = axis
+    if "title" in layout:
+        scaled["title"] = dict(layout["title"], font={"size": colours.title_size})
+    if "legend" in layout:
+        scaled["legend"] = dict(layout["legend"], font=font)
+    if "height" in layout:
+        scaled["height"] = round(layout["height"] * colours.plot_height / SCREEN.plot_height)
+    margin = dict(layout.get("margin", {}))
+    margin["t"] = max(margin.get("t", 0), 20 + round(1.4 * colours.title_size))
+    scaled["margin"] = margin
+    return scaled
 
 
 def figure_chart(spec: dict) -> None:
@@ -234,11 +294,26 @@ def _scatter(x, y, **properties) -> dict:
             "y": np.asarray(y, dtype=float), **properties}
 
 
+def graph_alt(dot_source: str, current: str = "") -> str:
+    """The graph's text alternative: how many nodes and edges, the nodes from the inputs
+    on, and (page 6) the current step; the DOT itself is one of the downloads."""
+    drawn = graphs.drawing(dot_source)
+    names = list(drawn.nodes[:MAX_ALT_NODES]) + (["…"] if len(drawn.nodes) > MAX_ALT_NODES
+                                                   else [])
+    text = t("graph.alt", lang(), nodes=len(drawn.nodes), edges=drawn.edges,
+             names="; ".join(names))
+    return f"{text} {current}".strip()
+
+
 def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_LEGEND,
-                key: str = "graph") -> None:
-    """The graph laid out in the browser at its own size (never wider than the page), its
-    legend, and downloads (SVG/PNG need ``dot``)."""
-    st.graphviz_chart(dot_source, width="content")
+                key: str = "graph", current: str = "", restyle: bool = True) -> None:
+    """The graph laid out in the browser at its own size (never wider than the page), in
+    this page's palette (``restyle=False``: the drawing was made in it), with a text
+    alternative (``current``: the step shown), its legend, and downloads of what is shown
+    (SVG/PNG need ``dot``)."""
+    if restyle:
+        dot_source = graphs.styled(dot_source, shown_palette())
+    st.graphviz_chart(dot_source, width="content", alt=graph_alt(dot_source, current))
     if legend:      # a graph that draws its own legend passes ()
         st.caption(" · ".join(tr(label) for label in legend))
         st.caption(tr("graph.reading"))
@@ -278,7 +353,7 @@ def tensor_report(report) -> None:
         if not report.printed:
             return
     st.markdown(tr("tensors.printed"))
-    st.code(report.printed, language=None)
+    st.code(report.printed, language=None, wrap_lines=True)
     table({tr("tensors.attribute"): ["t1.dtype", "t1.requires_grad", "t1.is_leaf", "t1.grad"],
            tr("tensors.value"): [report.dtype, str(report.requires_grad), str(report.is_leaf),
                                  report.grad]})

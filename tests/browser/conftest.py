@@ -1,5 +1,7 @@
 """Browser fixtures: the lab served by `streamlit run`, one headless Chromium, a page per test.
 
+One browser, one context per device: a laptop (``chromium``), a phone, a projector.
+
 Everything is package-scoped: servers and the browser start once for tests/browser and stop
 when its last test is done (also when a test fails), before the rest of the suite runs.
 Without Chromium or Playwright the tests are skipped on a workstation and fail under CI=true.
@@ -12,8 +14,9 @@ import shutil
 
 import pytest
 
-from tests.browser.lab_browser import (CHROMIUM, CHROMIUM_ARGS, LOAD_TIMEOUT_MS, VIEWPORT,
-                                       LabServer, ServerExited, path_without)
+from tests.browser.lab_browser import (CHROMIUM, CHROMIUM_ARGS, LOAD_TIMEOUT_MS, PHONE,
+                                       PROJECTOR, VIEWPORT, LabServer, ServerExited,
+                                       path_without)
 
 
 def in_ci() -> bool:
@@ -40,13 +43,45 @@ def playwright_driver():
 
 
 @pytest.fixture(scope="package")
-def chromium(playwright_driver, tmp_path_factory):
-    """Debian's Chromium with a fresh profile, an English locale and a light colour scheme."""
-    context = playwright_driver.chromium.launch_persistent_context(
-        str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-        headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT, locale="en-US",
-        color_scheme="light", timezone_id="UTC")
+def browser(playwright_driver):
+    """Debian's Chromium, once for the package; each viewport, locale and colour scheme is
+    a context of it (a fresh profile each, with no cookies or storage of the others)."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def new_context(browser, **options):
+    """A context of ``browser``: a laptop (VIEWPORT), English, light, unless told otherwise."""
+    settings = dict(viewport=VIEWPORT, locale="en-US", color_scheme="light", timezone_id="UTC")
+    settings.update(options)
+    context = browser.new_context(**settings)
     context.set_default_timeout(LOAD_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture(scope="package")
+def chromium(browser):
+    """A laptop: 1280×900, an English locale, a light colour scheme."""
+    context = new_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="package")
+def phone(browser):
+    """A phone in a student's hand: 390×844 CSS pixels, touch (one pixel per CSS pixel, so
+    that screenshots are 390×844)."""
+    context = new_context(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="package")
+def projector(browser):
+    """A lecture hall's projector: 1920×1080."""
+    context = new_context(browser, viewport=PROJECTOR)
     yield context
     context.close()
 
@@ -84,11 +119,16 @@ def lab_without_dot(tmp_path_factory, chromium):
     server.stop()
 
 
-@pytest.fixture
-def browser_page(chromium):
+def tab(context):
     """A fresh tab; uncaught JavaScript errors are collected in ``page.lab_errors``."""
-    page = chromium.new_page()
+    page = context.new_page()
     page.lab_errors = []
     page.on("pageerror", lambda error: page.lab_errors.append(str(error)))
+    return page
+
+
+@pytest.fixture
+def browser_page(chromium):
+    page = tab(chromium)
     yield page
     page.close()

@@ -1,5 +1,8 @@
 """Every page in a real browser at its defaults, in light then dark theme, with screenshots.
 
+In each theme the same visit also runs axe-core (WCAG 2.0/2.1 A and AA: no serious or
+critical violation) and checks the heading levels (no level skipped).
+
 The page list is the home page plus ``lab.ui.shell.PAGES``: a page registered there is covered
 here without editing this file. Screenshots go to docs/screenshots/<url>-<theme>.png (home is
 ``home``); the README embeds them, so a test run keeps them current.
@@ -16,6 +19,7 @@ from lab.ui.shell import PAGES
 from tests.browser.lab_browser import (alerts, background_luminance, exception_count, graphs_drawn,
                                        metric_values, open_page, plots_drawn, screenshot, settle,
                                        wait_for_graphs, wait_for_plots, words)
+from tests.browser.checks import axe_violations, focus_rings
 from tests.conftest import open_page as open_app_test
 
 pytestmark = pytest.mark.browser
@@ -48,6 +52,30 @@ DARK_BACKGROUND = """() => {
     .backgroundColor.match(/\\d+/g).map(Number);
   return r + g + b < 150;
 }"""
+
+
+HEADINGS = """() => [...document.querySelectorAll('[data-testid="stMain"] :is(h1,h2,h3,h4,h5,h6)')]
+  .filter(h => h.offsetParent !== null).map(h => Number(h.tagName[1]))"""
+
+
+def accessible(page) -> None:
+    """axe-core finds no serious or critical WCAG A/AA violation; headings go down one
+    level at a time (h1, h2, h3: none skipped); no control has a "?" help button of its own
+    (a tab stop each: the help sits behind one button per group, or in a caption); every
+    graph has a text alternative; every keyboard stop shows a focus ring of at least 2 px
+    and 3:1 against its surroundings."""
+    violations = axe_violations(page)
+    assert violations == [], [(v["rule"], v["targets"]) for v in violations]
+    levels = page.evaluate(HEADINGS)
+    assert levels[:1] == [1] and all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
+    assert page.locator('[data-testid="stTooltipIcon"]').count() == 0
+    for graph in page.locator('[data-testid="stGraphVizChart"]').all():
+        assert graph.get_attribute("role") == "figure"
+        assert "nodes" in (graph.get_attribute("aria-label") or "")
+    rings = focus_rings(page)
+    assert len(rings) > 5
+    weak = [ring for ring in rings if ring["width"] < 2 or ring["contrast"] < 3]
+    assert weak == [], weak
 
 
 def ready(page) -> None:
@@ -90,6 +118,7 @@ def test_page_at_defaults_light_and_dark(lab, browser_page, url, name, script, s
 
     screenshot(page, f"{name}-light")
     assert background_luminance(page) > LIGHT
+    accessible(page)
 
     # With no `base` in config.toml the lab follows the system's colour scheme, live; plotly
     # charts keep the palette they were drawn with, so a page with charts is reloaded.
@@ -102,6 +131,7 @@ def test_page_at_defaults_light_and_dark(lab, browser_page, url, name, script, s
     assert background_luminance(page) < DARK
     assert exception_count(page) == 0
     screenshot(page, f"{name}-dark")
+    accessible(page)
 
 
 def test_resident_memory_after_every_page(lab, browser_page, record_property):
