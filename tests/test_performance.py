@@ -16,6 +16,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def probe_json(code: str, timeout: float) -> dict:
+    """Run ``code`` in a fresh Python from the repository root; its last line, read as JSON."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_home_page_runs_without_importing_torch():
     """The home page (and the frame of every page) must not pay torch's import.
 
@@ -29,10 +37,7 @@ def test_home_page_runs_without_importing_torch():
         "print(json.dumps({'exceptions': len(at.exception), 'heavy': heavy,\n"
         "                  'title': at.title[0].value if at.title else None}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = probe_json(probe, timeout=120)
     assert seen["exceptions"] == 0
     assert seen["title"] == "Autograd Lab"          # the home page really ran
     assert seen["heavy"] == []
@@ -189,10 +194,7 @@ def test_page_code_installs_nothing():
         "                              if t.name.startswith('lab-')],\n"
         "                  'frozen': gc.get_freeze_count()}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = probe_json(probe, timeout=300)
     assert seen == {"errors": 0, "patched": False, "started": False, "lanes": False,
                     "threads": [], "frozen": 0}
     callers = [path.name for path in [*(ROOT / "pages").glob("*.py"), ROOT / "streamlit_app.py",
