@@ -15,7 +15,8 @@ setting for is done here, each part kept because an A/B in one run measured it
   sympy and torchviz are imported by a thread once the process's first run has ended, so
   the students who follow find them loaded. Until it ends, runs are not gated (a page
   waiting for torch's import must not hold the gate the home page needs).
-  ``LAB_PRELOAD=0`` turns it off.
+  ``LAB_PRELOAD=0`` turns it off. Once torch is loaded it gets one intra-op thread
+  (``one_torch_thread``).
 * **Fair lanes** around the one function through which Streamlit 1.67 runs every script
   or fragment (``FairLanes``): one light run at a time, heavy runs on a rationed lane
   beside it, and an allowance per session, so that no client sending the costliest inputs
