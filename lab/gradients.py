@@ -23,6 +23,7 @@ from lab.xvalues import InputError, XSpec
 from lab.second import Second, autograd_second
 from lab.second import code as second_code
 from lab.second import second as second_derivative
+from lab.symbolic import shared_budget as symbolic_budget
 
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -202,17 +203,19 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
         _, t64 = _autograd(formula, x.detach(), reduce, "float64")
         grad64 = t64["x"].grad.tolist()
 
-    symbolic, numeric, numeric_error, shown = None, None, None, None
-    if checks:
-        symbolic, shown = _symbolic(formula, x, reduce, notes)
-        fd = numeric_check(formula, x.detach(), reduce)
-        if fd is None:
-            notes.append(Message("checks.numeric_too_many", limit=NUMERIC_LOOP_UP_TO))
-        else:
-            numeric, numeric_error = fd
+    symbolic, numeric, numeric_error, shown, twice = None, None, None, None, None
+    with symbolic_budget():             # the sympy work of this run shares one budget
+        if checks:
+            symbolic, shown = _symbolic(formula, x, reduce, notes)
+            fd = numeric_check(formula, x.detach(), reduce)
+            if fd is None:
+                notes.append(Message("checks.numeric_too_many", limit=NUMERIC_LOOP_UP_TO))
+            else:
+                numeric, numeric_error = fd
+        if second:
+            twice = second_derivative(formula, x.detach(), kinks)
 
     grad = x.grad.tolist()
-    twice = second_derivative(formula, x.detach(), kinks) if second else None
     for note in twice.notes if twice else ():
         notes.append(note)
     result = GradientRun(

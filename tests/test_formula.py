@@ -288,6 +288,30 @@ def test_symbolic_work_past_its_budget_is_skipped_and_the_run_goes_on(monkeypatc
     assert result.symbolic is None and result.numeric_marks() == [True]
 
 
+def test_one_run_buys_one_budget_and_a_spent_one_blames_no_formula(monkeypatch):
+    """The check, the formulas shown and f″ share one budget (``shared_budget``): once it
+    is spent the rest is skipped at once, and the formula is not marked as too costly."""
+    monkeypatch.setattr(symbolic, "_TIMED_OUT", {})
+    with symbolic.shared_budget(0.0):
+        with pytest.raises(symbolic.SymbolicTimeout):
+            with symbolic.budget(("probe", "x")):
+                pass
+    assert symbolic._TIMED_OUT == {}
+    with symbolic.budget(("probe", "x")):          # a whole budget again outside it
+        pass
+    spent = []
+    original = symbolic.time_limit
+
+    def recording(seconds):
+        spent.append(seconds)
+        return original(seconds)
+
+    monkeypatch.setattr(symbolic, "time_limit", recording)
+    run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6), second=True)
+    assert len(spent) == 3 and spent[0] <= symbolic.BUDGET_SECONDS
+    assert all(later < earlier for earlier, later in zip(spent, spent[1:]))
+
+
 def test_time_limit_stops_pure_python_and_leaves_nothing_behind():
     with pytest.raises(symbolic.SymbolicTimeout):
         with symbolic.time_limit(0.05):

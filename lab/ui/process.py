@@ -16,7 +16,8 @@ setting for is done here, each part kept because an A/B in one run measured it
   the students who follow find them loaded. Until it ends, runs are not gated (a page
   waiting for torch's import must not hold the gate the home page needs).
   ``LAB_PRELOAD=0`` turns it off. Once torch is loaded it gets one intra-op thread
-  (``one_torch_thread``).
+  (``one_torch_thread``), and page 2's default computation runs once (``warm_up``;
+  ``LAB_WARM_UP=0`` skips it).
 * **Fair lanes** around the one function through which Streamlit 1.67 runs every script
   or fragment (``FairLanes``): one light run at a time, heavy runs on a rationed lane
   beside it, and an allowance per session, so that no client sending the costliest inputs
@@ -199,11 +200,33 @@ def preload(modules: tuple[str, ...] | None = None,
         if was_enabled:
             gc.enable()
         one_torch_thread()
+        if not failed and os.environ.get("LAB_WARM_UP") != "0":
+            warm_up()
         freeze_after_imports()
         preloaded.set()
     if failed:
         log.warning("lab: background imports failed: %s", ", ".join(failed))
     return failed
+
+
+def warm_up() -> None:
+    """Page 2's computation at its defaults, once the imports are done, into the shared cache.
+
+    The first run of a torch page paid more than its imports: the first sympy printing,
+    plotly's first figure, torch's first dispatch of each operation. Doing one here hands the
+    first students warm code paths, and page 2's default result already cached.
+    """
+    import plotly.graph_objects as go
+
+    from lab.ui import cached
+    from lab.ui.inputs import CHAIN_SLIDERS
+
+    try:
+        defaults = {key: default for key, _, _, default, _, _ in CHAIN_SLIDERS}
+        cached.chain_run(**defaults, reduce="mean")
+        go.Figure(go.Scatter(x=[0.0, 1.0], y=[0.0, 1.0])).to_plotly_json()
+    except Exception as problem:  # noqa: BLE001 - a page shows its own error
+        log.warning("lab: warm-up failed: %s", type(problem).__name__)
 
 
 def one_torch_thread() -> None:
