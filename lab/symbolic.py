@@ -195,19 +195,19 @@ def gradient(formula: Formula, x: torch.Tensor, reduce: str) -> Symbolic:
         return Symbolic(None, Message("checks.symbolic_timeout", seconds=f"{BUDGET_SECONDS:g}"))
 
 
-_shared = threading.local()      # .deadline: when this thread's shared budget ends
+_shared = threading.local()      # .left: seconds left of this thread's shared budget
 
 
 @contextmanager
 def shared_budget(seconds: float | None = None):
-    """Every ``budget`` inside shares ``seconds`` in all: one run's symbolic check, its
-    formulas and its f″ together, so that one input cannot buy three budgets (the
-    costliest playground formula took 1.5 s of sympy with one budget each, 0.5 s now)."""
-    _shared.deadline = time.monotonic() + (BUDGET_SECONDS if seconds is None else seconds)
+    """Every ``budget`` inside shares ``seconds`` of sympy work in all: one run's symbolic
+    check, its formulas and its f″ together, so that one input cannot buy three budgets
+    (the costliest playground formula took 1.5 s of sympy with one budget each)."""
+    _shared.left = BUDGET_SECONDS if seconds is None else seconds
     try:
         yield
     finally:
-        _shared.deadline = None
+        _shared.left = None
 
 
 @contextmanager
@@ -217,11 +217,11 @@ def budget(key):
     (``SymbolicTimeout``)."""
     if key in _TIMED_OUT:
         raise SymbolicTimeout
-    deadline = getattr(_shared, "deadline", None)
-    seconds = BUDGET_SECONDS if deadline is None else min(BUDGET_SECONDS,
-                                                          deadline - time.monotonic())
+    left = getattr(_shared, "left", None)
+    seconds = BUDGET_SECONDS if left is None else min(BUDGET_SECONDS, left)
     if seconds <= 0:
         raise SymbolicTimeout
+    started = time.monotonic()
     try:
         with time_limit(seconds):
             yield
@@ -232,6 +232,9 @@ def budget(key):
             _TIMED_OUT[key] = True
         sympy.core.cache.clear_cache()   # drop objects whose assumptions were cut short
         raise
+    finally:
+        if left is not None:
+            _shared.left = left - (time.monotonic() - started)
 
 
 def _gradient(formula: Formula, x: torch.Tensor, reduce: str) -> Symbolic:
@@ -286,6 +289,10 @@ def warm_up() -> None:
     print_latex(derivative)
     print_latex(expression(parse("mean(x) * x"), reductions_as_functions=True))
     print_latex(sympy.Sum(X, (sympy.Symbol("i"), 0, sympy.Symbol("n") - 1)))
-    evaluate(derivative, {X: torch.ones(2, dtype=torch.float64)},
-             torch.ones(2, dtype=torch.float64))
+    ones = torch.ones(2, dtype=torch.float64)
+    evaluate(derivative, {X: ones}, ones)
+    # f″ (lab.second) differentiates again: DiracDelta and sign's derivative, first used here
+    again = sympy.diff(derivative, X).replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))
+    print_latex(again)
+    evaluate(again, {X: ones}, ones)
 

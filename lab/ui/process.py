@@ -200,12 +200,12 @@ def preload(modules: tuple[str, ...] | None = None,
         if was_enabled:
             gc.enable()
         one_torch_thread()
-        if not failed and os.environ.get("LAB_WARM_UP") != "0":
-            warm_up()
         freeze_after_imports()
         preloaded.set()
     if failed:
         log.warning("lab: background imports failed: %s", ", ".join(failed))
+    elif os.environ.get("LAB_WARM_UP") != "0":
+        warm_up()                       # after the gate opens: runs wait for nothing here
     return failed
 
 
@@ -213,17 +213,22 @@ def warm_up() -> None:
     """Page 2's computation at its defaults, once the imports are done, into the shared cache.
 
     The first run of a torch page paid more than its imports: the first sympy printing,
-    plotly's first figure, torch's first dispatch of each operation. Doing one here hands the
+    plotly's first figure, torch's first dispatch of each operation, the first double
+    backward through abs (the playground's f″: torch imports torch._dynamo, ~1 s). Doing them here hands the
     first students warm code paths, and page 2's default result already cached.
     """
     import plotly.graph_objects as go
 
+    from lab.formula import parse
+    from lab.second import autograd_second
     from lab.ui import cached
     from lab.ui.inputs import CHAIN_SLIDERS
 
     try:
         defaults = {key: default for key, _, _, default, _, _ in CHAIN_SLIDERS}
         cached.chain_run(**defaults, reduce="mean")
+        # abs's double backward goes through torch._compile: imports torch._dynamo, ~1 s
+        autograd_second(parse("abs(x - 1) * x"), sys.modules["torch"].ones(2))
         go.Figure(go.Scatter(x=[0.0, 1.0], y=[0.0, 1.0])).to_plotly_json()
     except Exception as problem:  # noqa: BLE001 - a page shows its own error
         log.warning("lab: warm-up failed: %s", type(problem).__name__)
