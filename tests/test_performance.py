@@ -385,20 +385,3 @@ def test_the_background_imports_freeze_the_heap_and_survive_a_missing_module(mon
     assert order[0] == "torch" and "lab.ui.views" in order and "lab.cli" not in order
     assert order.index("lab.gradients") < order.index("sympy")     # torch pages first
 
-
-def test_the_warm_up_pays_first_uses_and_caches_page_2_at_its_defaults():
-    """After the background imports, page 2's default computation is cached for everyone
-    and torch has paid the import that abs's double backward (the playground's f″) needs."""
-    probe = (
-        "import sys, json\n"
-        "from lab.ui import process, cached\n"
-        "from lab import chain\n"
-        "process.warm_up()\n"
-        "calls = []\n"
-        "original = chain.run_chain\n"
-        "chain.run_chain = lambda *a, **k: calls.append(a) or original(*a, **k)\n"
-        "cached.chain_run(n=3, a=1.0, p=2.0, c=2.0, reduce='mean')\n"
-        "print(json.dumps({'computed_again': len(calls),\n"
-        "                  'dynamo': 'torch._dynamo' in sys.modules}))\n"
-    )
-    assert probe_json(probe, timeout=300) == {"computed_again": 0, "dynamo": True}

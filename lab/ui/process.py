@@ -13,11 +13,10 @@ setting for is done here, each part kept because an A/B in one run measured it
   new modules imported. ``LAB_GC_FREEZE=0`` turns it off.
 * **Imports in the background** (``preload``): torch, pandas, plotly, every lab module,
   sympy and torchviz are imported by a thread once the process's first run has ended, so
-  the students who follow find them loaded. Until it ends, runs are not gated (a page
-  waiting for torch's import must not hold the gate the home page needs).
+  the students who follow find them loaded. Until it ends, runs wait for it outside the
+  lanes (a run importing a module the preload is importing could find it half initialised).
   ``LAB_PRELOAD=0`` turns it off. Once torch is loaded it gets one intra-op thread
-  (``one_torch_thread``), and page 2's default computation runs once (``warm_up``;
-  ``LAB_WARM_UP=0`` skips it).
+  (``one_torch_thread``).
 * **Fair lanes** around the one function through which Streamlit 1.67 runs every script
   or fragment (``FairLanes``): one light run at a time, heavy runs on a rationed lane
   beside it, and an allowance per session, so that no client sending the costliest inputs
@@ -69,6 +68,7 @@ PRELOAD_SKIP = ("lab.__main__", "lab.cli")
 # While the imports hold the GIL, every hand-off to the thread that sends replies waits
 # for the switch interval (5 ms by default): a shorter one keeps the first pages quick.
 PRELOAD_SWITCH_S = 0.0005
+PRELOAD_WAIT_S = 60.0          # the longest a run waits for the background imports
 FIRST_RUN_WAIT_S = 5.0
 
 _state = {"started": False, "refused_logged": False}
@@ -204,34 +204,7 @@ def preload(modules: tuple[str, ...] | None = None,
         preloaded.set()
     if failed:
         log.warning("lab: background imports failed: %s", ", ".join(failed))
-    elif os.environ.get("LAB_WARM_UP") != "0":
-        warm_up()                       # after the gate opens: runs wait for nothing here
     return failed
-
-
-def warm_up() -> None:
-    """Page 2's computation at its defaults, once the imports are done, into the shared cache.
-
-    The first run of a torch page paid more than its imports: the first sympy printing,
-    plotly's first figure, torch's first dispatch of each operation, the first double
-    backward through abs (the playground's f″: torch imports torch._dynamo, ~1 s). Doing them here hands the
-    first students warm code paths, and page 2's default result already cached.
-    """
-    import plotly.graph_objects as go
-
-    from lab.formula import parse
-    from lab.second import autograd_second
-    from lab.ui import cached
-    from lab.ui.inputs import CHAIN_SLIDERS
-
-    try:
-        defaults = {key: default for key, _, _, default, _, _ in CHAIN_SLIDERS}
-        cached.chain_run(**defaults, reduce="mean")
-        # abs's double backward goes through torch._compile: imports torch._dynamo, ~1 s
-        autograd_second(parse("abs(x - 1) * x"), sys.modules["torch"].ones(2))
-        go.Figure(go.Scatter(x=[0.0, 1.0], y=[0.0, 1.0])).to_plotly_json()
-    except Exception as problem:  # noqa: BLE001 - a page shows its own error
-        log.warning("lab: warm-up failed: %s", type(problem).__name__)
 
 
 def one_torch_thread() -> None:
@@ -304,7 +277,11 @@ class FairLanes:
     def run(self, func, ctx):
         self._start_watchdog()
         session = getattr(ctx, "session_id", "")
-        if not preloaded.is_set():          # waiting for an import must not hold the gate
+        if not preloaded.is_set():
+            # A run importing a module while the preload imports it could find it half
+            # initialised (a cold lecture hall met "partially initialized module 'pandas'"):
+            # runs wait for the imports to end, holding no lane (not the gate either).
+            preloaded.wait(PRELOAD_WAIT_S)
             return self._timed(func, ctx, session)
         freeze_after_imports()
         if not self.fair:
