@@ -56,7 +56,7 @@ HEAVY_CPU_S = 0.15       # runs above this much CPU, HEAVY_AFTER in a row (a fir
 HEAVY_AFTER = 2          # a page alone is not enough), send a session to the heavy lane
 SLICE_CPU_S = 0.15       # a light run past this much CPU gives the gate up
 HEAVY_DUTY = 0.1         # the heavy lane runs at most this share of the time, all together
-SHARE = 0.05             # of a second per second: what a session's debt drains at...
+SHARE = 0.025            # of a second per second: what a session's debt drains at...
 BURST_S = 0.5            # ...and the debt under which its next run may start,
 IDLE_S = 1.0             # unless no other session started a light run for this long
 # torch first (every page but home needs it), then what Streamlit imports the first time a
