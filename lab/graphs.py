@@ -88,21 +88,18 @@ def styled(source: str, palette: Palette) -> str:
     and ``edge [...]`` statement (in a DOT attribute list the last value of a name wins),
     so colours a node sets itself (torchviz's fills, page 6's current step) are kept.
     """
-    missing = dict(_defaults(palette))
+    missing = {kind: " ".join(f'{name}="{value}"' for name, value in attributes.items())
+               for kind, attributes in _defaults(palette).items()}
 
     def extend(match: re.Match) -> str:
         indent, kind, attributes = match.groups()
-        extra = missing.pop(kind, None)
-        if extra is None:
-            return match.group(0)
-        added = " ".join(f'{name}="{value}"' for name, value in extra.items())
-        return f"{indent}{kind} [{attributes} {added}]"
+        added = missing.pop(kind, None)
+        return match.group(0) if added is None else f"{indent}{kind} [{attributes} {added}]"
 
     source = _ATTRIBUTE_LINE.sub(extend, source)
     if missing:                     # a drawing without some of the three statements
         head, brace, body = source.partition("{")
-        lines = "".join("\n\t" + kind + " [" + " ".join(f'{n}="{v}"' for n, v in attrs.items())
-                        + "]" for kind, attrs in missing.items())
+        lines = "".join(f"\n\t{kind} [{added}]" for kind, added in missing.items())
         source = head + brace + lines + body
     return source
 

@@ -15,7 +15,7 @@ from lab.i18n import t
 from lab.training import (BEHAVIOURS, DATASETS, INITIAL_RANGE, LEARNING_RATES, MAX_STEPS,
                           TOO_LARGE, UPDATES, Loop, TrainingRun)
 from lab.ui.inputs import stepper
-from lab.palette import Palette
+from lab.palette import SCREEN, Palette
 from lab.ui.shell import error_box, help_button, lang, tr
 from lab.ui.views import (figure_chart, figure_spec, fmt, palette_layout, pytorch_said,
                           shown_palette, table)
@@ -188,7 +188,7 @@ def _with_marker(base: dict, x: float, y: float, name: str) -> dict:
 
 def _scale(colours: Palette) -> float:
     """How much thicker lines and larger marks are drawn in this palette (lecture: 2)."""
-    return colours.line_width / 2.5
+    return colours.line_width / SCREEN.line_width
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)

@@ -220,21 +220,16 @@ def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
 
 
 def _layout(title: str, colours: Palette) -> dict:
-    """Title, axes and legend in the palette's type. A plot's title does not wrap: a long
-    one is broken into lines of TITLE_LINE characters (on a phone it ran off the plot);
-    the tool bar stands at the right edge, where it would cover the title."""
-    font = {"size": colours.font_size}
-    if colours.ticks:
-        font["color"] = colours.ticks
-    axis = {"tickfont": font, "title": {"font": font}}
+    """The curve's layout in the palette (``palette_layout``). A plot's title does not wrap:
+    a long one is broken into lines of TITLE_LINE characters (on a phone it ran off the
+    plot), with room above the plot for every line."""
     lines = textwrap.wrap(title, TITLE_LINE) or [title]
-    return {"title": {"text": "<br>".join(lines), "font": {"size": colours.title_size}},
-            "xaxis": {**axis, "title": {"text": "x", "font": font}}, "yaxis": axis,
-            "height": colours.plot_height, "font": {"size": colours.font_size},
-            "margin": {"l": 10, "r": 40, "b": 10,
-                       "t": 20 + round(1.4 * colours.title_size * len(lines))},
-            "legend": {"orientation": "h", "y": -0.2, "font": font},
-            "modebar": {"orientation": "v"}}
+    top = 20 + round(1.4 * colours.title_size * len(lines))
+    return palette_layout({"title": {"text": "<br>".join(lines)},
+                           "xaxis": {"title": {"text": "x"}}, "yaxis": {},
+                           "height": SCREEN.plot_height,
+                           "margin": {"l": 10, "r": 40, "b": 10, "t": top},
+                           "legend": {"orientation": "h", "y": -0.2}}, colours)
 
 
 def palette_layout(layout: dict, colours: Palette) -> dict:
