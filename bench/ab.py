@@ -83,7 +83,7 @@ def run(bench: str, variants: list[dict], repeat: int, out: str, options: dict) 
     for variant in variants:
         rows = [row for row in runs if row["variant"] == variant["name"]]
         medians[variant["name"]] = {
-            key: (round(statistics.median(v), 1) if (v := [row[key] for row in rows
+            key: (round(statistics.median(v), 3) if (v := [row[key] for row in rows
                                                            if row[key] is not None]) else None)
             for key in FIGURES[bench]}
     summary = {"benchmark": f"ab-{bench}", "variants": variants, "repeat": repeat,

@@ -63,6 +63,7 @@ class Tally:
         self.first_loads: list[float] = []
         self.interactions: list[float] = []
         self.interactions_at: list[tuple[float, float]] = []     # (when it ended, seconds)
+        self.first_loads_at: list[tuple[float, float, str]] = []   # (arrived, seconds, page)
         self.by_page: dict[str, list[float]] = defaultdict(list)
         self.failures: list[str] = []
         self.started = self.completed = self.failed = 0
@@ -74,9 +75,12 @@ class Tally:
         if ok:
             self.finished_runs += 1
             (self.first_loads if first else self.interactions).append(seconds)
-            if not first:
+            ended = time.perf_counter() - samples_origin[0]
+            if first:
+                self.first_loads_at.append((ended - seconds, seconds, name))
+            else:
                 self.by_page[name].append(seconds)
-                self.interactions_at.append((time.perf_counter() - samples_origin[0], seconds))
+                self.interactions_at.append((ended, seconds))
         events.request.fire(request_type="first_load" if first else "interaction", name=name,
                             response_time=seconds * 1000, response_length=0,
                             exception=None if ok else ProtocolError(error), context={})
@@ -145,7 +149,8 @@ class Student(User):
         if run.ok:
             TALLY.run(self.scenario.name, seconds, True, first)
         else:
-            self._fail(f"status {run.status}, exceptions {run.exceptions[:1]}", first)
+            self._fail(f"{'first load' if first else 'interaction'}: status {run.status}, "
+                       f"exceptions {run.exceptions[:1]}", first)
 
     def _fail(self, error: str, first: bool) -> None:
         TALLY.run(self.scenario.name, 0.0, False, first, error)
@@ -304,6 +309,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         "interaction_p50_by_page_ms": {name: summary_ms(v)["p50"]
                                        for name, v in sorted(TALLY.by_page.items())},
         "interaction_p95_by_10s_ms": by_window(TALLY.interactions_at, 10.0),
+        "first_loads_over_goal": over_goal(TALLY.first_loads_at,
+                                           GOALS["first_load_p95_ms"] / 1000),
         "sessions": {"started": TALLY.started, "completed": TALLY.completed,
                      "failed": TALLY.failed, "dropped": dropped},
         "runs": {"sent": TALLY.runs_sent, "finished": TALLY.finished_runs},
@@ -356,7 +363,22 @@ def report(result: dict) -> None:
         noise = result["noise"]
         print(f"{result['noisy_clients']} noisy clients: runs {noise['runs']}, "
               f"failures {noise['failures']}")
+    slow = result["first_loads_over_goal"]
+    if slow["count"]:
+        print(f"first loads over the goal: {slow['count']} of {slow['of']}, arrived "
+              f"{slow['arrived_s'][0]}-{slow['arrived_s'][1]} s after the first student, "
+              f"on {slow['pages']}")
     print("goals met:", result["goals"]["met"], result.get("saved", ""))
+
+
+def over_goal(loads: list[tuple[float, float, str]], goal_s: float) -> dict:
+    """The first loads longer than the goal: how many, when they arrived, on which pages."""
+    slow = [(arrived, page) for arrived, seconds, page in loads if seconds > goal_s]
+    arrived = [when for when, _ in slow]
+    return {"count": len(slow), "of": len(loads),
+            "arrived_s": [round(min(arrived), 1), round(max(arrived), 1)] if slow else None,
+            "pages": {page: sum(1 for _, p in slow if p == page)
+                      for page in sorted({p for _, p in slow})}}
 
 
 def by_window(timed: list[tuple[float, float]], width: float) -> dict[str, float]:
