@@ -385,3 +385,110 @@ def test_the_background_imports_freeze_the_heap_and_survive_a_missing_module(mon
     assert order[0] == "torch" and "lab.ui.views" in order and "lab.cli" not in order
     assert order.index("lab.gradients") < order.index("sympy")     # torch pages first
 
+
+
+def test_the_warm_up_caches_the_seed_chain_and_its_plot_without_torch_dynamo():
+    """After the background imports, page 2's default run and plot are in the shared caches
+    (the first student computes neither again), and the warm-up did not pay the ~1 s import
+    of torch._dynamo that competed with a cold lecture hall."""
+    probe = (
+        "import sys, json\n"
+        "from lab.ui import process, cached, views\n"
+        "from lab import chain\n"
+        "from lab.i18n import DEFAULT_LANGUAGE\n"
+        "from lab.palette import SCREEN\n"
+        "process.warm_up()\n"
+        "calls = []\n"
+        "run, scatter = chain.run_chain, views._scatter\n"
+        "chain.run_chain = lambda *a, **k: calls.append('run') or run(*a, **k)\n"
+        "views._scatter = lambda *a, **k: calls.append('plot') or scatter(*a, **k)\n"
+        "result = cached.chain_run(n=3, a=1.0, p=2.0, c=2.0, reduce='mean')\n"
+        "views.curve_figure(result.text, result.x_spec, result.dtype, DEFAULT_LANGUAGE,\n"
+        "                   False, SCREEN, _curve=result.curve)\n"
+        "cached.chain_run(n=3, a=1.5, p=2.0, c=2.0, reduce='mean')\n"
+        "print(json.dumps({'computed': calls,\n"
+        "                  'dynamo': 'torch._dynamo' in sys.modules}))\n"
+    )
+    # The last call (another a) is computed: the counting itself works.
+    assert probe_json(probe, timeout=300) == {"computed": ["run"], "dynamo": False}
+
+
+def test_the_imports_wait_for_runs_that_began_before_the_lanes_but_not_for_parked_ones(
+        monkeypatch):
+    """A run that started before the lanes were installed imports what its page needs
+    itself; the preload must not import beside it (a half-initialised pandas in a cold
+    lecture hall), but it must not wait for a run parked in the lanes, waiting for it."""
+    from lab.ui import process
+
+    monkeypatch.setattr(process, "preloaded", threading.Event())
+    monkeypatch.setattr(process, "_modules_at_freeze", len(sys.modules))  # no freeze here
+    monkeypatch.setenv("LAB_GC_FREEZE", "0")
+    monkeypatch.setenv("LAB_WARM_UP", "0")
+    earlier_may_end, parked_may_end = threading.Event(), threading.Event()
+    earlier = threading.Thread(target=earlier_may_end.wait, name=process.SCRIPT_THREAD)
+    parked = threading.Thread(target=parked_may_end.wait, name=process.SCRIPT_THREAD)
+    earlier.start(), parked.start()
+    process.parked.add(parked.ident)
+    try:
+        preload = threading.Thread(target=process.preload,
+                                   kwargs={"modules": ("json",), "after": [earlier, parked]})
+        preload.start()
+        preload.join(0.5)
+        assert preload.is_alive() and not process.preloaded.is_set()   # waits for `earlier`
+        earlier_may_end.set()
+        preload.join(10)
+        assert not preload.is_alive() and process.preloaded.is_set()   # not for `parked`
+    finally:
+        process.parked.discard(parked.ident)
+        earlier_may_end.set(), parked_may_end.set()
+        earlier.join(), parked.join()
+
+
+def test_a_figure_drawn_while_another_thread_imports_pandas_waits_for_it():
+    """A cold server's first runs import at once. plotly takes pandas from ``sys.modules``
+    even half imported ("partially initialized module 'pandas' has no attribute 'Series'"
+    on page 8 of a cold lecture hall); the views import pandas first, so a thread drawing a
+    figure waits until pandas is whole. Here one thread's import of pandas is held open
+    while another imports the views and draws."""
+    probe = (
+        "import importlib.abc, importlib.machinery, json, sys, threading\n"
+        "entered, release = threading.Event(), threading.Event()\n"
+        "class Held(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name != 'pandas':\n"
+        "            return None\n"
+        "        sys.meta_path.remove(self)\n"
+        "        spec = importlib.machinery.PathFinder.find_spec(name, path)\n"
+        "        real = spec.loader\n"
+        "        class Loader(importlib.abc.Loader):\n"
+        "            def create_module(self, spec):\n"
+        "                return real.create_module(spec)\n"
+        "            def exec_module(self, module):\n"
+        "                entered.set()\n"
+        "                release.wait(60)\n"
+        "                real.exec_module(module)\n"
+        "        spec.loader = Loader()\n"
+        "        return spec\n"
+        "import plotly.graph_objects, streamlit, torch\n"       # what a page has by then
+        "sys.meta_path.insert(0, Held())\n"
+        "importer = threading.Thread(target=__import__, args=('pandas',))\n"
+        "importer.start()\n"
+        "entered.wait(60)\n"
+        "outcome = {}\n"
+        "def draw():\n"
+        "    try:\n"
+        "        from lab.ui import views\n"
+        "        views.figure_spec([{'type': 'scatter', 'x': [0.0, 1.0], 'y': [1.0, 2.0]}], {})\n"
+        "        outcome['drew'] = True\n"
+        "    except Exception as problem:\n"
+        "        outcome['drew'] = f'{type(problem).__name__}: {problem}'\n"
+        "drawer = threading.Thread(target=draw)\n"
+        "drawer.start()\n"
+        "drawer.join(5)\n"
+        "outcome['waited_for_pandas'] = drawer.is_alive()\n"
+        "release.set()\n"
+        "drawer.join(120)\n"
+        "importer.join(120)\n"
+        "print(json.dumps(outcome))\n"
+    )
+    assert probe_json(probe, timeout=300) == {"drew": True, "waited_for_pandas": True}

@@ -16,7 +16,8 @@ setting for is done here, each part kept because an A/B in one run measured it
   the students who follow find them loaded. Until it ends, runs wait for it outside the
   lanes (a run importing a module the preload is importing could find it half initialised).
   ``LAB_PRELOAD=0`` turns it off. Once torch is loaded it gets one intra-op thread
-  (``one_torch_thread``).
+  (``one_torch_thread``), and the seed's chain runs once (``warm_up``; ``LAB_WARM_UP=0``
+  skips it).
 * **Fair lanes** around the one function through which Streamlit 1.67 runs every script
   or fragment (``FairLanes``): one light run at a time, heavy runs on a rationed lane
   beside it, and an allowance per session, so that no client sending the costliest inputs
@@ -69,11 +70,12 @@ PRELOAD_SKIP = ("lab.__main__", "lab.cli")
 # for the switch interval (5 ms by default): a shorter one keeps the first pages quick.
 PRELOAD_SWITCH_S = 0.0005
 PRELOAD_WAIT_S = 60.0          # the longest a run waits for the background imports
-FIRST_RUN_WAIT_S = 5.0
+SCRIPT_THREAD = "ScriptRunner.scriptThread"    # Streamlit 1.67's name for a run's thread
 
 _state = {"started": False, "refused_logged": False}
 _modules_at_freeze = 0
 preloaded = threading.Event()
+parked: set[int] = set()       # threads of runs waiting for the background imports
 lanes: FairLanes | None = None
 
 
@@ -130,8 +132,10 @@ def start() -> bool:
     if os.environ.get("LAB_PRELOAD") == "0":
         preloaded.set()
     else:
-        first_run = threading.current_thread()      # the run importing lab.ui right now
-        threading.Thread(target=preload, kwargs={"after": first_run}, name="lab-preload",
+        # This run, and any other session's that began before the lanes were installed,
+        # do not wait for the imports: the imports wait for them (``preload``).
+        earlier = [thread for thread in threading.enumerate() if thread.name == SCRIPT_THREAD]
+        threading.Thread(target=preload, kwargs={"after": earlier}, name="lab-preload",
                          daemon=True).start()
     log.info("lab: server tuned at start (%s); importing the pages' modules in the "
              "background", ", ".join(name for name, ok in done.items() if ok) or "nothing")
@@ -171,18 +175,24 @@ def preload_order() -> list[str]:
 
 
 def preload(modules: tuple[str, ...] | None = None,
-            after: threading.Thread | None = None) -> list[str]:
+            after: list[threading.Thread] = ()) -> list[str]:
     """Import what the pages need, then freeze the heap; returns what failed to import.
 
     The collector is off while importing (torch alone makes it walk a growing heap a dozen
     times): one collection at the end, then the freeze. The GIL changes hands more often
-    meanwhile (``PRELOAD_SWITCH_S``). It begins once the run that started it has ended
-    (``after``, at most ``FIRST_RUN_WAIT_S``): the first visitor's page is not slowed (the
-    home page's first load took 0.4 s instead of 0.1 with the imports beside it), and a
-    torch page opened first imports what it needs itself, without the rest competing.
+    meanwhile (``PRELOAD_SWITCH_S``). It begins once the runs that started before the lanes
+    (``after``) have ended or are parked in them, waiting for it (at most ``PRELOAD_WAIT_S``):
+    the first visitor's page is not slowed (the home page's first load took 0.4 s instead of
+    0.1 with the imports beside it), a torch page opened first imports what it needs itself,
+    and no run imports beside the preload: two threads importing pandas at once can leave one
+    of them a half-initialised module (a cold lecture hall met "partially initialized module
+    'pandas' has no attribute 'Series'" in a run that began before the lanes existed).
     """
-    if after is not None and after is not threading.current_thread():
-        after.join(FIRST_RUN_WAIT_S)
+    deadline = time.monotonic() + PRELOAD_WAIT_S
+    for thread in after:
+        while (thread is not threading.current_thread() and thread.is_alive()
+               and thread.ident not in parked and time.monotonic() < deadline):
+            thread.join(0.01)
     was_enabled = gc.isenabled()
     gc.disable()
     interval = sys.getswitchinterval()
@@ -204,7 +214,31 @@ def preload(modules: tuple[str, ...] | None = None,
         preloaded.set()
     if failed:
         log.warning("lab: background imports failed: %s", ", ".join(failed))
+    elif os.environ.get("LAB_WARM_UP") != "0":
+        warm_up()                       # after the runs' wait ended: nobody waits for it
     return failed
+
+
+def warm_up() -> None:
+    """The seed's chain at its defaults and its plot, once, into the shared caches.
+
+    After the imports, a torch page's first run still paid ~80 ms for torch's first
+    autograd run and the lab's first sympy printing and ~15 ms for plotly's first figure,
+    ~4x a warm first load (docs/performance.md, round 3). Not the playground's f″ through
+    abs (torch._dynamo, ~1 s): that competed with the arriving students and was dropped.
+    """
+    from lab.i18n import DEFAULT_LANGUAGE
+    from lab.palette import SCREEN
+    from lab.ui import cached, views
+    from lab.ui.inputs import CHAIN_SLIDERS
+
+    try:
+        defaults = {key: default for key, _, _, default, _, _ in CHAIN_SLIDERS}
+        result = cached.chain_run(**defaults, reduce="mean")
+        views.curve_figure(result.text, result.x_spec, result.dtype, DEFAULT_LANGUAGE,
+                           False, SCREEN, _curve=result.curve)
+    except Exception as problem:  # noqa: BLE001 - a page shows its own error
+        log.warning("lab: warm-up failed: %s", type(problem).__name__)
 
 
 def one_torch_thread() -> None:
@@ -260,6 +294,8 @@ class FairLanes:
         self.fair = fair
         self.share = float(os.environ.get("LAB_FAIR_SHARE", SHARE))    # for measuring
         self.duty = float(os.environ.get("LAB_HEAVY_DUTY", HEAVY_DUTY))
+        self.heavy_after = int(os.environ.get("LAB_HEAVY_AFTER", HEAVY_AFTER))
+        self.slice_s = float(os.environ.get("LAB_SLICE_CPU_S", SLICE_CPU_S))
         self.heavy_open_at = 0.0               # monotonic: when the heavy lane reopens
         self.gate = threading.Lock()           # the light lane
         self.heavy_lane = threading.Lock()     # the heavy lane
@@ -281,7 +317,14 @@ class FairLanes:
             # A run importing a module while the preload imports it could find it half
             # initialised (a cold lecture hall met "partially initialized module 'pandas'"):
             # runs wait for the imports to end, holding no lane (not the gate either).
-            preloaded.wait(PRELOAD_WAIT_S)
+            me = threading.get_ident()
+            parked.add(me)
+            try:
+                preloaded.wait(PRELOAD_WAIT_S)
+            finally:
+                parked.discard(me)
+            # Then at once, outside the lanes: sending them through the gate one by one was
+            # within noise (ab-cold-5-parked).
             return self._timed(func, ctx, session)
         freeze_after_imports()
         if not self.fair:
@@ -349,7 +392,7 @@ class FairLanes:
             self.debts[session] = (self.debt(session, now) + charge, now)
             streak = self.heavy_streak.get(session, 0) + 1 if cpu > HEAVY_CPU_S else 0
             self.heavy_streak[session] = streak
-            if streak >= HEAVY_AFTER:
+            if streak >= self.heavy_after:
                 self.heavy.add(session)
             elif not streak:
                 self.heavy.discard(session)
@@ -398,7 +441,7 @@ class FairLanes:
                 cpu = time.clock_gettime(holder[0])
             except OSError:                     # that thread has ended
                 continue
-            if cpu - holder[2] > SLICE_CPU_S:
+            if cpu - holder[2] > self.slice_s:
                 with self.lock:
                     if self.holder == holder:
                         self.holder = None

@@ -6,11 +6,18 @@ import math
 import textwrap
 
 import numpy as np
+import pandas  # noqa: F401 - before plotly: see below
 import pyarrow as pa
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseFigure
 import streamlit as st
 
+# pandas is imported above, before plotly, on purpose. plotly checks its values against
+# pandas only if ``sys.modules`` holds it, and takes what it finds there even while another
+# thread is still importing it: a cold lecture hall, with several first runs importing at
+# once, met "partially initialized module 'pandas' has no attribute 'Series'" in plotly's
+# validation on page 8 (in 1 of 2 runs, docs/performance.md, round 3). Importing pandas
+# here waits until it is whole, so no thread that draws a figure can see it half made.
 from lab import graphs
 from lab.glosses import gloss
 from lab.gradients import Curve, GradientRun
