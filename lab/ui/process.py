@@ -12,8 +12,8 @@ setting for is done here, each part kept because an A/B in one run measured it
   permanent generation, once the start-up imports are done and again whenever a run finds
   new modules imported. ``LAB_GC_FREEZE=0`` turns it off.
 * **Imports in the background** (``preload``): torch, pandas, plotly, every lab module,
-  sympy and torchviz are imported by a thread once the process's first run has ended, so
-  the students who follow find them loaded. Until it ends, runs wait for it outside the
+  sympy and torchviz are imported by a thread once the runs that began before the lanes
+  existed have ended, so the students who follow find them loaded. Until it ends, runs wait for it outside the
   lanes (a run importing a module the preload is importing could find it half initialised).
   ``LAB_PRELOAD=0`` turns it off. Once torch is loaded it gets one intra-op thread
   (``one_torch_thread``), and the seed's chain runs once (``warm_up``; ``LAB_WARM_UP=0``
@@ -53,6 +53,8 @@ STREAMLIT_VERSION = "1.67.0"
 RUNNER_SIGNATURE = ("(func: 'Callable[[], Any]', ctx: 'ScriptRunContext') -> "
                     "'tuple[Any | None, bool, RerunData | None, bool, Exception | None]'")
 
+# The lanes' figures (LAB_FAIR_SHARE, LAB_HEAVY_DUTY, LAB_HEAVY_AFTER, LAB_SLICE_CPU_S
+# override them for A/B runs; docs/performance.md).
 HEAVY_CPU_S = 0.15       # runs above this much CPU, HEAVY_AFTER in a row (a first load of
 HEAVY_AFTER = 2          # a page alone is not enough), send a session to the heavy lane
 SLICE_CPU_S = 0.15       # a light run past this much CPU gives the gate up

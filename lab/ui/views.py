@@ -16,7 +16,7 @@ import streamlit as st
 # pandas only if ``sys.modules`` holds it, and takes what it finds there even while another
 # thread is still importing it: a cold lecture hall, with several first runs importing at
 # once, met "partially initialized module 'pandas' has no attribute 'Series'" in plotly's
-# validation on page 8 (in 1 of 2 runs, docs/performance.md, round 3). Importing pandas
+# validation on page 8 (5 runs of 8, docs/performance.md, round 3). Importing pandas
 # here waits until it is whole, so no thread that draws a figure can see it half made.
 from lab import graphs
 from lab.glosses import gloss
