@@ -283,7 +283,7 @@ class _Built(BaseFigure):
     BaseFigure's constructor is skipped on purpose: there is nothing left to build.
     """
 
-    def __init__(self, spec: dict):       # noqa: super().__init__ not called
+    def __init__(self, spec: dict):       # BaseFigure.__init__ skipped on purpose
         self._spec = spec
 
     def to_dict(self) -> dict:
