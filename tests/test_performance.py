@@ -386,7 +386,6 @@ def test_the_background_imports_freeze_the_heap_and_survive_a_missing_module(mon
     assert order.index("lab.gradients") < order.index("sympy")     # torch pages first
 
 
-
 def test_the_warm_up_caches_the_seed_chain_and_its_plot_without_torch_dynamo():
     """After the background imports, page 2's default run and plot are in the shared caches
     (the first student computes neither again), and the warm-up did not pay the ~1 s import

@@ -13,8 +13,9 @@ setting for is done here, each part kept because an A/B in one run measured it
   new modules imported. ``LAB_GC_FREEZE=0`` turns it off.
 * **Imports in the background** (``preload``): torch, pandas, plotly, every lab module,
   sympy and torchviz are imported by a thread once the runs that began before the lanes
-  existed have ended, so the students who follow find them loaded. Until it ends, runs wait for it outside the
-  lanes (a run importing a module the preload is importing could find it half initialised).
+  existed have ended, so the students who follow find them loaded. Until it ends, runs
+  wait for it outside the lanes (a run importing a module the preload is importing could
+  find it half initialised).
   ``LAB_PRELOAD=0`` turns it off. Once torch is loaded it gets one intra-op thread
   (``one_torch_thread``), and the seed's chain runs once (``warm_up``; ``LAB_WARM_UP=0``
   skips it).
@@ -277,10 +278,11 @@ class FairLanes:
       as fast as alone.
     * **Heavy work on its own lane**: a session whose last ``HEAVY_AFTER`` runs each used
       more than ``HEAVY_CPU_S`` of CPU runs its next ones on a second lane until one is
-      light, so no light run waits behind it; a light run the watchdog finds past ``SLICE_CPU_S`` of CPU gives the gate
-      up and finishes beside the next one. A heavy run shares the GIL with the class, so
-      the lane runs one at a time and, while the class works, at most ``HEAVY_DUTY`` of
-      the time, whatever the number of heavy sessions.
+      light, so no light run waits behind it; a light run the watchdog finds past
+      ``SLICE_CPU_S`` of CPU gives the gate up and finishes beside the next one. A heavy
+      run shares the GIL with the class, so the lane runs one at a time and, while the
+      class works, at most ``HEAVY_DUTY`` of the time, whatever the number of heavy
+      sessions.
     * **An allowance per session**: a session's runs add their cost to its debt (the CPU
       of its thread; on the heavy lane, the run's duration),
       which drains at ``SHARE`` of a second per second; a run starts once the debt is
