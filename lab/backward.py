@@ -26,7 +26,7 @@ from lab.gradients import DTYPES, check_options, code, statement
 from lab.xvalues import XSpec
 from lab.i18n import Message, comment, localized
 from lab.node_maths import NodeMaths
-from lab.printing import latex
+from lab.printing import latex, partial
 from lab.recording import ACCUMULATE, Record
 
 
@@ -237,15 +237,6 @@ def _aligned(rows: list[str], size: int) -> str:
 
 # ---- the backward pass ----------------------------------------------------------------------
 
-def _tex_shown(expr) -> str:
-    return latex(expr) if isinstance(expr, sympy.Symbol) else rf"\left({latex(expr)}\right)"
-
-
-def partial(output, target) -> str:
-    """``∂output/∂target`` in LaTeX (Leibniz's notation over two printed expressions)."""
-    return rf"\frac{{\partial {_tex_shown(output)}}}{{\partial {_tex_shown(target)}}}"
-
-
 def _in_product(expr) -> str:
     text = latex(expr)
     return rf"\left({text}\right)" if expr.is_Add or text.startswith("-") else text
@@ -306,7 +297,7 @@ def _pass(record: Record, node, maths: NodeMaths, slot: int, local, first: bool,
 
 def _accumulate_latex(contributions: list, total) -> tuple[str, ...]:
     """x.grad = the sum of what every branch passed to x, element by element."""
-    head = r"\texttt{x.grad} = \frac{\partial y}{\partial x}"
+    head = rf"\texttt{{x.grad}} = {partial(maths_of.symbol('y'), maths_of.symbol('x'))}"
     if total is None:
         return (head,)
     def terms(i: int) -> str:
@@ -347,8 +338,7 @@ def _backward_steps(record: Record, maths: dict[str, NodeMaths]) -> tuple[Backwa
         form = node_maths.form
         form_latex = "" if form is None else (
             f"{latex(node_maths.output)} = {latex(form)}" if node.tensor else latex(form))
-        incoming = r"\frac{\partial y}{\partial y} = 1" if index == 0 else partial(
-            y, node_maths.output)
+        incoming = f"{partial(y, y)} = 1" if index == 0 else partial(y, node_maths.output)
         steps.append(BackwardStep(
             node_id, node.name, shown(node_maths.output), form_latex, incoming, plain(upstream),
             upstream.numel(), tuple(passes), tuple(_as_typed(c) for c in node_maths.constants),

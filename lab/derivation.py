@@ -19,13 +19,14 @@ from sympy.core.parameters import distribute
 from lab.formula import Formula, parse
 from lab.i18n import Message
 from lab.ops import OPERATIONS, node_form
-from lab.printing import latex
+from lab.printing import latex, partial
 from lab.symbolic import (PER_ELEMENT_UP_TO, X, SymbolicTimeout, budget, constant,
                           derivative_of_text, element_symbols, expression,
                           per_element_derivatives)
 
 I = sympy.Symbol("i", integer=True)
 N = sympy.Symbol("n", integer=True, positive=True)
+Y = sympy.Symbol("y", real=True)
 VECTOR = sympy.Symbol("x", real=True)       # the whole tensor, inside an inner mean/sum
 LATEX_UP_TO = 4000                          # characters of LaTeX worth showing
 
@@ -36,7 +37,7 @@ class Link:
 
     tensor: str                  # "z2", or "y"
     statement: str               # z_{2} = z_{1}^{2}
-    locals: tuple[str, ...]      # \frac{\partial z_{2}}{\partial z_{1}} = 2 z_{1}
+    locals: tuple[str, ...]      # ∂z₂/∂z₁ = 2 z₁, in LaTeX
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Shown:
     """What a page writes for a computation (LaTeX), or why part of it is missing."""
 
     y: str                       # y = \frac{1}{n} \sum_{i=0}^{n - 1} (…)
-    derivative: str              # \frac{\partial y}{\partial x_{i}} = …   ("" if skipped)
+    derivative: str              # ∂y/∂x_i = …, in LaTeX ("" if skipped)
     links: tuple[Link, ...]      # the chain rule link by link (elementwise formulas)
     note: Message | None = None
 
@@ -52,10 +53,6 @@ class Shown:
 def _symbol(name: str):
     """A tensor of the forward pass as one of its elements: x -> x_i, z3 -> z_3."""
     return X if name == "x" else sympy.Symbol(f"z_{{{name[1:]}}}", real=True)
-
-
-def _d(top: str, bottom) -> str:
-    return r"\frac{\partial %s}{\partial %s}" % (top, latex(bottom))
 
 
 def links(formula: Formula, reduce: str) -> tuple[Link, ...]:
@@ -66,12 +63,12 @@ def links(formula: Formula, reduce: str) -> tuple[Link, ...]:
         with distribute(False):
             form = OPERATIONS[step.op].form(*args)
             tensors = list(dict.fromkeys(a for a in step.args if isinstance(a, str)))
-            locals_ = tuple(f"{_d(latex(_symbol(step.name)), _symbol(a))} = "
+            locals_ = tuple(f"{partial(_symbol(step.name), _symbol(a))} = "
                             f"{latex(sympy.diff(form, _symbol(a)))}" for a in tensors)
         out.append(Link(step.name, f"{latex(_symbol(step.name))} = {latex(form)}", locals_))
     last = _symbol(formula.body)
     total = node_form(f"{(formula.reduction or reduce).capitalize()}Backward0", [last], [N])
-    out.append(Link("y", f"y = {latex(total)}", (f"{_d('y', last)} = "
+    out.append(Link("y", f"y = {latex(total)}", (f"{partial(Y, last)} = "
                                                     f"{latex(sympy.diff(total, last))}",)))
     return tuple(out)
 
@@ -83,7 +80,7 @@ def _elementwise(text: str, mean: bool) -> Shown:
     derivative = derivative_of_text(text)
     scale = 1 / N if mean else 1
     return Shown(f"y = {latex(y * scale)}",
-                 rf"\frac{{\partial y}}{{\partial x_{{i}}}} = {latex(derivative * scale)}",
+                 f"{partial(Y, X)} = {latex(derivative * scale)}",
                  links(formula, "mean" if mean else "sum"))
 
 
@@ -98,8 +95,7 @@ def _mixing(text: str, mean: bool, n: int) -> Shown:
     if n > PER_ELEMENT_UP_TO:
         return Shown(y, "", (), Message("checks.symbolic_too_many", limit=PER_ELEMENT_UP_TO))
     first = per_element_derivatives(text, n, mean)[0]
-    return Shown(y, rf"\frac{{\partial y}}{{\partial {latex(element_symbols(n)[0])}}} = "
-                    + latex(first), ())
+    return Shown(y, f"{partial(Y, element_symbols(n)[0])} = {latex(first)}", ())
 
 
 def shown(formula: Formula, reduce: str, n: int) -> Shown | None:
@@ -124,6 +120,5 @@ def at_points(text: str, mean: bool, xs: tuple[float, ...]) -> tuple[str, ...]:
     (exercise 1's worked solution: whole numbers give the fractions a student types)."""
     derivative = derivative_of_text(text)
     scale = sympy.Rational(1, len(xs)) if mean else 1
-    return tuple(rf"\frac{{\partial y}}{{\partial x_{{{k}}}}} = "
-                 + latex(derivative.subs(X, constant(v)) * scale)
-                 for k, v in enumerate(xs))
+    return tuple(f"{partial(Y, symbol)} = {latex(derivative.subs(X, constant(v)) * scale)}"
+                 for symbol, v in zip(element_symbols(len(xs)), xs))

@@ -60,6 +60,15 @@ def latex(expr, **settings) -> str:
     return printer.doprint(sympy.sympify(expr))
 
 
+def partial(output, target) -> str:
+    """``∂output/∂target`` in Leibniz's notation, both printed by ``latex`` (a compound
+    expression in ``\left(…\right)``): the one place that writes the notation."""
+    def shown(expr) -> str:
+        expr = sympy.sympify(expr)
+        return latex(expr) if isinstance(expr, sympy.Symbol) else rf"\left({latex(expr)}\right)"
+    return rf"\frac{{\partial {shown(output)}}}{{\partial {shown(target)}}}"
+
+
 _SUBSCRIPT = str.maketrans("0123456789i", "₀₁₂₃₄₅₆₇₈₉ᵢ")
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 

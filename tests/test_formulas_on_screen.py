@@ -112,3 +112,18 @@ def test_playground_writes_what_it_computes(text, values, reduce):
     at = open_page("pages/5_playground.py", query={"f": text, "xm": "torch.tensor",
                                                    "xs": values, "r": reduce})
     check_page(at)
+
+
+def test_every_leibniz_label_is_printed_by_one_function_that_sympy_reads_as_a_derivative():
+    """∂output/∂target on every page comes from ``lab.printing.partial``; sympy's parser
+    reads it back as the derivative of its two printed symbols (or expressions)."""
+    import sympy
+    from sympy.parsing.latex import parse_latex
+
+    from lab.printing import partial
+
+    y, x, t = sympy.symbols("y x t")
+    assert parse_latex(partial(y, x)) == sympy.Derivative(y, x)
+    assert parse_latex(partial(y, y)) == sympy.Derivative(y, y)
+    assert partial(y, sympy.Symbol("x_{i}")) == DERIVATIVE.removesuffix(" = ")
+    assert partial(1 / t, t) == r"\frac{\partial \left(\frac{1}{t}\right)}{\partial t}"
