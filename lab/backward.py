@@ -13,7 +13,6 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-import sympy
 import torch
 
 from lab import formula as formulas
