@@ -8,6 +8,7 @@ computations as formulas and checks exercise 1's typed answers.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from lab.formula import format_number, parse_number
@@ -56,12 +57,49 @@ class AnswerCheck:
     hint: str = ""            # catalogue key of the hint for a wrong answer
 
 
-ANSWER_RTOL = 1e-3
-ANSWER_ATOL = 1e-3
+# A typed decimal is right when it is autograd's value rounded to the digits typed, with at
+# least SIGNIFICANT_DIGITS of them (or exact); a fraction or an expression must match to
+# float32's precision.
+SIGNIFICANT_DIGITS = 3
+EXACT_RTOL, EXACT_ATOL = 1e-5, 1e-6
+NEAR = 0.02            # within 2 %: a rounding matter, not a wrong derivative
+_DECIMAL = re.compile(r"^\s*[+-]?(?P<whole>\d*)(?:\.(?P<part>\d*))?(?:[eE](?P<exp>[+-]?\d+))?\s*$")
+
+
+def decimals_typed(text: str) -> tuple[int, int] | None:
+    """(decimal places, significant digits) of a plain decimal as typed (``1.33`` -> (2, 3),
+    ``2.5e-1`` -> (2, 2)); None for a fraction or any other expression."""
+    match = _DECIMAL.match(text)
+    if not match or not (match.group("whole") or match.group("part")):
+        return None
+    whole, part = match.group("whole") or "", match.group("part") or ""
+    places = len(part) - int(match.group("exp") or 0)
+    significant = len((whole + part).lstrip("0")) or 1
+    return places, significant
+
+
+def _judge(text: str, value: float, expected: float) -> tuple[bool, bool]:
+    """(right, a rounding matter): right to the digits typed, or close but rounded too much
+    or wrongly."""
+    if not math.isfinite(value):
+        return False, False
+    if abs(value - expected) <= EXACT_ATOL + EXACT_RTOL * abs(expected):
+        return True, False
+    typed = decimals_typed(text)
+    near = abs(value - expected) <= NEAR * abs(expected)
+    if typed is None:
+        return False, near
+    places, significant = typed
+    rounds_to_it = abs(value - expected) <= 0.5 * 10.0 ** -places * (1 + 1e-9) + EXACT_ATOL
+    if rounds_to_it and significant >= SIGNIFICANT_DIGITS:
+        return True, False
+    return False, rounds_to_it or near
 
 
 def check_answers(typed: list[str], result: GradientRun) -> list[AnswerCheck]:
-    """Compare hand-worked partial derivatives with autograd's, within a tolerance."""
+    """Hand-worked partial derivatives against autograd's: a decimal is right when it is
+    autograd's value rounded to the digits typed (``0.667`` and ``1.33`` for 2/3 and 4/3),
+    a fraction when it is exact; a near miss gets "round less", not a chain-rule hint."""
     checks = []
     n = result.n
     for i, text in enumerate(typed):
@@ -74,12 +112,13 @@ def check_answers(typed: list[str], result: GradientRun) -> list[AnswerCheck]:
         except FormulaError:
             checks.append(AnswerCheck(text, None, expected, None, "exercises.hint_unreadable"))
             continue
-        correct = math.isfinite(value) and abs(value - expected) <= (
-            ANSWER_ATOL + ANSWER_RTOL * abs(expected))
+        correct, rounding = _judge(text, value, expected)
         hint = ""
         if not correct:
-            if result.reduce == "mean" and math.isclose(value, expected * n, rel_tol=1e-3,
-                                                        abs_tol=1e-3):
+            if rounding:
+                hint = "exercises.hint_round_less"
+            elif result.reduce == "mean" and math.isclose(value, expected * n, rel_tol=1e-3,
+                                                          abs_tol=1e-3):
                 hint = "exercises.hint_forgot_n"
             elif result.reduce == "sum" and math.isclose(value, expected / n, rel_tol=1e-3,
                                                          abs_tol=1e-6):

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy
-from sympy.core.parameters import distribute
 
 from lab.formula import Formula, parse
 from lab.i18n import Message
 from lab.ops import OPERATIONS, node_form
 from lab.printing import latex, partial
-from lab.symbolic import (PER_ELEMENT_UP_TO, X, SymbolicTimeout, budget, constant,
-                          derivative_of_text, element_symbols, expression,
+from lab.symbolic import (PER_ELEMENT_UP_TO, X, SymbolicTimeout, budget, chain_shaped,
+                          constant, derivative_of_text, element_symbols, expression,
                           per_element_derivatives)
 
 I = sympy.Symbol("i", integer=True)
@@ -60,12 +59,15 @@ def links(formula: Formula, reduce: str) -> tuple[Link, ...]:
     out = []
     for step in formula.body_steps():
         args = [_symbol(a) if isinstance(a, str) else constant(a) for a in step.args]
-        with distribute(False):
+        tensors = list(dict.fromkeys(a for a in step.args if isinstance(a, str)))
+
+        def link(step=step, args=args, tensors=tensors) -> Link:
             form = OPERATIONS[step.op].form(*args)
-            tensors = list(dict.fromkeys(a for a in step.args if isinstance(a, str)))
             locals_ = tuple(f"{partial(_symbol(step.name), _symbol(a))} = "
                             f"{latex(sympy.diff(form, _symbol(a)))}" for a in tensors)
-        out.append(Link(step.name, f"{latex(_symbol(step.name))} = {latex(form)}", locals_))
+            return Link(step.name, f"{latex(_symbol(step.name))} = {latex(form)}", locals_)
+
+        out.append(chain_shaped(link))
     last = _symbol(formula.body)
     total = node_form(f"{(formula.reduction or reduce).capitalize()}Backward0", [last], [N])
     out.append(Link("y", f"y = {latex(total)}", (f"{partial(Y, last)} = "

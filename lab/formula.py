@@ -77,11 +77,14 @@ def _visible(char: str) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """One operation: ``name = op(args)``; an arg is a step name or a float."""
+    """One operation: ``name = op(args)``; an arg is a step name or a float. ``source`` is
+    the part of the formula it computes, as the student typed it (``1/(x+2)``): messages
+    name a step by it, never by the name ``z5`` the student has not seen."""
 
     name: str
     op: str
     args: tuple
+    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ class _Builder:
         if len(self.steps) >= MAX_OPERATIONS:
             raise _refuse("formula.too_many_operations", self.text, node, limit=MAX_OPERATIONS)
         name = f"z{len(self.steps) + 1}"
-        self.steps.append(Step(name, op, args))
+        self.steps.append(Step(name, op, args, ast.get_source_segment(self.text, node) or ""))
         return name
 
     def build(self, node: ast.AST, depth: int = 0, path: int = 0):

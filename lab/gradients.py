@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 
 from lab import derivation, symbolic
+from lab.corners import corners
 from lab import formula as formulas
 from lab.derivation import Shown
 from lab.formula import Formula, forward, python_number
@@ -54,7 +55,8 @@ class GradientRun:
     shown: Shown | None = None    # the formulas the page writes (lab.derivation)
     # Estimated error of each finite difference (None where it is too unreliable to compare).
     numeric_error: list[float | None] | None = None
-    # Elements where the formula has a corner (relu/abs at 0): no derivative to compare.
+    # Elements where the formula has a corner (its one-sided slopes differ, lab.corners):
+    # no derivative to compare.
     kinks: list[bool] = field(default_factory=list)
     curve: Curve | None = None    # the plot's points (``plot=True``, elementwise formulas)
     second: Second | None = None  # f″ at x (``second=True``, elementwise formulas)
@@ -140,7 +142,8 @@ def _nonfinite_notes(formula: Formula, tensors: dict, x: torch.Tensor) -> list[M
             if value.shape == x.shape:
                 where = ", ".join(_point(v) for v in x.detach()[bad][:5].tolist())
             kind = step.op if step.op in ("div", "log", "sqrt", "pow", "exp", "tan") else "other"
-            return [Message(f"nonfinite.{kind}", step=step.name, where=where or "—")]
+            return [Message(f"nonfinite.{kind}", step=Typed(step.source or formula.text),
+                            where=where or "—")]
     return []
 
 
@@ -191,10 +194,20 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
     x, tensors = _autograd(formula, x_spec, reduce, dtype, draw if graph else None)
     y = tensors["y"]
     notes = _notes(formula, tensors, x)
-    kinks = _kinks(formula, tensors, x)
+    suspect, kinks, second_kinks = corners(formula, tensors, x, reduce)
+    points = x.detach().reshape(-1).tolist()
+
+    def where(mask: list[bool]) -> str:
+        return ", ".join([_point(v) for v, k in zip(points, mask) if k][:5])
+
     if any(kinks):
-        where = [_point(v) for v, k in zip(x.detach().tolist(), kinks) if k]
-        notes.append(Message("checks.kink", where=", ".join(where[:5])))
+        notes.append(Message("checks.kink", where=where(kinks)))
+    smooth = [s and not k for s, k in zip(suspect, kinks)]
+    if any(smooth):
+        notes.append(Message("checks.smooth_corner", where=where(smooth)))
+    if second and formula.elementwise and any(s and not k for s, k in zip(second_kinks, kinks)):
+        notes.append(Message("checks.second_kink",
+                             where=where([s and not k for s, k in zip(second_kinks, kinks)])))
     # The float64 reference runs at the very same points (x cast to float64), so any gap
     # comes from float32 arithmetic, not from float32 rounding of the points themselves.
     if dtype == "float64":
@@ -207,13 +220,13 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
     with symbolic_budget():             # the sympy work of this run shares one budget
         if checks:
             symbolic, shown = _symbolic(formula, x, reduce, notes)
-            fd = numeric_check(formula, x.detach(), reduce)
+            fd = numeric_check(formula, x.detach(), reduce, smooth)
             if fd is None:
                 notes.append(Message("checks.numeric_too_many", limit=NUMERIC_LOOP_UP_TO))
             else:
                 numeric, numeric_error = fd
         if second:
-            twice = second_derivative(formula, x.detach(), kinks)
+            twice = second_derivative(formula, x.detach(), second_kinks)
 
     grad = x.grad.tolist()
     for note in twice.notes if twice else ():
@@ -239,7 +252,7 @@ def _notes(formula: Formula, tensors: dict, x: torch.Tensor) -> list[Message]:
     """Where y or x.grad stop being finite numbers, and why."""
     notes = _nonfinite_notes(formula, tensors, x)
     if not math.isfinite(float(tensors["y"].detach())) and not notes:
-        notes.append(Message("nonfinite.other", step="y", where="—"))
+        notes.append(Message("nonfinite.other", step=Typed(formula.text), where="—"))
     if not notes and not bool(torch.isfinite(x.grad).all()):
         bad = ~torch.isfinite(x.grad)
         where = ", ".join(_point(v) for v in x.detach()[bad][:5].tolist())
@@ -260,18 +273,6 @@ def _symbolic(formula: Formula, x: torch.Tensor, reduce: str, notes: list[Messag
         if note is not None and note not in notes:
             notes.append(note)
     return (None if found.values is None else found.values.tolist()), shown
-
-
-def _kinks(formula: Formula, tensors: dict, x: torch.Tensor) -> list[bool]:
-    """Elements where a relu/abs input is exactly 0: no derivative, autograd uses 0."""
-    mask = torch.zeros(x.shape, dtype=torch.bool)
-    for step in formula.steps:
-        if step.op in ("abs", "relu") and isinstance(step.args[0], str):
-            zero = tensors[step.args[0]].detach() == 0
-            mask = mask | (zero if zero.shape == x.shape else zero.any())
-    if mask.any() and not formula.elementwise:
-        mask = torch.ones_like(mask)      # an inner mean/sum spreads the corner to every x_i
-    return mask.reshape(-1).tolist()
 
 
 def _largest_gap(a: list[float], b: list[float]) -> tuple[float, int] | None:

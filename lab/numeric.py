@@ -42,13 +42,16 @@ def _sign_changes(formula: Formula, up: dict, down: dict, elementwise: bool) -> 
     return changed
 
 
-def numeric_check(formula: Formula, x: torch.Tensor, reduce: str):
+def numeric_check(formula: Formula, x: torch.Tensor, reduce: str,
+                  smooth: list[bool] | None = None):
     """(∂y/∂x_i by central differences, the estimated error of each, or None if unreliable).
 
     The error estimate adds the truncation error (Richardson: the same difference with a
     step twice as long) and the rounding error (float64 epsilon times |f| over the step).
     An estimate is not used where the steps straddle a corner or a pole (a relu/abs input
-    or a denominator changes sign), or where its own error exceeds 1% of it.
+    or a denominator changes sign), or where its own error exceeds 1% of it; ``smooth``
+    marks the elements where a relu/abs input is 0 but the whole formula was found smooth
+    (lab.corners): straddling that point is harmless there.
     """
     eps = torch.finfo(torch.float64).eps
     with torch.no_grad():
@@ -85,6 +88,8 @@ def numeric_check(formula: Formula, x: torch.Tensor, reduce: str):
                 d1[i] = first
                 error[i] = (second - first).abs() / 3 + 4 * eps * size / (2 * h[i])
                 straddles[i] = _sign_changes(formula, t_up, t_down, False)
+    if smooth is not None:
+        straddles = straddles & ~torch.tensor(smooth, dtype=torch.bool).reshape(x.shape)
     reliable = (torch.isfinite(error) & ~straddles
                 & (error <= FD_RELIABLE * d1.abs() + 1e-8 * scale))
     errors = [float(e) if ok else None for e, ok in zip(error.tolist(), reliable.tolist())]

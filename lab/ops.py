@@ -49,6 +49,9 @@ class RealAbs(sympy.Function):
     def fdiff(self, argindex=1):
         return sympy.sign(self.args[0])
 
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
+
     def _latex(self, printer, exp=None):
         # Plain bars: sympy's LaTeX parser reads |a| but not \left|a\right|.
         return _with_power(r"|%s|" % printer._print(self.args[0]), exp)
@@ -59,6 +62,9 @@ class Relu(sympy.Function):
 
     def fdiff(self, argindex=1):
         return sympy.Heaviside(self.args[0], 0)
+
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
 
     def _latex(self, printer, exp=None):
         return _with_power(r"\max\left(0, %s\right)" % printer._print(self.args[0]), exp)
@@ -73,6 +79,9 @@ class Sigmoid(sympy.Function):
 
     def fdiff(self, argindex=1):
         return self * (1 - self)
+
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
 
     def _latex(self, printer, exp=None):
         # a power brackets the whole σ(…): σ^2(a) reads as σ² times (a)
@@ -118,6 +127,7 @@ class Operation:
     nodes: dict[str, Callable] = field(default_factory=dict)   # backward node -> its form
     symbol: str = ""                # Python operator, for binary operations
     kind: str = "function"          # "binary", "unary", "function" or "reduction"
+    corner: bool = False            # its graph has a corner where its input is 0 (abs, relu)
 
     def node_names(self) -> tuple[str, ...]:
         return tuple(self.nodes)
@@ -128,10 +138,11 @@ def _binary(name: str, symbol: str, compute: Callable, form: Callable,
     return Operation(name, 2, compute, "{a} %s {b}" % symbol, form, nodes, symbol, "binary")
 
 
-def _function(name: str, compute: Callable, form: Callable) -> Operation:
+def _function(name: str, compute: Callable, form: Callable, corner: bool = False) -> Operation:
     """A function of one tensor, computed as ``torch.<name>`` with one backward node."""
     node = "".join(part.capitalize() for part in name.split("_")) + "Backward0"
-    return Operation(name, 1, compute, f"torch.{name}({{a}})", form, {node: form})
+    return Operation(name, 1, compute, f"torch.{name}({{a}})", form, {node: form},
+                     corner=corner)
 
 
 def _reduction(name: str, compute: Callable, node: str, node_form: Callable) -> Operation:
@@ -163,10 +174,10 @@ _ENTRIES = (
     _function("exp", torch.exp, sympy.exp),
     _function("log", torch.log, sympy.log),
     _function("sqrt", torch.sqrt, lambda a: sympy.sqrt(a)),
-    _function("abs", torch.abs, RealAbs),
+    _function("abs", torch.abs, RealAbs, corner=True),
     _function("tanh", torch.tanh, sympy.tanh),
     _function("sigmoid", torch.sigmoid, Sigmoid),
-    _function("relu", torch.relu, Relu),
+    _function("relu", torch.relu, Relu, corner=True),
     _reduction("mean", torch.mean, "MeanBackward0", Mean),
     _reduction("sum", torch.sum, "SumBackward0", lambda a, n: Total(a)),
 )

@@ -61,7 +61,7 @@ def latex(expr, **settings) -> str:
 
 
 def partial(output, target) -> str:
-    """``∂output/∂target`` in Leibniz's notation, both printed by ``latex`` (a compound
+    r"""``∂output/∂target`` in Leibniz's notation, both printed by ``latex`` (a compound
     expression in ``\left(…\right)``): the one place that writes the notation."""
     def shown(expr) -> str:
         expr = sympy.sympify(expr)

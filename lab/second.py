@@ -15,13 +15,12 @@ from functools import lru_cache
 
 import sympy
 import torch
-from sympy.core.parameters import distribute
 
 from lab.formula import Formula, forward
 from lab.i18n import Message, comment
 from lab.printing import latex
 from lab.evaluate import evaluate
-from lab.symbolic import X, SymbolicTimeout, budget, derivative_of_text
+from lab.symbolic import X, SymbolicTimeout, budget, chain_shaped, derivative_of_text
 
 LATEX_UP_TO = 4000
 
@@ -37,15 +36,26 @@ class Second:
     notes: tuple[Message, ...] = ()
 
 
-def autograd_second(formula: Formula, x: torch.Tensor) -> torch.Tensor:
-    """f″(xᵢ) by differentiating f′ again (f′ computed with ``create_graph=True``)."""
+def autograd_first(formula: Formula, x: torch.Tensor, keep_graph: bool = False
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(t, f′(t)): a fresh leaf t at the points of x and f′ there by autograd; with
+    ``keep_graph``, f′ keeps a graph of its own (``create_graph=True``)."""
     t = x.detach().clone().requires_grad_(True)
     body = forward(formula, t, "sum")[formula.body]
-    df, = torch.autograd.grad(body.sum(), t, create_graph=True)
+    df, = torch.autograd.grad(body.sum(), t, create_graph=keep_graph)
+    return t, df
+
+
+def autograd_second(formula: Formula, x: torch.Tensor) -> torch.Tensor:
+    """f″(xᵢ) by differentiating f′ again (f′ computed with ``create_graph=True``)."""
+    t, df = autograd_first(formula, x, keep_graph=True)
     if not df.requires_grad:                       # f′ is constant: f″ = 0
         return torch.zeros_like(t)
     d2f, = torch.autograd.grad(df.sum(), t, allow_unused=True, materialize_grads=True)
-    return d2f
+    # Where f′ no longer depends on t (abs: sgn's derivative), PyTorch answers with a
+    # zero tensor that has no storage: tolist() refuses it. Adding it to real zeros
+    # gives the same numbers in an ordinary tensor.
+    return torch.zeros_like(t) + d2f.detach()
 
 
 def code(formula: Formula) -> str:
@@ -63,17 +73,20 @@ def code(formula: Formula) -> str:
 def second_of_text(text: str):
     """f″(xᵢ) as sympy: the derivative the page shows, differentiated again. A step
     function's derivative (DiracDelta, from relu or abs) is 0 wherever f″ exists."""
-    with distribute(False):
-        found = sympy.diff(derivative_of_text(text), X)
+    found = chain_shaped(lambda: sympy.diff(derivative_of_text(text), X))
     return found.replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))
 
 
 def second(formula: Formula, x: torch.Tensor, kinks: list[bool]) -> Second | None:
-    """f″ at the points of x (elementwise formulas only; None otherwise)."""
+    """f″ at the points of x (elementwise formulas only; None otherwise); ``kinks``: where
+    f″ does not exist (lab.corners), not compared.
+
+    sympy's side can fail where autograd's does not (a derivative it leaves unevaluated):
+    then only autograd's f″ is shown, with a note, and the run goes on.
+    """
     if not formula.elementwise:
         return None
     values = autograd_second(formula, x).tolist()
-    notes = (Message("checks.second_kink"),) if any(kinks) else ()
     try:
         with budget(("second", formula.text)):
             found = second_of_text(formula.text)
@@ -81,10 +94,12 @@ def second(formula: Formula, x: torch.Tensor, kinks: list[bool]) -> Second | Non
             x64 = x.detach().to(torch.float64)
             symbolic = evaluate(found, {X: x64}, x64).expand_as(x64).tolist()
     except SymbolicTimeout:
-        return Second(values, None, "", kinks, notes + (Message("checks.second_skipped"),))
+        return Second(values, None, "", kinks, (Message("checks.second_skipped"),))
+    except (ValueError, TypeError, ArithmeticError, RecursionError, RuntimeError):
+        return Second(values, None, "", kinks, (Message("checks.second_symbolic_failed"),))
     if len(shown) > LATEX_UP_TO:
         shown = ""
-    return Second(values, symbolic, shown, kinks, notes)
+    return Second(values, symbolic, shown, kinks)
 
 
 def agrees(second: Second, rtol: float, atol: float) -> list[bool | None]:

@@ -172,16 +172,27 @@ def _has_nonfinite_constant(formula: Formula) -> bool:
                for step in formula.steps for a in step.args)
 
 
+def chain_shaped(work):
+    """``work()`` with sympy's distribution of numbers over sums turned off, so that the
+    chain rule keeps its shape (``2 (x_i + 1)``, not ``2 x_i + 2``).
+
+    In that mode sympy recurses without end on some arguments (``sin(-x - 1)`` asks
+    whether ``-(-x - 1)`` can lose its minus sign, which asks again): there ``work()``
+    runs again as sympy writes things by default.
+    """
+    try:
+        with distribute(False):
+            return work()
+    except RecursionError:
+        sympy.core.cache.clear_cache()          # drop what the endless recursion cached
+        return work()
+
+
 @lru_cache(maxsize=256)
 def derivative_of_text(text: str):
     """f′(x_i) of an elementwise formula as sympy, cached by text: the one object the pages
-    print (lab.derivation) and evaluate (``gradient``).
-
-    Built with sympy's distribution of numbers over sums turned off, so the chain rule
-    keeps its shape: ``2 (x_i + 1)``, not ``2 x_i + 2``.
-    """
-    with distribute(False):
-        return sympy.diff(expression(parse(text)), X)
+    print (lab.derivation) and evaluate (``gradient``), in the chain rule's shape."""
+    return chain_shaped(lambda: sympy.diff(expression(parse(text)), X))
 
 
 def gradient(formula: Formula, x: torch.Tensor, reduce: str) -> Symbolic:
@@ -271,8 +282,7 @@ def per_element_derivatives(text: str, n: int, mean: bool) -> tuple:
     y = sympy.Add(*items)
     if mean and isinstance(f, list):
         y = y / n
-    with distribute(False):
-        return tuple(sympy.diff(y, s) for s in symbols)
+    return chain_shaped(lambda: tuple(sympy.diff(y, s) for s in symbols))
 
 
 _warmed = False

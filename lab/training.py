@@ -28,7 +28,10 @@ INITIAL_RANGE = 5.0        # |w0|, |b0| at most
 LEARNING_RATES = (0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5,
                   1.0, 2.0)
 TOO_LARGE = 5.0            # the "learning rate too large" switch: inf within ~20 steps
-BEHAVIOURS = ("converges", "oscillates", "diverges")
+# What gradient descent can do, as the prediction's choices: none overlaps another (a run
+# that zig-zags while it converges converges), and each follows from lr·λ (``behaviour``).
+BEHAVIOURS = ("converges_smoothly", "converges_zigzag", "keeps_swinging", "diverges")
+CONVERGING = ("converges_smoothly", "converges_zigzag")
 UPDATES = ("w -= lr * w.grad", "torch.optim.SGD")
 
 
@@ -128,14 +131,27 @@ class TrainingRun:
         """What gradient descent does with this learning rate: one of ``BEHAVIOURS``.
 
         Along the Hessian's eigenvector of eigenvalue λ a step multiplies the distance to
-        the minimum by 1 − lr·λ: below 1 it shrinks straight in, between 1 and 2 it flips
-        sign and shrinks (a zig-zag), beyond 2 it grows. Without zero_grad each update adds
-        every earlier gradient (a ball without friction): the distance follows
-        e[k+1] = (2 − lr·λ)·e[k] − e[k−1], which circles forever while lr·λ ≤ 4.
+        the minimum by 1 − lr·λ: up to 1 it shrinks straight in, between 1 and 2 it flips
+        sign and shrinks (a zig-zag that converges), at 2 it keeps its size, beyond 2 it
+        grows. Without zero_grad each update adds every earlier gradient (a ball without
+        friction): the distance follows e[k+1] = (2 − lr·λ)·e[k] − e[k−1], which swings
+        forever, neither shrinking nor growing, while lr·λ ≤ 4.
         """
+        rate = self.rate
         if not self.loop.zero_grad:
-            return "oscillates" if self.rate <= 4 else "diverges"
-        return "converges" if self.rate < 1 else "oscillates" if self.rate < 2 else "diverges"
+            return "keeps_swinging" if rate <= 4 else "diverges"
+        if rate <= 1:
+            return "converges_smoothly"
+        return "converges_zigzag" if rate < 2 else "keeps_swinging" if rate == 2 else "diverges"
+
+    def judge(self, guess: str) -> str:
+        """A prediction against ``behaviour``: "right", "almost" (it does converge, the other
+        way) or "wrong"."""
+        if guess == self.behaviour:
+            return "right"
+        if guess in CONVERGING and self.behaviour in CONVERGING:
+            return "almost"
+        return "wrong"
 
 
 def points(data: DataSet) -> tuple[torch.Tensor, torch.Tensor]:

@@ -128,3 +128,22 @@ def test_answers_are_checked_with_hints():
     assert checks[2].hint == "exercises.hint_chain"
     unreadable = chain.check_answers(["two"], result)[0]
     assert unreadable.correct is None and unreadable.hint == "exercises.hint_unreadable"
+
+
+@pytest.mark.parametrize("typed, right, hint", [
+    ("0.667", [True, False, False], ""),          # 2/3 to the digits typed
+    ("1.33", [False, True, False], ""),           # 4/3 to the digits typed (issue 20)
+    ("1.333e0", [False, True, False], ""),
+    ("4/3", [False, True, False], ""),            # a fraction must be exact
+    ("1.3", [False, False, False], "exercises.hint_round_less"),   # rounded too much
+    ("1.34", [False, False, False], "exercises.hint_round_less"),  # rounded wrongly
+    ("1.5", [False, False, False], "exercises.hint_chain"),
+])
+def test_a_decimal_is_right_to_the_digits_typed_and_a_near_miss_says_round_less(
+        typed, right, hint):
+    result = chain.run_chain(3, 1.0, 2.0, 2.0, "mean")        # x.grad = 2/3, 4/3, 2
+    for i in range(3):
+        check = chain.check_answers([""] * i + [typed], result)[i]
+        assert check.correct is right[i], (typed, i)
+    if hint:
+        assert chain.check_answers(["", typed], result)[1].hint == hint

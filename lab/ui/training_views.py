@@ -111,11 +111,15 @@ def verdict(run: TrainingRun, guess: str | None) -> None:
     why = tr(f"learning.why_{truth}{accumulate}", rate=fmt(run.rate), lam=fmt(high),
              factor=fmt(abs(1 - run.rate)))
     said = tr(f"learning.{truth}")
-    if guess is None:
+    judged = run.judge(guess) if guess is not None else None
+    if judged is None:
         st.info(f"{tr('learning.no_guess', truth=said)}\n\n{why}", icon=":material/help:")
-    elif guess == truth:
+    elif judged == "right":
         st.success(f"{tr('learning.right', truth=said)}\n\n{why}",
                    icon=":material/check_circle:")
+    elif judged == "almost":         # it converges, as predicted: never marked wrong
+        st.info(f"{tr('learning.almost', truth=said)}\n\n{why}",
+                icon=":material/check_circle:")
     else:
         st.warning(f"{tr('learning.wrong', guess=tr(f'learning.{guess}'), truth=said)}"
                    f"\n\n{why}", icon=":material/cancel:")
