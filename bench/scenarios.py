@@ -4,7 +4,7 @@ A scenario is a page opened with a URL (its widgets are bound to the query strin
 URL sets the state) and one widget the student then moves through a few values. "default"
 opens the page as the sidebar link does; "heavy" opens the largest state the page allows
 (home and mistakes have no size to grow, so they have a default state only). A page of
-the lab (``lab.ui.shell.PAGES``) written after these scenarios gets a default one whose
+the lab (``lab.site.PAGES``) written after these scenarios gets a default one whose
 widget is found when it opens (``key=""``: ``widget_to_move``).
 
 The noisy client of ``bench.load --noisy`` sends ``costliest_formula(k)`` to the
@@ -54,19 +54,18 @@ SCENARIOS = (
     Scenario("torchviz", "default", "a", (1.5, 2.0, 2.5, 1.0)),
     Scenario("torchviz", "heavy", "a", (1.5, 2.0, 2.5, 1.0),
              {"n": "20", "show_attrs": "true", "show_saved": "true"}, expect="show_saved=True"),
-    Scenario("exercises", "default", "ex1_n", (4, 5, 6, 3)),
-    Scenario("exercises", "heavy", "ex1_n", (4, 5, 3, 6),
-             {"ex1_n": "6", "ex3_range": ["-6", "10"], "ex3_dtype": "float64"},
-             expect="float64"),
+    Scenario("exercises", "default", "ex2_check", (True, False), {"exercise": "2"}),
+    Scenario("exercises", "heavy", "ex2_check", (True, False),
+             {"exercise": "3", "ex3_reveal": "true"}, expect="SinBackward0"),
     Scenario("playground", "default", "x1", (4.0, 5.0, 6.0, 3.0)),
     Scenario("playground", "heavy", "r", ("sum", "mean"),
              {"f": "sin(x)*exp(x) + 1/(x+2)", "x0": "0", "x1": "1000", "dx": "0.1"},
              expect="10000"),
     Scenario("inside_backward", "default", "step", (2, 3, 4, 5, 6, 7, 8, 1)),
     Scenario("inside_backward", "heavy", "step", tuple(range(2, 63, 6)) + (1,),
-             {"comp": "f(x)", "f": LONGEST_FORMULA, "xs": TWENTY_VALUES},
+             {"comp": "formula", "f": LONGEST_FORMULA, "xs": TWENTY_VALUES},
              expect="of 62"),
-    Scenario("mistakes", "default", "twice", (False, True)),
+    Scenario("mistakes", "default", "twice_run", (True, False)),
     # Page 8 opens with the run hidden (ask first); its heavy state is revealed, at the
     # most steps, without zero_grad (two more table columns), with torch.optim.SGD (whose
     # first use imports torch._dynamo: the warm-up and the memory figures include it).
@@ -88,8 +87,8 @@ def costliest_formula(k: int) -> str:
 
 
 def lab_pages() -> tuple[str, ...]:
-    """The URL of every page of the lab, from its registry (``lab.ui.shell.PAGES``)."""
-    from lab.ui.shell import PAGES as LAB_PAGES
+    """The URL of every page of the lab, from its registry (``lab.site.PAGES``)."""
+    from lab.site import PAGES as LAB_PAGES
 
     return tuple(info.url for info in LAB_PAGES)
 

@@ -29,8 +29,14 @@ from lab.printing import latex, partial
 from lab.recording import ACCUMULATE, Record
 
 
-HOOKS_NOTE = comment("inside.code_hooks")     # the code's comment on the hooks
+HOOKS_NOTE = comment("inside_backward.code_hooks")     # the code's comment on the hooks
 TERMS = 4                                 # contributions to x.grad written out per element
+# What page 6 can look inside: the seed's chain, exercise 3, or a formula the student types
+# (ids, the same in every language), and the two passes it walks.
+COMPUTATIONS = ("chain", "ex3", "formula")
+MODES = ("backward", "forward")
+DEFAULT_FORMULA = "x**2 * sigmoid(x) - 1/x"
+DEFAULT_VALUES = "1, 2, 3"
 
 
 # ---- numbers in LaTeX ---------------------------------------------------------------------
@@ -143,7 +149,7 @@ def trace(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32"
         forward_steps=_forward_steps(record, maths, x_spec, dtype),
         backward_steps=_backward_steps(record, maths),
         x_grad=x_grad, code=backward_code(formula, x_spec, reduce, dtype),
-        notes=[] if all(math.isfinite(v) for v in x_grad) else [Message("inside.nonfinite")])
+        notes=[] if all(math.isfinite(v) for v in x_grad) else [Message("inside_backward.nonfinite")])
 
 
 def backward_code(formula, x_spec: XSpec, reduce: str, dtype: str) -> str:
@@ -170,7 +176,7 @@ def _step_notes(record: Record, index: int) -> tuple[Message, ...]:
         return ()
     _, op, args = record.steps[index - 1]
     if op == "div" and not isinstance(args[0], str):
-        return (Message("inside.reciprocal_times", c=format_number(args[0]), z=args[1]),)
+        return (Message("inside_backward.reciprocal_times", c=format_number(args[0]), z=args[1]),)
     return ()
 
 

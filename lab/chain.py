@@ -19,6 +19,24 @@ from lab.xvalues import XSpec
 EXERCISE_3 = "sin(x)*exp(x) + 1/(x+2)"
 
 
+@dataclass(frozen=True)
+class Slider:
+    """One of the chain's inputs, as its slider offers it."""
+
+    name: str
+    low: float
+    high: float
+    default: float
+    step: float
+    kind: type = float
+
+
+# The seed's chain z = x + a; z = z ** p; z = z + c on x = torch.arange(n) (pages 2, 3, 6).
+SLIDERS = (Slider("n", 1, 20, 3, 1, int), Slider("a", -5.0, 5.0, 1.0, 0.5),
+           Slider("p", -3.0, 4.0, 2.0, 0.5), Slider("c", -5.0, 5.0, 2.0, 0.5))
+DEFAULTS = {slider.name: slider.default for slider in SLIDERS}
+
+
 def _signed(value: float) -> str:
     return f"+ {format_number(value)}" if value >= 0 else f"- {format_number(-value)}"
 
@@ -110,21 +128,21 @@ def check_answers(typed: list[str], result: GradientRun) -> list[AnswerCheck]:
         try:
             value = parse_number(text)
         except FormulaError:
-            checks.append(AnswerCheck(text, None, expected, None, "exercises.hint_unreadable"))
+            checks.append(AnswerCheck(text, None, expected, None, "backward.hint_unreadable"))
             continue
         correct, rounding = _judge(text, value, expected)
         hint = ""
         if not correct:
             if rounding:
-                hint = "exercises.hint_round_less"
+                hint = "backward.hint_round_less"
             elif result.reduce == "mean" and math.isclose(value, expected * n, rel_tol=1e-3,
                                                           abs_tol=1e-3):
-                hint = "exercises.hint_forgot_n"
+                hint = "backward.hint_forgot_n"
             elif result.reduce == "sum" and math.isclose(value, expected / n, rel_tol=1e-3,
                                                          abs_tol=1e-6):
-                hint = "exercises.hint_sum_no_n"
+                hint = "backward.hint_sum_no_n"
             else:
-                hint = "exercises.hint_chain"
+                hint = "backward.hint_chain"
         checks.append(AnswerCheck(text, value, expected, correct, hint))
     return checks
 

@@ -19,9 +19,12 @@ from functools import lru_cache
 import torch
 
 from lab.i18n import Message, Typed, UserError, visible
-from lab.ops import FUNCTIONS, REDUCTIONS, apply, evaluate_constant  # noqa: F401 (re-exported)
+from lab.ops import FUNCTIONS, REDUCTIONS, apply, evaluate_constant, function_list  # noqa: F401
 
 MAX_LENGTH = 300
+# Examples a page offers: the seed's function, exercise 3's, a sigmoid and a polynomial.
+EXAMPLES = ("(x + 1)**2 + 2", "sin(x)*exp(x) + 1/(x+2)", "sigmoid(2*x - 1)",
+            "x**3 - 2*x**2 + x - 1")
 MAX_DEPTH = 30
 MAX_OPERATIONS = 60
 MAX_EXPONENT = 100
@@ -226,7 +229,7 @@ class _Builder:
         name = node.func.id
         if name not in FUNCTIONS and name not in REDUCTIONS:
             raise _refuse("formula.unknown_function", self.text, node.func,
-                          functions=", ".join(FUNCTIONS + REDUCTIONS))
+                          functions=function_list())
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise _refuse("formula.one_argument", self.text, node, piece=name)
         argument = self.build(node.args[0], depth + 1, path + 1)

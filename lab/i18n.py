@@ -1,7 +1,8 @@
 """The one text catalogue: every user-facing string, in Spanish and English.
 
 Catalogues live in ``lab/locales/<lang>.toml``; a key is ``section.name``.
-A missing key renders as ``⟦key⟧`` so tests can spot it on any page.
+A missing key renders as ``⟦key⟧`` so tests can spot it on any page. A text names another
+page by ``{page.<id>}``: its number comes from the order of ``lab.site.PAGES``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from lab.site import Numbers
+
 LANGUAGES = ("es", "en")
+PAGE_REFERENCE = "{page."     # ``{page.backward}``: another page's number (lab.site)
 DEFAULT_LANGUAGE = "en"
 MISSING = "⟦{}⟧"
 _DIR = Path(__file__).parent / "locales"
@@ -118,10 +122,11 @@ def fill(key: str, lang: str, values: dict, show_typed) -> str:
     text = catalogue(lang if lang in LANGUAGES else DEFAULT_LANGUAGE).get(key)
     if text is None:
         return MISSING.format(key)
-    if not values:
-        return text
-    return text.format(**{name: show_typed(value) if isinstance(value, Typed) else value
-                          for name, value in values.items()})
+    if not values and PAGE_REFERENCE not in text:
+        return text            # no placeholders to fill: braces in it are literal
+    return text.format(page=Numbers(), **{
+        name: show_typed(value) if isinstance(value, Typed) else value
+        for name, value in values.items()})
 
 
 class UserError(ValueError):

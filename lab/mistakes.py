@@ -6,6 +6,9 @@ mistake and the fixed one. ``run(key, mistake)`` executes it with plain Python c
 verbatim, together with the code of that version (its comments are catalogue keys,
 ``lab.i18n.comment``, shown in the page's language). A test runs the shown code itself
 and checks that it prints and raises exactly what the lab reports.
+
+The page asks first: each experiment offers a few predictions of what its mistake does
+(``options``), and ``outcome`` says which one happened, from the run itself.
 """
 
 from __future__ import annotations
@@ -36,14 +39,35 @@ def _script(lines: list[str]) -> str:
 
 @dataclass(frozen=True)
 class Experiment:
-    """One mistake: the code of each version, and the same steps as Python calls."""
+    """One mistake: the code of each version, the same steps as Python calls, and what a
+    student may predict of the mistake (option ids; ``outcome`` picks the one that
+    happened in a run of the mistake)."""
 
+    param: str                                # its URL parameters: ?acc=, ?acc_run=…
     lines: Callable[[bool], list[str]]        # mistake -> the lines of its script
     body: Callable[[bool, Callable], None]    # mistake, print -> runs those lines
+    options: tuple[str, ...]
+    outcome: Callable[["MistakeRun"], str]
+
+
+def _printed_or_error(run: "MistakeRun") -> str:
+    return "error" if run.error else "prints"
+
+
+def _twice_the_first(run: "MistakeRun") -> str:
+    if run.error:
+        return "error"
+    first, second = run.output.splitlines()[:2]
+    return "same" if first == second else "grows"
+
+
+def _none_or_values(run: "MistakeRun") -> str:
+    if run.error:
+        return "error"
+    return "none" if run.output.rstrip().endswith("None") else "prints"
 
 
 LEAF = "x = torch.tensor([1., 2., 3.], requires_grad=True)"
-ONE_STEP = comment("mistakes.code_one_step")
 
 
 def _leaf() -> torch.Tensor:
@@ -100,23 +124,6 @@ def _no_grad(mistake: bool, out: Callable) -> None:
     out(x.grad)
 
 
-def _detach(mistake: bool, out: Callable) -> None:
-    x = _leaf()
-    z = (x * 2).detach() if mistake else x * 2
-    y = (z * x).sum()
-    y.backward()
-    out(x.grad)
-
-
-def _target(mistake: bool, out: Callable) -> None:
-    w = torch.tensor(2., requires_grad=True)
-    prediction = 3 * w
-    target = 2 * w + 1 if mistake else (2 * w + 1).detach()
-    loss = (prediction - target) ** 2
-    loss.backward()
-    out(w.grad)
-
-
 def _inplace(mistake: bool, out: Callable) -> None:
     x = _leaf()
     z = x.exp()
@@ -129,99 +136,43 @@ def _inplace(mistake: bool, out: Callable) -> None:
     out(x.grad)
 
 
-def _leaf_update(mistake: bool, out: Callable) -> None:
-    w = _leaf()
-    loss = (w ** 2).sum()
-    loss.backward()
-    if mistake:
-        w -= 0.1 * w.grad
-    else:
-        with torch.no_grad():
-            w -= 0.1 * w.grad
-    out(w)
-
-
-def _numpy(mistake: bool, out: Callable) -> None:
-    x = _leaf()
-    y = x ** 2
-    out(y.numpy() if mistake else y.detach().numpy())
-
-
-def _integer(mistake: bool, out: Callable) -> None:
-    x = torch.tensor([2, 3] if mistake else [2., 3.], requires_grad=True)
-    y = (x ** 2).sum()
-    y.backward()
-    out(x.grad)
-
-
 EXPERIMENTS = {
-    "accumulate": Experiment(lambda mistake: [
+    "accumulate": Experiment("acc", lambda mistake: [
         LEAF,
         "for step in range(2):",
         "    y = (x ** 2).sum()",
         "    y.backward()",
-        "    print(x.grad)"] + ([] if mistake else ["    x.grad.zero_()"]), _accumulate),
-    "twice": Experiment(lambda mistake: [
+        "    print(x.grad)"] + ([] if mistake else ["    x.grad.zero_()"]), _accumulate,
+        ("same", "grows", "error"), _twice_the_first),
+    "twice": Experiment("twice", lambda mistake: [
         LEAF,
         "y = x.exp().sum()   " + comment("mistakes.code_exp_saves"),
         "y.backward()" if mistake else "y.backward(retain_graph=True)",
         "y.backward()",
-        "print(x.grad)"], _twice),
-    "vector": Experiment(lambda mistake: [
+        "print(x.grad)"], _twice, ("prints", "doubled", "error"), _printed_or_error),
+    "vector": Experiment("vec", lambda mistake: [
         LEAF,
         "y = x ** 2          " + comment("mistakes.code_three_numbers"),
         "y.backward()" if mistake else "y.backward(gradient=torch.ones_like(y))",
-        "print(x.grad)"], _vector),
-    "nonleaf": Experiment(lambda mistake: [
+        "print(x.grad)"], _vector, ("prints", "error"), _printed_or_error),
+    "nonleaf": Experiment("leaf", lambda mistake: [
         LEAF,
         "z = x * 2"] + ([] if mistake else ["z.retain_grad()"]) + [
         "y = (z ** 2).sum()",
         "y.backward()",
-        "print(z.is_leaf, z.grad)"], _nonleaf),
-    "no_grad": Experiment(lambda mistake: [LEAF] + (
+        "print(z.is_leaf, z.grad)"], _nonleaf, ("prints", "none", "error"), _none_or_values),
+    "no_grad": Experiment("nograd", lambda mistake: [LEAF] + (
         ["with torch.no_grad():", "    z = x * 2"] if mistake else ["z = x * 2"]) + [
         "y = (z ** 2).sum()",
         "y.backward()",
-        "print(x.grad)"], _no_grad),
-    "detach": Experiment(lambda mistake: [
-        LEAF,
-        "z = (x * 2).detach()" if mistake else "z = x * 2",
-        "y = (z * x).sum()   # y = 2·x², dy/dx = 4·x",
-        "y.backward()",
-        "print(x.grad)"], _detach),
-    "target": Experiment(lambda mistake: [
-        "w = torch.tensor(2., requires_grad=True)",
-        "prediction = 3 * w",
-        ("target = 2 * w + 1            " + comment("mistakes.code_target_meant") if mistake
-         else "target = (2 * w + 1).detach()   " + comment("mistakes.code_target_kept")),
-        "loss = (prediction - target) ** 2",
-        "loss.backward()",
-        "print(w.grad)"], _target),
-    "inplace": Experiment(lambda mistake: [
+        "print(x.grad)"], _no_grad, ("prints", "none", "error"), _none_or_values),
+    "inplace": Experiment("inplace", lambda mistake: [
         LEAF,
         "z = x.exp()         " + comment("mistakes.code_exp_saves_z"),
         "z += 1" if mistake else "z = z + 1",
         "y = z.sum()",
         "y.backward()",
-        "print(x.grad)"], _inplace),
-    "leaf_update": Experiment(lambda mistake: [
-        LEAF.replace("x = ", "w = "),
-        "loss = (w ** 2).sum()",
-        "loss.backward()"] + (
-        ["w -= 0.1 * w.grad     " + ONE_STEP] if mistake else
-        ["with torch.no_grad():", "    w -= 0.1 * w.grad     " + ONE_STEP]) + [
-        "print(w)"], _leaf_update),
-    "numpy": Experiment(lambda mistake: [
-        LEAF,
-        "y = x ** 2",
-        "print(y.numpy())     " + comment("mistakes.code_to_plot") if mistake
-        else "print(y.detach().numpy())     " + comment("mistakes.code_to_plot")], _numpy),
-    "integer": Experiment(lambda mistake: [
-        "x = torch.tensor([2, 3], requires_grad=True)" if mistake
-        else "x = torch.tensor([2., 3.], requires_grad=True)",
-        "y = (x ** 2).sum()",
-        "y.backward()",
-        "print(x.grad)"], _integer),
+        "print(x.grad)"], _inplace, ("prints", "shifted", "error"), _printed_or_error),
 }
 KEYS = tuple(EXPERIMENTS)
 
@@ -250,3 +201,8 @@ def run(key: str, mistake: bool) -> MistakeRun:
     warning = next((str(w.message) for w in caught if issubclass(w.category, UserWarning)), "")
     return MistakeRun(key, mistake, code(key, bool(mistake)), "\n".join(printed), error,
                       error_type, warning)
+
+
+def outcome(key: str) -> str:
+    """Which of the experiment's options its mistake does, from a real run."""
+    return EXPERIMENTS[key].outcome(run(key, True))

@@ -186,6 +186,14 @@ OPERATIONS: dict[str, Operation] = {entry.name: entry for entry in _ENTRIES}
 BINARY = tuple(name for name, op in OPERATIONS.items() if op.kind == "binary")
 FUNCTIONS = tuple(name for name, op in OPERATIONS.items() if op.kind == "function")
 REDUCTIONS = tuple(name for name, op in OPERATIONS.items() if op.kind == "reduction")
+CALLABLE = FUNCTIONS + REDUCTIONS       # what a formula may call by name: sin(x), mean(x)
+
+
+def function_list() -> str:
+    """The formula language's functions, as the help texts and messages list them."""
+    return ", ".join(CALLABLE)
+
+
 # Each backward node PyTorch records for these operations, and the form of what it computes.
 NODE_FORMS: dict[str, Callable] = {node: form for op in _ENTRIES
                                    for node, form in op.nodes.items()}

@@ -14,6 +14,9 @@ TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64",
           "int64", "int32", "int16", "int8", "uint8", "bool")
 INFERRED = ""          # no dtype argument: PyTorch infers it from the values as written
 MAX_VALUES = 100
+# Exercise 2's prediction for torch.tensor([2, 3], requires_grad=True): it works, or PyTorch
+# raises an error (ids, the same in every language).
+GUESSES = ("works", "error")
 
 
 def can_require_grad(dtype: str) -> bool:

@@ -16,6 +16,14 @@ from lab.formula import FormulaError, format_number, python_number
 from lab.i18n import Message, Typed, UserError
 
 MAX_ELEMENTS = 10_000
+# How a page lets a student make x: torch.arange(start, stop, step) or typed values.
+X_MODES = ("torch.arange", "torch.tensor")
+DEFAULT_VALUES = "1, 2, 3, 4, 5"
+VALUES_MAX_CHARS = 60_000
+# What typed values may take of a link: with the formula box at its worst (its 300
+# characters at 9 each, 2,700) and the other controls, the address stays under the lab's
+# LINK_MAX (lab.ui.links; a test adds them up). A longer list stays out of the link.
+VALUES_LINK_MAX = 4_000
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,15 @@
-"""Seed section 2: a computational graph, y.backward() and x.grad against the chain rule."""
+"""Seed section 2: a computational graph and backward(). Ask first: the student works out
+∂y/∂xᵢ by hand (the tutorial's exercise 1), then calls y.backward() and compares."""
 
 import streamlit as st
 
+from lab import chain
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
-from lab.ui.shell import code_panel, page, section, tr
+from lab.ui.links import linked
+from lab.ui.shell import code_panel, page, remember, section, tr
+
+ANSWER_BOXES = 6          # boxes for the first elements of x (n goes up to 20)
 
 
 @section
@@ -12,19 +17,34 @@ def chain_page() -> None:
     """The chain's sliders and everything they drive: a slider reruns this part only."""
     inputs = chain_inputs()
     result = cached.chain_run(**inputs)
-    views.formulas(result)
-    left, right = st.columns([1, 3])
-    with left:
-        views.value_metric(result)
-    with right:
-        views.notes(result)
-        views.gradient_table(result, (tr("chain.col_chain_rule"), result.symbolic),
-                             checks=False)
-    with st.expander(tr("chain.links_title")):
+    st.latex(result.shown.y)                      # the function: the derivative is the task
+    views.value_metric(result)
+    st.subheader(tr("backward.ex1_title"), anchor=False)
+    st.markdown(tr("backward.ex1_task"))
+    shown = min(result.n, ANSWER_BOXES)
+    columns = st.columns(shown)
+    typed = [linked(columns[i].text_input, f"ex1_{i}", max_chars=40,
+                    label=f"∂y/∂x{i}  (x{i} = {views.fmt(result.x[i])})") for i in range(shown)]
+    if result.n > shown:
+        st.caption(tr("backward.ex1_first", shown=shown, n=result.n))
+    views.answer_feedback(chain.check_answers(typed, result))
+    if not linked(st.toggle, "backward", label=tr("backward.run")):
+        st.info(tr("backward.not_yet"), icon=":material/hourglass_empty:")
+        code_panel(result.code, name="backward")
+        return
+    views.formulas(result, y=False)
+    views.notes(result)
+    views.gradient_table(result, (tr("backward.col_chain_rule"), result.symbolic),
+                         checks=False)
+    with st.expander(tr("backward.links_title")):
         views.chain_links(result)
+        st.caption(tr("backward.values_at_points"))
+        for row in cached.derivative_at_points(result.text, result.reduce, tuple(result.x)):
+            st.latex(row)
     views.curve_chart(result)
     code_panel(result.code, name="backward")
+    remember("backward")
 
 
-with page("chain"):
+with page("backward", asks_first=True):
     chain_page()

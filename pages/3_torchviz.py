@@ -5,6 +5,7 @@ import streamlit as st
 from lab import chain, graphs
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
+from lab.ui.links import linked
 from lab.ui.shell import code_panel, help_button, page, section, tr
 
 
@@ -14,9 +15,9 @@ def drawing() -> None:
     inputs = chain_inputs()
     text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["c"])
     options = st.container(horizontal=True, gap="large")
-    show_attrs = options.toggle("show_attrs", False, key="show_attrs", bind="query-params")
-    show_saved = options.toggle("show_saved", False, key="show_saved", bind="query-params")
     with options:
+        show_attrs = linked(st.toggle, "show_attrs", label="show_attrs")
+        show_saved = linked(st.toggle, "show_saved", label="show_saved")
         help_button(("show_attrs", tr("torchviz.show_attrs_help")),
                     ("show_saved", tr("torchviz.show_saved_help")))
     reduce = inputs["reduce"]

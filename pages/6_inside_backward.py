@@ -25,13 +25,13 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
         if torchviz:
             views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
                               "torchviz_graph", key="inside_graph")
-            st.caption(tr("inside.torchviz_note"))
+            st.caption(tr("inside_backward.torchviz_note"))
         else:
             inside_views.annotated_graph(trace, mode, step - 1)
     inside_views.order_table(trace, mode, step - 1)
 
 
-with page("inside"):
+with page("inside_backward"):
     try:
         text, x_spec, reduce, dtype = inside_views.computation_inputs()
         trace = cached.backward_trace(text, x_spec, reduce, dtype)

@@ -1,22 +1,19 @@
-"""Autograd's classic mistakes, each a live experiment: make the mistake, read PyTorch, fix it."""
-
-import streamlit as st
+"""Autograd's classic mistakes, each a live experiment: predict, run, read PyTorch, fix it."""
 
 from lab.mistakes import KEYS
-from lab.ui import cached
-from lab.ui.mistake_views import experiment, mistake_toggle, related_link
-from lab.ui.shell import page, section, tr
+from lab.ui.mistake_views import card, index
+from lab.ui.shell import page, remember, section
 
 
 @section
-def card(key: str) -> None:
-    """One experiment; its toggle reruns this card only."""
-    with st.container(border=True):
-        st.header(tr(f"mistakes.{key}_title"), anchor=False)
-        experiment(cached.mistake_run(key, mistake_toggle(key)))
-        related_link(key)
+def cards() -> None:
+    """Every card; what to remember once each has been run (a card's control reruns this
+    part only)."""
+    ran = [card(key) for key in KEYS]
+    if all(ran):
+        remember("mistakes")
 
 
-with page("mistakes"):
-    for key in KEYS:
-        card(key)
+with page("mistakes", asks_first=True):
+    index(KEYS)
+    cards()

@@ -191,7 +191,7 @@ def test_exercise_3_dot_shows_all_five_gradients_and_the_unnamed_reciprocal():
     assert reciprocal.tensor == ""                       # belongs to no named tensor
     step = next(s for s in trace.backward_steps if s.name == "ReciprocalBackward0")
     assert step.output == "(1/z₄)"
-    assert [n.key for n in step.notes] == ["inside.reciprocal_times"]
+    assert [n.key for n in step.notes] == ["inside_backward.reciprocal_times"]
     assert step.notes[0].values == {"c": "1", "z": "z4"}
 
 
@@ -286,7 +286,7 @@ def test_forward_step_shows_created_nodes_and_leaves_the_rest_pending():
     assert 'label="z₂"' in node_line(dot, "z2") and "dashed" in node_line(dot, "z2")
     assert 'penwidth="5"' in node_line(dot, "z1")
     assert trace.forward_steps[5].nodes == ("z5", "f7", "f8")          # 1/z4: two nodes
-    assert [n.key for n in trace.forward_steps[5].notes] == ["inside.reciprocal_times"]
+    assert [n.key for n in trace.forward_steps[5].notes] == ["inside_backward.reciprocal_times"]
 
 
 def test_order_rows_grow_with_the_step():

@@ -124,10 +124,10 @@ def test_answers_are_checked_with_hints():
     result = chain.run_chain(3, 1.0, 2.0, 2.0, "mean")
     checks = chain.check_answers(["2/3", "4", "1.9", "", "abc"][:3], result)
     assert [c.correct for c in checks] == [True, False, False]
-    assert checks[1].hint == "exercises.hint_forgot_n"   # 4 = 3 × 4/3: forgot the 1/n
-    assert checks[2].hint == "exercises.hint_chain"
+    assert checks[1].hint == "backward.hint_forgot_n"   # 4 = 3 × 4/3: forgot the 1/n
+    assert checks[2].hint == "backward.hint_chain"
     unreadable = chain.check_answers(["two"], result)[0]
-    assert unreadable.correct is None and unreadable.hint == "exercises.hint_unreadable"
+    assert unreadable.correct is None and unreadable.hint == "backward.hint_unreadable"
 
 
 @pytest.mark.parametrize("typed, right, hint", [
@@ -135,9 +135,9 @@ def test_answers_are_checked_with_hints():
     ("1.33", [False, True, False], ""),           # 4/3 to the digits typed (issue 20)
     ("1.333e0", [False, True, False], ""),
     ("4/3", [False, True, False], ""),            # a fraction must be exact
-    ("1.3", [False, False, False], "exercises.hint_round_less"),   # rounded too much
-    ("1.34", [False, False, False], "exercises.hint_round_less"),  # rounded wrongly
-    ("1.5", [False, False, False], "exercises.hint_chain"),
+    ("1.3", [False, False, False], "backward.hint_round_less"),   # rounded too much
+    ("1.34", [False, False, False], "backward.hint_round_less"),  # rounded wrongly
+    ("1.5", [False, False, False], "backward.hint_chain"),
 ])
 def test_a_decimal_is_right_to_the_digits_typed_and_a_near_miss_says_round_less(
         typed, right, hint):

@@ -56,6 +56,11 @@ def mistake_run(key: str, mistake: bool) -> mistakes.MistakeRun:
     return mistakes.run(key, mistake)
 
 
+@st.cache_data(max_entries=ENTRIES, show_spinner=False)
+def mistake_outcome(key: str) -> str:
+    return mistakes.outcome(key)
+
+
 @st.cache_data(max_entries=128, show_spinner=False)
 def training_run(loop: training.Loop) -> training.TrainingRun:
     """Page 8's run: at most 200 steps of 8 points and a 41 x 41 grid (~60 kB per result)."""

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lab.ui.shell import PAGES, carried_parameters, page, tr
+from lab.site import PAGES
+from lab.ui.shell import carried_parameters, page, title, tr
 
 
 def render() -> None:
@@ -10,7 +11,7 @@ def render() -> None:
         st.header(tr("home.how_title"), anchor=False)
         st.markdown(tr("home.how"))
         st.header(tr("home.sections"), anchor=False)
-        for info in PAGES:
-            st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon,
+        for info in PAGES[1:]:
+            st.page_link(info.script, label=title(info), icon=info.icon,
                          query_params=carried_parameters())
-            st.caption(tr(f"{info.section}.summary"))
+            st.caption(tr(f"{info.id}.summary"))

@@ -10,23 +10,21 @@ import streamlit as st
 
 from lab import chain
 from lab.annotated import SHOWN, annotated_dot, vector_text
-from lab.backward import BackwardStep, BackwardTrace, ForwardStep, order_rows
+from lab.backward import (COMPUTATIONS, MODES, BackwardStep, BackwardTrace, ForwardStep,
+                          order_rows)
 from lab.formula import MAX_LENGTH
 from lab.gradients import DTYPES
 from lab.xvalues import XSpec, parse_values
-from lab.ops import REDUCTIONS
+from lab.ops import REDUCTIONS, function_list
 from lab.recording import ACCUMULATE
 from lab.ui import views
 from lab.ui.inputs import chain_inputs, stepper
+from lab.ui.links import linked
 from lab.ui.shell import help_button, lang, lecture, tr
 from lab.ui.views import fmt, table
 
-# The URL keeps a radio's label: these are the same in every language, so a link made in
-# one language reopens the same computation in the other.
-COMPUTATIONS = {"chain": "(x + a)**p + c", "ex3": chain.EXERCISE_3, "formula": "f(x)"}
-MODES = ("backward", "forward")
-DEFAULT_FORMULA = "x**2 * sigmoid(x) - 1/x"
-DEFAULT_VALUES = "1, 2, 3"
+# How each computation is named in the radio (the options are ids: lab.backward).
+COMPUTATION_LABELS = {"chain": "(x + a)**p + c", "ex3": chain.EXERCISE_3, "formula": "f(x)"}
 GRAPH_KEY = "annotated_graph"
 # The drawing is centred (its text keeps the size it was laid out with: lab/ui/css/base.css).
 GRAPH_STYLE = f"""<style>
@@ -39,55 +37,60 @@ def computation_inputs() -> tuple[str, XSpec, str, str]:
 
     A typed list of x values that cannot be read raises ``InputError``.
     """
-    choice = st.radio(tr("inside.computation"), tuple(COMPUTATIONS), key="comp",
-                      bind="query-params", horizontal=True, format_func=COMPUTATIONS.get)
-    st.caption(tr("inside.computation_help"))
+    choice = linked(st.radio, "comp", label=tr("inside_backward.computation"),
+                    options=COMPUTATIONS, horizontal=True, format_func=COMPUTATION_LABELS.get)
+    st.caption(tr("inside_backward.computation_help"))
     if choice == "chain":
         inputs = chain_inputs()
         text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["c"])
         return text, x_spec, inputs["reduce"], "float32"
     if choice == "ex3":
         columns = st.columns([3, 1])
-        low, high = columns[0].slider(tr("exercises.ex3_range"), -6, 10, (1, 5), 1, key="range",
-                                      bind="query-params")
-        columns[0].caption(tr("exercises.ex3_range_help"))
-        dtype = columns[1].selectbox(tr("inside.dtype"), tuple(DTYPES), key="dtype",
-                                     bind="query-params")
+        with columns[0]:
+            low, high = linked(st.slider, "range", label=tr("inside_backward.range"),
+                               min_value=-6, max_value=10, step=1)
+        with columns[1]:
+            dtype = linked(st.selectbox, "dtype", label=tr("inside_backward.dtype"),
+                           options=tuple(DTYPES))
         text, x_spec = chain.exercise_3_input(low, high)
         return text, x_spec, "mean", dtype
     columns = st.columns([4, 2, 1, 1])
-    text = columns[0].text_input(tr("inside.formula"), DEFAULT_FORMULA, key="f",
-                                 bind="query-params", max_chars=MAX_LENGTH)
-    columns[0].caption(tr("inside.formula_help"))
-    values = columns[1].text_input(tr("inside.values"), DEFAULT_VALUES, key="xs",
-                                   bind="query-params", max_chars=400)
-    columns[1].caption(tr("inside.values_help"))
-    reduce = columns[2].radio(tr("inside.reduce"), REDUCTIONS, key="r", bind="query-params")
-    dtype = columns[3].selectbox(tr("inside.dtype"), tuple(DTYPES), key="dtype",
-                                 bind="query-params")
+    with columns[0]:
+        text = linked(st.text_input, "f", label=tr("inside_backward.formula"),
+                      max_chars=MAX_LENGTH)
+        st.caption(tr("inside_backward.formula_help", functions=function_list()))
+    with columns[1]:
+        values = linked(st.text_input, "xs", label=tr("inside_backward.values"), max_chars=400)
+        st.caption(tr("inside_backward.values_help"))
+    with columns[2]:
+        reduce = linked(st.radio, "r", label=tr("inside_backward.reduce"), options=REDUCTIONS,
+                        captions=[tr(f"backward.reduce_{name}") for name in REDUCTIONS])
+    with columns[3]:
+        dtype = linked(st.selectbox, "dtype", label=tr("inside_backward.dtype"),
+                       options=tuple(DTYPES))
     return text, XSpec.of(parse_values(values)), reduce, dtype
 
 
 def view_options() -> tuple[bool, str]:
     """(torchviz drawing instead of the annotated graph?, "backward" or "forward")."""
-    row = st.container(horizontal=True, gap="large")   # one block (README, Performance)
-    # The options are the URL's values (the same in every language); the captions name
-    # the passes in the page's language.
-    mode = row.radio(tr("inside.mode"), MODES, key="mode", bind="query-params",
-                     horizontal=True, width="content",
-                     captions=[tr(f"inside.mode_{name}") for name in MODES])
-    torchviz = row.toggle(tr("inside.torchviz"), False, key="torchviz", bind="query-params")
+    row = st.container(horizontal=True, gap="large")   # one block (docs/performance.md)
     with row:
-        help_button((tr("inside.mode"), tr("inside.mode_help")),
-                    (tr("inside.torchviz"), tr("inside.torchviz_help")),
-                    (tr("inside.step"), tr("inside.step_help")))
+        # The options are the URL's values (the same in every language); the captions name
+        # the passes in the page's language.
+        mode = linked(st.radio, "mode", label=tr("inside_backward.mode"), options=MODES,
+                      horizontal=True, width="content",
+                      captions=[tr(f"inside_backward.mode_{name}") for name in MODES])
+        torchviz = linked(st.toggle, "torchviz", label=tr("inside_backward.torchviz"))
+        help_button((tr("inside_backward.mode"), tr("inside_backward.mode_help")),
+                    (tr("inside_backward.torchviz"), tr("inside_backward.torchviz_help")),
+                    (tr("inside_backward.step"), tr("inside_backward.step_help")))
     return torchviz, mode
 
 
 def step_controls(count: int) -> int:
     """A step slider kept in the URL, with previous/next buttons; returns the step (1-based)."""
-    return stepper(1, count, "step", tr("inside.step"),
-                   ("prev", tr("inside.previous")), ("next", tr("inside.next")))
+    return stepper(1, count, "step", tr("inside_backward.step"),
+                   ("prev", tr("inside_backward.previous")), ("next", tr("inside_backward.next")))
 
 
 def _notes(step) -> None:
@@ -106,27 +109,27 @@ def _announce(trace: BackwardTrace, mode: str, index: int) -> None:
 
 
 def _forward_panel(trace: BackwardTrace, step: ForwardStep, index: int, count: int) -> None:
-    st.markdown(tr("inside.forward_step", k=index + 1, n=count,
+    st.markdown(tr("inside_backward.forward_step", k=index + 1, n=count,
                    tensor=trace.tensor(step.tensor).label))
     _announce(trace, "forward", index)
     st.code(step.statement, language="python", wrap_lines=True)
     for latex in step.latex:
         st.latex(latex)
     _notes(step)
-    st.caption(tr("inside.forward_note"))
+    st.caption(tr("inside_backward.forward_note"))
 
 
 def _backward_panel(trace: BackwardTrace, step: BackwardStep, index: int, count: int) -> None:
-    st.markdown(tr("inside.backward_step", k=index + 1, n=count, name=step.name))
+    st.markdown(tr("inside_backward.backward_step", k=index + 1, n=count, name=step.name))
     _announce(trace, "backward", index)
     if step.name == ACCUMULATE:
-        st.markdown(tr("inside.accumulate"))
+        st.markdown(tr("inside_backward.accumulate"))
         for latex in step.latex:
             st.latex(latex)
     else:
         if step.form_latex:
-            st.markdown(tr("inside.computed", form=f"${step.form_latex}$"))
-        st.markdown(tr("inside.starts" if index == 0 else "inside.receives",
+            st.markdown(tr("inside_backward.computed", form=f"${step.form_latex}$"))
+        st.markdown(tr("inside_backward.starts" if index == 0 else "inside_backward.receives",
                        grad=f"${step.incoming_latex}$"))
         _notes(step)
         for one in step.passes:
@@ -134,34 +137,34 @@ def _backward_panel(trace: BackwardTrace, step: BackwardStep, index: int, count:
             if one.rule_latex:
                 st.latex(one.rule_latex)
         if any(one.rule_latex for one in step.passes):
-            st.caption(tr("inside.rows"))
+            st.caption(tr("inside_backward.rows"))
             size = trace.tensor("x").size
             if size > SHOWN:
-                st.caption(tr("inside.elements_cut", shown=SHOWN, total=size))
+                st.caption(tr("inside_backward.elements_cut", shown=SHOWN, total=size))
         if any(one.summed for one in step.passes):
-            st.caption(tr("inside.summed"))
+            st.caption(tr("inside_backward.summed"))
         if any(one.departures for one in step.passes):
-            st.caption(tr("inside.convention"))
+            st.caption(tr("inside_backward.convention"))
         for value in step.constants:
-            st.caption(tr("inside.constant_input", value=value))
+            st.caption(tr("inside_backward.constant_input", value=value))
     _x_grad_so_far(trace, step)
     if index == count - 1:
-        st.success(tr("inside.final", grad=vector_text(trace.x_grad, len(trace.x_grad))),
+        st.success(tr("inside_backward.final", grad=vector_text(trace.x_grad, len(trace.x_grad))),
                    icon=":material/check_circle:")
 
 
 def _x_grad_so_far(trace: BackwardTrace, step: BackwardStep) -> None:
-    st.markdown(f"**{tr('inside.x_grad_so_far')}**")
-    st.caption(tr("inside.x_grad_help"))
+    st.markdown(f"**{tr('inside_backward.x_grad_so_far')}**")
+    st.caption(tr("inside_backward.x_grad_help"))
     if step.x_grad is None:
-        st.caption(tr("inside.x_grad_none"))
+        st.caption(tr("inside_backward.x_grad_none"))
         return
     x = trace.tensor("x")
     shown = len(step.x_grad)
     table({"i": list(range(shown)), "x_i": [fmt(v) for v in x.values[:shown]],
-           tr("inside.x_grad_row"): [fmt(v) for v in step.x_grad]})
+           tr("inside_backward.x_grad_row"): [fmt(v) for v in step.x_grad]})
     if x.size > shown:
-        st.caption(tr("inside.elements_cut", shown=shown, total=x.size))
+        st.caption(tr("inside_backward.elements_cut", shown=shown, total=x.size))
 
 
 def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
@@ -181,7 +184,7 @@ def step_words(trace: BackwardTrace, mode: str, index: int) -> str:
     steps = trace.steps(mode)
     step = steps[index]
     name = trace.tensor(step.tensor).label if mode == "forward" else step.name
-    return tr(f"inside.{mode}_step_plain", k=index + 1, n=len(steps), name=name)
+    return tr(f"inside_backward.{mode}_step_plain", k=index + 1, n=len(steps), name=name)
 
 
 # Lecture mode keeps the current step's node in view: the graph stands beside the step's
@@ -234,9 +237,9 @@ def annotated_graph(trace: BackwardTrace, mode: str, index: int) -> None:
 
 def order_table(trace: BackwardTrace, mode: str, index: int) -> None:
     """The steps up to the current one (marked), in the order they run."""
-    st.header(tr("inside.order_forward" if mode == "forward" else "inside.order"), anchor=False)
+    st.header(tr("inside_backward.order_forward" if mode == "forward" else "inside_backward.order"), anchor=False)
     keys = (("col_step", "col_tensor", "col_code", "col_values") if mode == "forward" else
             ("col_step", "col_node", "col_output", "col_upstream", "col_passes"))
     rows = order_rows(trace, mode, index)
-    table({tr(f"inside.{key}"): [row[i] for row in rows] for i, key in enumerate(keys)},
-          pinned=(tr("inside.col_step"),))
+    table({tr(f"inside_backward.{key}"): [row[i] for row in rows] for i, key in enumerate(keys)},
+          pinned=(tr("inside_backward.col_step"),))

@@ -6,24 +6,12 @@ import streamlit as st
 
 from lab import formula as formulas
 from lab.gradients import DTYPES
-from lab.xvalues import MAX_ELEMENTS, InputError, XSpec, parse_values
-from lab.ops import REDUCTIONS
-from lab.ui.carried import link_length, linked_text, unlink
+from lab.formula import EXAMPLES
+from lab.xvalues import (DEFAULT_VALUES, MAX_ELEMENTS, VALUES_LINK_MAX, VALUES_MAX_CHARS, X_MODES,
+                          InputError, XSpec, parse_values)
+from lab.ops import REDUCTIONS, function_list
+from lab.ui.links import in_link, link_length, linked, unlink
 from lab.ui.shell import help_button, tr
-
-# The seed's function, exercise 3's, a sigmoid and a polynomial. The options are the
-# formulas themselves: a bound widget writes its option to the URL, so they must not
-# depend on the page language.
-EXAMPLES = ("(x + 1)**2 + 2", "sin(x)*exp(x) + 1/(x+2)", "sigmoid(2*x - 1)",
-            "x**3 - 2*x**2 + x - 1")
-X_MODES = ("torch.arange", "torch.tensor")
-VALUES_MAX_CHARS = 60_000
-# What the values may take of a link: with the formula box at its worst
-# (MAX_LENGTH * ENCODED_PER_CHARACTER = 2,700) and the other controls, the address stays
-# under LINK_MAX (a test adds them up). A longer list stays out of the link, with a note.
-VALUES_LINK_MAX = 4_000
-DEFAULT_VALUES = "1, 2, 3, 4, 5"
-BOUND = {"bind": "query-params", "persist_state": "session"}
 
 
 def _use_example() -> None:
@@ -35,14 +23,16 @@ def _use_example() -> None:
 
 def formula_input() -> str:
     # Rows are horizontal containers: one layout block each, where columns cost one per
-    # column more (every block is a message per rerun; README, "Performance").
+    # column more (every block is a message per rerun; docs/performance.md).
     with st.container(horizontal=True):
-        text = st.text_input(tr("playground.formula"), EXAMPLES[0], key="f",
-                             max_chars=formulas.MAX_LENGTH, **BOUND)
+        text = linked(st.text_input, "f", label=tr("playground.formula"),
+                      max_chars=formulas.MAX_LENGTH)
+        # An action, not a setting: it copies its formula into the box (not in the link).
         st.selectbox(tr("playground.example"), EXAMPLES, index=None, key="ex",
                      placeholder=tr("playground.example_placeholder"), width=320,
-                     on_change=_use_example, **BOUND)
-    st.caption(tr("playground.formula_help", limit=formulas.MAX_LENGTH) + " "
+                     on_change=_use_example)
+    st.caption(tr("playground.formula_help", limit=formulas.MAX_LENGTH,
+                  functions=function_list()) + " "
                + tr("playground.example_help"))
     return text
 
@@ -63,33 +53,33 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
     Returns (x's spec, or the problem to show: the other widgets still render), reduce, dtype.
     """
     with st.container(horizontal=True):
-        mode = st.radio(tr("playground.x_mode"), X_MODES, key="xm", horizontal=True,
-                        width="content", **BOUND)
-        linked = True
+        mode = linked(st.radio, "xm", label=tr("playground.x_mode"), options=X_MODES,
+                      horizontal=True, width="content")
         if mode == X_MODES[1]:
-            typed, linked = linked_text(st.text_input, "xs", DEFAULT_VALUES, VALUES_LINK_MAX,
-                                        VALUES_MAX_CHARS, label=tr("playground.values"))
+            typed = linked(st.text_input, "xs", label=tr("playground.values"),
+                           max_chars=VALUES_MAX_CHARS)
             x_help = (tr("playground.values"), tr("playground.values_help", limit=MAX_ELEMENTS))
         else:
             unlink("xs")                # the values box is not on the page: not in the link
             x_help = (X_MODES[0], tr("playground.range_help", limit=MAX_ELEMENTS))
-            start = st.number_input(tr("playground.start"), -1e6, 1e6, 0.0, 0.5,
-                                    key="x0", **BOUND)
-            stop = st.number_input(tr("playground.stop"), -1e6, 1e6, 3.0, 0.5,
-                                   key="x1", **BOUND)
-            step = st.number_input(tr("playground.step"), -1e6, 1e6, 1.0, 0.1,
-                                   key="dx", **BOUND)
-        reduce = st.radio(tr("playground.reduce"), REDUCTIONS, key="r", horizontal=True,
-                          width="content", **BOUND)
-        dtype = st.radio(tr("playground.dtype"), tuple(DTYPES), key="dt",
-                         horizontal=True, width="content", **BOUND)
+            start = linked(st.number_input, "x0", label=tr("playground.start"),
+                           min_value=-1e6, max_value=1e6, step=0.5)
+            stop = linked(st.number_input, "x1", label=tr("playground.stop"),
+                          min_value=-1e6, max_value=1e6, step=0.5)
+            step = linked(st.number_input, "dx", label=tr("playground.step"),
+                          min_value=-1e6, max_value=1e6, step=0.1)
+        reduce = linked(st.radio, "r", label=tr("playground.reduce"), options=REDUCTIONS,
+                        horizontal=True, width="content",
+                        captions=[tr(f"backward.reduce_{name}") for name in REDUCTIONS])
+        dtype = linked(st.radio, "dt", label=tr("playground.dtype"), options=tuple(DTYPES),
+                       horizontal=True, width="content")
         help_button((tr("playground.x_mode"), tr("playground.x_mode_help")), x_help,
                     (tr("playground.reduce"), tr("playground.reduce_help")),
                     (tr("playground.dtype"), tr("playground.dtype_help")))
     # Always one element here, filled or not: the elements below (the graph) keep their
     # place, so the browser does not redraw them when the note comes and goes.
     note = st.empty()
-    if not linked:
+    if mode == X_MODES[1] and not in_link("xs") and typed != DEFAULT_VALUES:
         note.info(tr("playground.values_not_linked", length=link_length(typed),
                      limit=VALUES_LINK_MAX), icon=":material/link_off:")
     try:

@@ -1,24 +1,28 @@
-"""Tuning of the server process, installed once at its start by ``lab/ui/__init__.py``.
+"""The server process's start and tuning: ``lifespan``, which ``streamlit_app.py`` hands to
+Streamlit 1.67's ``st.App``, runs once at process start, before any visitor.
 
 One Streamlit process serves every session: each session's script runs in its own thread,
 and one event-loop thread sends all replies, all under one GIL. What Streamlit has no
 setting for is done here, each part kept because an A/B in one run measured it
 (docs/performance.md):
 
+* **Pages through st.navigation from the first visitor.** A ``pages/`` folder beside the
+  entry script makes Streamlit start in its legacy multipage mode until some run calls
+  ``st.navigation``: a fresh server's first visitors deep-linking ``/backward`` got the
+  page without the entry script (checked in a browser). The flag is cleared here first.
 * **TCP_NODELAY** on the server's sockets (``lab/ui/network.py``).
+* **Ready when warm.** torch, pandas, plotly, every lab module, sympy and torchviz are
+  imported, and the seed's chain run once (``warm_up``), before the lifespan yields: until
+  then the server's socket holds arriving requests in its queue (Streamlit binds it before
+  the lifespan runs), so ``/_stcore/health`` answers ``ok`` only once a page runs warm, and
+  a student who arrives during those seconds waits once instead of finding a page that
+  imports torch itself. ``LAB_PRELOAD=0`` skips it (``LAB_WARM_UP=0`` only the warm-up).
+  Once torch is loaded it gets one intra-op thread (``one_torch_thread``).
 * **A frozen heap.** With torch, sympy and plotly loaded the process holds ~300,000
   objects that live as long as it does; a full garbage collection walked them all (~300 ms
   with the GIL held, every few seconds under load). ``gc.freeze()`` moves them to a
   permanent generation, once the start-up imports are done and again whenever a run finds
   new modules imported. ``LAB_GC_FREEZE=0`` turns it off.
-* **Imports in the background** (``preload``): torch, pandas, plotly, every lab module,
-  sympy and torchviz are imported by a thread once the runs that began before the lanes
-  existed have ended, so the students who follow find them loaded. Until it ends, runs
-  wait for it outside the lanes (a run importing a module the preload is importing could
-  find it half initialised).
-  ``LAB_PRELOAD=0`` turns it off. Once torch is loaded it gets one intra-op thread
-  (``one_torch_thread``), and the seed's chain runs once (``warm_up``; ``LAB_WARM_UP=0``
-  skips it).
 * **Fair lanes** around the one function through which Streamlit 1.67 runs every script
   or fragment (``FairLanes``): one light run at a time, heavy runs on a rationed lane
   beside it, and an allowance per session, so that no client sending the costliest inputs
@@ -35,6 +39,7 @@ signature); on a mismatch nothing is replaced and one line says so in the log.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import inspect
@@ -44,6 +49,7 @@ import pkgutil
 import sys
 import threading
 import time
+from contextlib import asynccontextmanager
 
 from lab.ui.network import send_replies_at_once
 
@@ -69,16 +75,9 @@ IDLE_S = 1.0             # unless no other session started a light run for this 
 PRELOAD_FIRST = ("torch", "pandas", "plotly.graph_objects", "plotly.io", "plotly.offline")
 PRELOAD_LAST = ("sympy", "lab.symbolic", "torchviz")
 PRELOAD_SKIP = ("lab.__main__", "lab.cli")
-# While the imports hold the GIL, every hand-off to the thread that sends replies waits
-# for the switch interval (5 ms by default): a shorter one keeps the first pages quick.
-PRELOAD_SWITCH_S = 0.0005
-PRELOAD_WAIT_S = 60.0          # the longest a run waits for the background imports
-SCRIPT_THREAD = "ScriptRunner.scriptThread"    # Streamlit 1.67's name for a run's thread
 
 _state = {"started": False, "refused_logged": False}
 _modules_at_freeze = 0
-preloaded = threading.Event()
-parked: set[int] = set()       # threads of runs waiting for the background imports
 lanes: FairLanes | None = None
 
 
@@ -112,37 +111,52 @@ def refuse_once(reasons: list[str]) -> None:
                     "defaults", "; ".join(reasons))
 
 
-def in_server() -> bool:
-    """Whether this process is a Streamlit server (not AppTest, a test or the CLI)."""
-    if "streamlit.runtime" not in sys.modules:
-        return False
-    from streamlit.runtime import Runtime
+def use_navigation() -> bool:
+    """Serve the pages through ``st.navigation`` from the first visitor on (see above)."""
+    from streamlit.runtime.pages_manager import PagesManager
 
-    return Runtime.exists() and type(Runtime.instance()) is Runtime    # AppTest: a mock
+    if not hasattr(PagesManager, "uses_pages_directory"):
+        refuse_once(["PagesManager.uses_pages_directory is missing"])
+        return False
+    PagesManager.uses_pages_directory = False
+    return True
 
 
 # -- start ----------------------------------------------------------------------------------
 def start() -> bool:
-    """Tune this process once (only a Streamlit server); True when it did now."""
-    if _state["started"] or not in_server():
+    """Tune this process once; True when it did now."""
+    if _state["started"]:
         return False
     _state["started"] = True
     from streamlit.logger import get_logger
 
     get_logger(__name__)                # our lines in the server's log, as Streamlit's
     send_replies_at_once()
-    done = {"lanes": install_lanes()}
-    if os.environ.get("LAB_PRELOAD") == "0":
-        preloaded.set()
-    else:
-        # This run, and any other session's that began before the lanes were installed,
-        # do not wait for the imports: the imports wait for them (``preload``).
-        earlier = [thread for thread in threading.enumerate() if thread.name == SCRIPT_THREAD]
-        threading.Thread(target=preload, kwargs={"after": earlier}, name="lab-preload",
-                         daemon=True).start()
-    log.info("lab: server tuned at start (%s); importing the pages' modules in the "
-             "background", ", ".join(name for name, ok in done.items() if ok) or "nothing")
+    done = {"navigation": use_navigation(), "lanes": install_lanes()}
+    log.info("lab: server tuned at start (%s)",
+             ", ".join(name for name, ok in done.items() if ok) or "nothing")
     return True
+
+
+@asynccontextmanager
+async def lifespan(app):
+    """``st.App``'s lifespan (``streamlit_app.py``): tune the process, then import and warm
+    what the pages need before the server answers anyone (``ready``)."""
+    start()
+    if os.environ.get("LAB_PRELOAD") != "0":
+        started = time.monotonic()
+        failed = await asyncio.to_thread(ready)
+        log.info("lab: ready in %.1f s%s", time.monotonic() - started,
+                 f" (failed: {', '.join(failed)})" if failed else "")
+    yield
+
+
+def ready() -> list[str]:
+    """Imports, then the warm-up (``LAB_WARM_UP=0`` skips it); returns what failed."""
+    failed = preload()
+    if not failed and os.environ.get("LAB_WARM_UP") != "0":
+        warm_up()
+    return failed
 
 
 def install_lanes() -> bool:
@@ -177,30 +191,14 @@ def preload_order() -> list[str]:
             *PRELOAD_LAST]
 
 
-def preload(modules: tuple[str, ...] | None = None,
-            after: list[threading.Thread] = ()) -> list[str]:
+def preload(modules: tuple[str, ...] | None = None) -> list[str]:
     """Import what the pages need, then freeze the heap; returns what failed to import.
 
     The collector is off while importing (torch alone makes it walk a growing heap a dozen
-    times): one collection at the end, then the freeze. The GIL changes hands more often
-    meanwhile (``PRELOAD_SWITCH_S``). It begins once the runs that started before the lanes
-    (``after``) have ended or are parked in them, waiting for it (at most ``PRELOAD_WAIT_S``):
-    the first visitor's page is not slowed (the home page's first load took 0.4 s instead of
-    0.1 with the imports beside it), a torch page opened first imports what it needs itself,
-    and no run imports beside the preload: two threads importing pandas at once can leave one
-    of them a half-initialised module (a cold lecture hall met "partially initialized module
-    'pandas' has no attribute 'Series'" in a run that began before the lanes existed).
+    times): one collection at the end, then the freeze.
     """
-    deadline = time.monotonic() + PRELOAD_WAIT_S
-    for thread in after:
-        while (thread is not threading.current_thread() and thread.is_alive()
-               and thread.ident not in parked and time.monotonic() < deadline):
-            thread.join(0.01)
     was_enabled = gc.isenabled()
     gc.disable()
-    interval = sys.getswitchinterval()
-    if os.environ.get("LAB_PRELOAD_SWITCH") != "0":
-        sys.setswitchinterval(PRELOAD_SWITCH_S)
     failed = []
     try:
         for name in modules or preload_order():
@@ -209,16 +207,12 @@ def preload(modules: tuple[str, ...] | None = None,
             except Exception as problem:  # noqa: BLE001 - the page shows its own error
                 failed.append(f"{name}: {type(problem).__name__}")
     finally:
-        sys.setswitchinterval(interval)
         if was_enabled:
             gc.enable()
         one_torch_thread()
         freeze_after_imports()
-        preloaded.set()
     if failed:
         log.warning("lab: background imports failed: %s", ", ".join(failed))
-    elif os.environ.get("LAB_WARM_UP") != "0":
-        warm_up()                       # after the runs' wait ended: nobody waits for it
     return failed
 
 
@@ -230,14 +224,13 @@ def warm_up() -> None:
     ~4x a warm first load (docs/performance.md, round 3). Not the playground's f″ through
     abs (torch._dynamo, ~1 s): that competed with the arriving students and was dropped.
     """
+    from lab.chain import DEFAULTS
     from lab.i18n import DEFAULT_LANGUAGE
     from lab.palette import SCREEN
     from lab.ui import cached, views
-    from lab.ui.inputs import CHAIN_SLIDERS
 
     try:
-        defaults = {key: default for key, _, _, default, _, _ in CHAIN_SLIDERS}
-        result = cached.chain_run(**defaults, reduce="mean")
+        result = cached.chain_run(**DEFAULTS, reduce="mean")
         views.curve_figure(result.text, result.x_spec, result.dtype, DEFAULT_LANGUAGE,
                            False, SCREEN, _curve=result.curve)
     except Exception as problem:  # noqa: BLE001 - a page shows its own error
@@ -317,19 +310,6 @@ class FairLanes:
     def run(self, func, ctx):
         self._start_watchdog()
         session = getattr(ctx, "session_id", "")
-        if not preloaded.is_set():
-            # A run importing a module while the preload imports it could find it half
-            # initialised (a cold lecture hall met "partially initialized module 'pandas'"):
-            # runs wait for the imports to end, holding no lane (not the gate either).
-            me = threading.get_ident()
-            parked.add(me)
-            try:
-                preloaded.wait(PRELOAD_WAIT_S)
-            finally:
-                parked.discard(me)
-            # Then at once, outside the lanes: sending them through the gate one by one was
-            # within noise (ab-cold-5-parked).
-            return self._timed(func, ctx, session)
         freeze_after_imports()
         if not self.fair:
             with self.gate:

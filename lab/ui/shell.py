@@ -1,6 +1,9 @@
-"""The frame around every page: language, navigation, page headers, code and errors.
+"""The frame around every page: navigation, language, lecture mode, headers, code, errors.
 
-Streamlit-aware, but it imports no torch, so the home page stays light.
+``navigate()`` is the entry script's whole work: it lists the pages (``lab.site``) with
+their titles in the page's language and runs the one asked for. A page's script opens
+its frame with ``with page("backward"):``. Streamlit-aware, but it imports no torch, so
+the home page stays light.
 """
 
 from __future__ import annotations
@@ -13,41 +16,18 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from lab.i18n import LANGUAGES, Message, has, language_for_locale, localized, t
-from lab.ui.carried import boolean, carried, one_of, serialize, start_run
-from lab.ui.carried import refused as carried_refused
-from lab.ui.carried import synced
-from lab.ui.carried import value as carried_value
+from lab import site
+from lab.i18n import LANGUAGES, Message, has, localized, t
+from lab.site import PAGES, Page
+from lab.ui import links
+from lab.ui.links import linked
 from lab.ui.verbatim import code_list, say
 
 
-@dataclass(frozen=True)
-class PageInfo:
-    path: str           # script under pages/
-    url: str            # its URL path: Streamlit derives it from the file name
-    section: str        # catalogue section with title, intro...
-    icon: str
-
-
-HOME = PageInfo("streamlit_app.py", "", "home", ":material/home:")
-PAGES = (
-    PageInfo("pages/1_tensors.py", "tensors", "tensors", ":material/data_array:"),
-    PageInfo("pages/2_backward.py", "backward", "chain", ":material/account_tree:"),
-    PageInfo("pages/3_torchviz.py", "torchviz", "torchviz", ":material/schema:"),
-    PageInfo("pages/4_exercises.py", "exercises", "exercises", ":material/edit_note:"),
-    PageInfo("pages/5_playground.py", "playground", "playground", ":material/calculate:"),
-    PageInfo("pages/6_inside_backward.py", "inside_backward", "inside", ":material/footprint:"),
-    PageInfo("pages/7_mistakes.py", "mistakes", "mistakes", ":material/bug_report:"),
-    PageInfo("pages/8_learning.py", "learning", "learning", ":material/trending_down:"),
-)
-
-
 def lang() -> str:
-    """The page language: the sidebar choice, else the browser's."""
-    chosen = carried_value("lang") or st.session_state.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return language_for_locale(getattr(st.context, "locale", None))
+    """The page language: the sidebar's choice, else the link's, else the browser's."""
+    chosen = links.value("lang")
+    return chosen if chosen in LANGUAGES else links.browser_language()
 
 
 def tr(key: str, **values) -> str:
@@ -56,70 +36,61 @@ def tr(key: str, **values) -> str:
     return say(Message(key, **values), lang())
 
 
-def language_selector() -> str:
-    """Español / English, kept in the URL as ``?lang=es``; defaults to the browser's."""
-    default = language_for_locale(getattr(st.context, "locale", None))
-    with st.sidebar:
-        carried(st.segmented_control, "lang", default, one_of(LANGUAGES),
-                label=t("app.language", lang()), options=LANGUAGES, required=True)
-    return lang()
+def lecture() -> bool:
+    """Lecture mode: large type and only the essentials, for projection."""
+    return bool(links.value("lecture", False))
 
 
-# Settings that follow the student from page to page (lab.ui.carried): the language,
-# lecture mode and the seed's chain (pages 2, 3 and 6 show the same computation).
-CARRIED = ("lang", "lecture", "n", "a", "p", "c", "reduce")
-# What the navigation links carry in their URL. The session keeps every carried value
-# anyway; the chain stays out so that its sliders can sit in a section (an st.fragment,
-# whose reruns leave the sidebar's links as they are).
-LINKED = ("lang", "lecture")
+def title(page: Page, language: str | None = None) -> str:
+    """A page's title as the navigation shows it: its number (from the order), then its
+    name; the home page has no number."""
+    name = t(f"{page.id}.title", language or lang())
+    return name if page.number == 0 else f"{page.number} · {name}"
+
+
+def navigate() -> None:
+    """The entry script: the pages, titled in the page's language, and the one asked for.
+
+    The language and lecture mode are read from a link before the titles are written, so
+    a Spanish link opens with Spanish titles.
+    """
+    links.start_run()
+    for param in links.EVERY_PAGE:
+        links.seed(param)
+    st.set_page_config(layout="wide", page_icon=":material/functions:",
+                       initial_sidebar_state="collapsed" if lecture() else "auto")
+    chosen = st.navigation([st.Page(page.script, title=title(page), icon=page.icon,
+                                    url_path=page.url or None, default=page.number == 0)
+                            for page in PAGES])
+    chosen.run()
 
 
 def carried_parameters() -> dict[str, str]:
+    """What a link to another page carries: the language and lecture mode, if set."""
     params = {}
-    for name in LINKED:
-        value = carried_value(name)
-        if value is not None:
-            params[name] = serialize(value)
+    for param in links.EVERY_PAGE:
+        shown = links.value(param.name)
+        if shown is not None and shown != param.initial():
+            params[param.name] = param.codec.text(shown)[0]
     return params
 
 
-def navigation() -> None:
-    """Our own sidebar navigation, so page titles follow the chosen language.
-
-    The lab uses Streamlit's ``pages/`` folder mode: verified on a fresh server, a deep
-    link such as ``/backward`` runs that page's script directly, before any entry point
-    could declare ``st.navigation``. The built-in list is hidden in config.toml.
-    """
-    params = carried_parameters()
-    with st.sidebar:
-        for info in (HOME,) + PAGES:
-            st.page_link(info.path, label=tr(f"{info.section}.title"), icon=info.icon,
-                         query_params=params)
-
-
-URL_KEEP = {"embed", "embed_options"}     # Streamlit's own parameters, never ours to judge
 _CSS = Path(__file__).with_name("css")
 BASE_CSS = f"<style>{(_CSS / 'base.css').read_text()}</style>"
 LECTURE_CSS = f"<style>{(_CSS / 'lecture.css').read_text()}</style>"
-# What Streamlit's own sidebar cannot do (checked in its 1.67 frontend): close after a page
-# link is followed on a phone (only its built-in page list does, and the lab draws its own
-# list for translated titles), and close when lecture mode starts (a sidebar the student
-# opened or closed by hand stays so in the browser's storage, whatever the page config
-# says). The script runs when its text changes, i.e. once per page and mode; 768 px is
-# Streamlit's "md" breakpoint, where its sidebar starts to cover the page.
+# Lecture mode starts with the sidebar closed, but a sidebar the student opened or closed by
+# hand stays so in the browser's storage, whatever the page config says (checked in
+# Streamlit 1.67's frontend): this script closes it. It runs when its text changes, i.e.
+# once per page and mode.
 SIDEBAR_SCRIPT = """<script>/* page: {page}, lecture: {lecture} */
 (() => {{
   const sidebar = document.querySelector('[data-testid="stSidebar"]');
   const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
-  if (sidebar && close && sidebar.dataset.collapsed === "false"
-      && ({lecture} || window.innerWidth <= 768)) {{ close.click(); }}
+  if (sidebar && close && sidebar.dataset.collapsed === "false" && {lecture}) {{
+    close.click();
+  }}
 }})();
 </script>"""
-
-
-def lecture() -> bool:
-    """Lecture mode: large type and only the essentials, for projection."""
-    return bool(carried_value("lecture", False))
 
 
 @dataclass
@@ -130,12 +101,13 @@ class Frame:
     script around it, and still redraws the sidebar's link box.
     """
 
-    info: PageInfo
+    page: Page
     title: str
     url_at_start: dict           # the URL's parameters as the run found them
     notice: object = None        # slot under the title for the link-parameter notice
     share: object = None         # slot in the sidebar's "link to this state" box
     full_run: bool = True        # False once the page has closed: later runs are sections'
+    asks_first: bool = False     # its key points wait for the student's answer
 
 
 _FRAME = "lab.frame"
@@ -146,105 +118,86 @@ def current() -> Frame | None:
     return st.session_state.get(_FRAME)
 
 
-@contextmanager
-def page(section: str):
-    """Open a page, run its body, close it: ``with page("chain"): ...``.
+def current_page() -> str:
+    frame = current()
+    return frame.page.id if frame else site.HOME.id
 
-    Opening: page config, the shared sidebar (language, lecture mode, navigation, link
-    box), the title, the intro and the page's "try this". Closing: the notice for link
-    parameters that were refused, the link to this state, what to remember and the link
-    to the next page. An exception in the body skips the closing, as a stopped run should.
+
+@contextmanager
+def page(page_id: str, asks_first: bool = False):
+    """Open a page, run its body, close it: ``with page("backward"): ...``.
+
+    Opening: the shared sidebar (language, lecture mode, link box), the title, the intro
+    and the page's "try this". Closing: the notice for link parameters that were refused,
+    the link to this state, what to remember and the link to the next page. A page that
+    ``asks_first`` shows what to remember itself, once the student has answered
+    (``remember``). An exception in the body skips the closing, as a stopped run should.
     """
-    frame = _open(section)
+    frame = _open(site.BY_ID[page_id])
+    frame.asks_first = asks_first
     yield frame
     _close(frame)
 
 
-def _open(section: str) -> Frame:
-    info = next(p for p in (HOME,) + PAGES if p.section == section)
-    frame = Frame(info, "", st.query_params.to_dict())
+def _open(info: Page) -> Frame:
+    frame = Frame(info, "", {name: st.query_params.get_all(name) for name in st.query_params})
     st.session_state[_FRAME] = frame
-    start_run()
-    language_selector()
-    # A link's ?lang= takes effect in language_selector(): the title is read after it, or
-    # a Spanish link opens with an English title (set_page_config may come this late).
-    frame.title = title = tr(f"{section}.title")
-    # Lecture mode starts with the sidebar closed (SIDEBAR_SCRIPT closes it when the
-    # browser remembers it open); the toggle is drawn below, so read the link or session.
-    lecturing = lecture() or st.query_params.get("lecture") in ("true", "1")
-    st.set_page_config(page_title=f"{title} · Autograd Lab",
-                       page_icon=":material/functions:", layout="wide",
-                       initial_sidebar_state="collapsed" if lecturing else "auto")
+    links.open_page(info.id)
     with st.sidebar:
-        carried(st.toggle, "lecture", False, boolean, label=tr("app.lecture"))
+        linked(st.segmented_control, "lang", label=t("app.language", lang()),
+               options=LANGUAGES, required=True)
+        linked(st.toggle, "lecture", label=tr("app.lecture"))
         st.caption(tr("app.lecture_help"))
-    navigation()
+    frame.title = title(info)
+    st.set_page_config(page_title=f"{frame.title} · Autograd Lab")
     with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
         st.caption(tr("app.share_help"))
         frame.share = st.empty()           # filled when the page closes (share_box)
     st.html(BASE_CSS + (LECTURE_CSS if lecture() else ""))
-    st.html(SIDEBAR_SCRIPT.format(page=info.url or "home", lecture=str(lecture()).lower()),
+    st.html(SIDEBAR_SCRIPT.format(page=info.id, lecture=str(lecture()).lower()),
             unsafe_allow_javascript=True)
-    st.title(title, anchor=False)
+    st.title(frame.title, anchor=False)
     frame.notice = st.empty()
     if not lecture():
-        st.markdown(tr(f"{section}.intro"))
-    st.info(f"**{tr('app.try_this')}:** {tr(f'{section}.try_this')}",
+        st.markdown(tr(f"{info.id}.intro"))
+    st.info(f"**{tr('app.try_this')}:** {tr(f'{info.id}.try_this')}",
             icon=":material/lightbulb:")
     return frame
 
 
-def _same(value, raw: str) -> bool:
-    """Whether a widget's value is what the URL asked for (Streamlit drops defaults)."""
-    if isinstance(value, bool):
-        return raw.lower() in ("true", "1") if value else raw.lower() in ("false", "0")
-    try:
-        return float(value) == float(raw)
-    except (TypeError, ValueError):
-        return str(value) == raw
-
-
 def _close(frame: Frame) -> None:
-    raw, now = frame.url_at_start, st.query_params.to_dict()
-    refused = sorted(set(carried_refused()) | {
-        name for name, value in raw.items()
-        if name not in now and name not in URL_KEEP and name not in CARRIED
-        and name not in synced()
-        and not _same(st.session_state.get(name), value)})
-    unknown = sorted(name for name in now if name not in st.session_state
-                     and name not in URL_KEEP)
-    for name in unknown:
-        del st.query_params[name]
-    if refused or unknown:
+    reset = links.reconcile(frame.page.id, frame.url_at_start)
+    if reset:
         # The names come from the link: shown as code spans, never as markdown.
-        frame.notice.info(tr("app.url_fallback", names=code_list(refused + unknown)),
+        frame.notice.info(tr("app.url_fallback", names=code_list(reset)),
                           icon=":material/link_off:")
     share_box(frame)
-    _ending(frame.info)
+    _ending(frame)
     frame.full_run = False
 
 
-def _ending(info: PageInfo) -> None:
-    """What to remember from the page, and the way on to the next one (the last: home)."""
-    if has(f"{info.section}.key_points"):
-        with st.container(border=True):
-            st.header(tr("app.remember"), anchor=False)
-            st.markdown(tr(f"{info.section}.key_points"))
-    order = (HOME,) + PAGES
-    following = order[(order.index(info) + 1) % len(order)]
-    label = tr("app.back_home" if following is HOME else "app.next",
-               title=tr(f"{following.section}.title"))
-    st.page_link(following.path, label=label, icon=":material/arrow_forward:",
+def remember(page_id: str) -> None:
+    """The page's "What to remember" box (its ``key_points``)."""
+    with st.container(border=True):
+        st.header(tr("app.remember"), anchor=False)
+        st.markdown(tr(f"{page_id}.key_points"))
+
+
+def _ending(frame: Frame) -> None:
+    """What to remember from the page (unless it asks first: then the page shows it after
+    the answer), and the way on to the next page (the last: home)."""
+    info = frame.page
+    if has(f"{info.id}.key_points") and not frame.asks_first:
+        remember(info.id)
+    following = PAGES[(info.number + 1) % len(PAGES)]
+    label = tr("app.back_home" if following.number == 0 else "app.next",
+               title=title(following))
+    st.page_link(following.script, label=label, icon=":material/arrow_forward:",
                  query_params=carried_parameters())
 
 
 def page_address(page_url: str) -> str:
-    """This page's address in the browser, built from the page's own URL path.
-
-    ``st.context.url`` is not used as it is: Streamlit 1.67 trims the first page name
-    that ends the URL, so ``/inside_backward`` (which ends in ``backward``) came back as
-    ``/inside_/inside_backward``.
-    """
+    """This page's address in the browser, built from the page's own URL path."""
     parts = urlsplit(getattr(st.context, "url", None) or "")
     if not parts.netloc:
         return f"/{page_url}"
@@ -253,9 +206,8 @@ def page_address(page_url: str) -> str:
 
 def shared_parameters() -> dict[str, list[str]]:
     """What a shared link carries: every parameter of the address with all its values
-    (a range slider has two: ``?range=0&range=5``; ``to_dict()`` keeps only the last),
-    and always the language, which the address leaves out when it is the browser's: the
-    link opens in the sender's language whatever the receiver's browser speaks."""
+    (a range slider has two), and always the language, which the address leaves out when
+    it is the browser's: the link opens in the sender's language for everyone."""
     params = {"lang": [lang()]}
     params.update({name: st.query_params.get_all(name) for name in st.query_params
                    if name != "lang"})
@@ -263,11 +215,8 @@ def shared_parameters() -> dict[str, list[str]]:
 
 
 def share_box(frame: Frame) -> None:
-    """The link to this state, in the sidebar's "link to this state" box.
-
-    Only the link itself is redrawn: one element per rerun, not four.
-    """
-    base = page_address(frame.info.url)
+    """The link to this state, in the sidebar's "link to this state" box (one element)."""
+    base = page_address(frame.page.url)
     query = urlencode(shared_parameters(), doseq=True)
     frame.share.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
 
@@ -275,10 +224,9 @@ def share_box(frame: Frame) -> None:
 def section(func):
     """``func`` as an ``st.fragment``: a widget inside it reruns it alone, not the page.
 
-    The page frame (sidebar, navigation, title) then costs nothing per interaction
+    The page frame (sidebar, title) then costs nothing per interaction
     (docs/performance.md). A section's own rerun redraws the sidebar's link box, so the
-    link stays current. Of the carried widgets (lab.ui.carried) only those the navigation
-    links carry (``LINKED``) must stay outside sections.
+    link stays current.
     """
     @st.fragment
     @functools.wraps(func)
@@ -305,15 +253,15 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
     with st.expander(tr("app.code"), expanded=expanded):
         st.code(code, language="python", wrap_lines=True)
         frame = current()
-        title = frame.title if frame else "Autograd Lab"
-        url = page_address(frame.info.url if frame else "")
-        row = st.container(horizontal=True)     # one block, not three (README, Performance)
+        heading = frame.title if frame else "Autograd Lab"
+        url = page_address(frame.page.url if frame else "")
+        row = st.container(horizontal=True)     # one block, not three (docs/performance.md)
         row.download_button(tr("app.download_script"),
-                            lambda: export.script(code, title, url, language),
+                            lambda: export.script(code, heading, url, language),
                             f"{name}.py", mime="text/x-python", key=f"{name}_py",
                             icon=":material/download:", on_click="ignore")
         row.download_button(tr("app.download_notebook"),
-                            lambda: export.notebook(code, title, url, language),
+                            lambda: export.notebook(code, heading, url, language),
                             f"{name}.ipynb", mime="application/x-ipynb+json",
                             key=f"{name}_ipynb", icon=":material/download:", on_click="ignore")
 

@@ -15,13 +15,12 @@ from lab.i18n import t
 from lab.training import (BEHAVIOURS, DATASETS, INITIAL_RANGE, LEARNING_RATES, MAX_STEPS,
                           TOO_LARGE, UPDATES, Loop, TrainingRun)
 from lab.ui.inputs import stepper
+from lab.ui.links import linked
 from lab.palette import SCREEN, Palette
 from lab.ui.shell import error_box, help_button, lang, tr
 from lab.ui.views import (figure_chart, figure_spec, fmt, palette_layout, pytorch_said,
                           shown_palette, table)
 
-BOUND = {"bind": "query-params"}
-DEFAULT = Loop()           # the widgets' defaults: one place
 TABLE_STEPS = 20           # rows of the table of the first steps
 PATH_COLOUR = "#ff4b4b"
 LINE_HEIGHT = 360
@@ -44,15 +43,14 @@ def _mistake_switches(sgd: bool) -> tuple[bool, bool, bool]:
     """The loop's classic mistakes: (forget zero_grad, update outside no_grad, lr too large)."""
     with st.container(border=True):
         st.markdown(f"**{tr('learning.mistakes')}**")
-        row = st.container(horizontal=True, gap="medium")
-        forget = row.toggle(tr("learning.forget_zero_grad"), False, key="nozero",
-                            width="content", on_change=_forget_prediction, **BOUND)
-        outside = row.toggle(tr("learning.outside_no_grad"), False, key="nograd", disabled=sgd,
-                             width="content", **BOUND)
-        too_large = row.toggle(tr("learning.too_large", lr=_rate(TOO_LARGE)), False,
-                               key="biglr", width="content", on_change=_forget_prediction,
-                               **BOUND)
-        with row:
+        with st.container(horizontal=True, gap="medium"):
+            forget = linked(st.toggle, "nozero", label=tr("learning.forget_zero_grad"),
+                            width="content", on_change=_forget_prediction)
+            outside = linked(st.toggle, "nograd", label=tr("learning.outside_no_grad"),
+                             disabled=sgd, width="content")
+            too_large = linked(st.toggle, "biglr",
+                               label=tr("learning.too_large", lr=_rate(TOO_LARGE)),
+                               width="content", on_change=_forget_prediction)
             help_button((tr("learning.forget_zero_grad"), tr("learning.forget_zero_grad_help")),
                         (tr("learning.outside_no_grad"),
                          tr("learning.outside_no_grad_sgd" if sgd else
@@ -64,39 +62,38 @@ def _mistake_switches(sgd: bool) -> tuple[bool, bool, bool]:
 
 def loop_inputs() -> Loop:
     """The loop to run: data, update, learning rate, steps, start, and the three mistakes."""
-    first = st.container(horizontal=True, gap="medium")
-    data = first.radio(tr("learning.data"), tuple(DATASETS), key="data", horizontal=True,
-                       on_change=_forget_prediction, width="content", **BOUND)
-    update = first.radio(tr("learning.update"), UPDATES, key="update", horizontal=True,
-                         width="content", **BOUND)
+    with st.container(horizontal=True, gap="medium"):
+        data = linked(st.radio, "data", label=tr("learning.data"), options=tuple(DATASETS),
+                      horizontal=True, on_change=_forget_prediction, width="content")
+        update = linked(st.radio, "update", label=tr("learning.update"), options=UPDATES,
+                        horizontal=True, width="content")
     sgd = update == UPDATES[1]
     sliders = st.container(horizontal=True, gap="medium")       # filled below the switches
     forget, outside, too_large = _mistake_switches(sgd)
     with sliders:
-        rate = st.select_slider(tr("learning.lr"), LEARNING_RATES, value=DEFAULT.lr, key="lr",
-                                format_func=_rate, disabled=too_large,
-                                on_change=_forget_prediction, **BOUND)
-        steps = st.slider(tr("learning.steps"), 1, MAX_STEPS, DEFAULT.steps, key="steps",
-                          **BOUND)
-        w0 = st.slider(tr("learning.w0"), -INITIAL_RANGE, INITIAL_RANGE, DEFAULT.w0, 0.5,
-                       key="w0", **BOUND)
-        b0 = st.slider(tr("learning.b0"), -INITIAL_RANGE, INITIAL_RANGE, DEFAULT.b0, 0.5,
-                       key="b0", **BOUND)
+        rate = linked(st.select_slider, "lr", label=tr("learning.lr"), options=LEARNING_RATES,
+                      format_func=_rate, disabled=too_large, on_change=_forget_prediction)
+        steps = linked(st.slider, "steps", label=tr("learning.steps"), min_value=1,
+                       max_value=MAX_STEPS)
+        w0 = linked(st.slider, "w0", label=tr("learning.w0"), min_value=-INITIAL_RANGE,
+                    max_value=INITIAL_RANGE, step=0.5)
+        b0 = linked(st.slider, "b0", label=tr("learning.b0"), min_value=-INITIAL_RANGE,
+                    max_value=INITIAL_RANGE, step=0.5)
         help_button((tr("learning.data"), tr("learning.data_help")),
                     (tr("learning.update"), tr("learning.update_help")),
                     (tr("learning.lr"), tr("learning.lr_help")),
                     (tr("learning.steps"), tr("learning.steps_help", limit=MAX_STEPS)),
                     (f'{tr("learning.w0")}, {tr("learning.b0")}', tr("learning.start_help")))
-    return Loop(data or DEFAULT.data, TOO_LARGE if too_large else rate, steps, w0, b0, sgd,
+    return Loop(data, TOO_LARGE if too_large else rate, steps, w0, b0, sgd,
                 zero_grad=not forget, no_grad=sgd or not outside)
 
 
 def prediction() -> tuple[str | None, bool]:
     """Ask first: the student's prediction, and whether the run is revealed."""
     labels = {behaviour: tr(f"learning.{behaviour}") for behaviour in BEHAVIOURS}
-    guess = st.radio(f"**{tr('learning.predict')}**", BEHAVIOURS, index=None, key="guess",
-                      horizontal=True, format_func=labels.get, width="content", **BOUND)
-    reveal = st.toggle(tr("learning.reveal"), False, key="reveal", **BOUND)
+    guess = linked(st.radio, "guess", label=f"**{tr('learning.predict')}**",
+                   options=BEHAVIOURS, horizontal=True, width="content", format_func=labels.get)
+    reveal = linked(st.toggle, "reveal", label=tr("learning.reveal"))
     st.caption(tr("learning.reveal_help"))
     return guess, reveal
 
@@ -147,7 +144,7 @@ def metrics(run: TrainingRun) -> None:
 
 def step_controls(run: TrainingRun) -> int:
     step = stepper(0, run.last, "step", tr("learning.step"),
-                   ("step_prev", tr("inside.previous")), ("step_next", tr("inside.next")),
+                   ("step_prev", tr("inside_backward.previous")), ("step_next", tr("inside_backward.next")),
                    start=run.last)
     st.caption(tr("learning.step_help"))
     return step

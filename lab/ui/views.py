@@ -77,11 +77,12 @@ def value_metric(result: GradientRun) -> None:
     st.caption(tr("grad.printed", y=code_span(result.y_repr, limit=None)))
 
 
-def formulas(result: GradientRun) -> None:
-    """y and ∂y/∂xᵢ as the lab computed them (printed from sympy, lab.derivation)."""
+def formulas(result: GradientRun, y: bool = True) -> None:
+    """y (unless already shown) and ∂y/∂xᵢ as the lab computed them (printed from sympy,
+    lab.derivation)."""
     if result.shown is None:
         return
-    for formula in (result.shown.y, result.shown.derivative):
+    for formula in ((result.shown.y,) if y else ()) + (result.shown.derivative,):
         if formula:
             st.latex(formula)
     if result.shown.links:
@@ -363,6 +364,17 @@ def tensor_report(report) -> None:
         st.caption(tr("tensors.after_backward", y=code_span(report.y_printed, limit=None)))
 
 
+def verdict(correct: bool | None, right: str, wrong: str, none: str) -> None:
+    """A prediction judged: ``right``, ``wrong`` or (no prediction made) ``none``, texts
+    ready to show."""
+    if correct is None:
+        st.info(none, icon=":material/help:")
+    elif correct:
+        st.success(right, icon=":material/check_circle:")
+    else:
+        st.warning(wrong, icon=":material/cancel:")
+
+
 def guess_feedback(check) -> None:
     """Exercise 3: whether the y the student worked out is PyTorch's."""
     if not check.readable:
@@ -380,11 +392,11 @@ def answer_feedback(checks) -> None:
         if check.correct is None and not check.hint:
             continue
         if check.correct:
-            st.success(tr("exercises.answer_right", i=i, value=fmt(check.expected)),
+            st.success(tr("backward.answer_right", i=i, value=fmt(check.expected)),
                        icon=":material/check_circle:")
         else:
             # The typed answer is shown as typed (a code span), never as markdown.
-            wrong = tr("exercises.answer_wrong", i=i, typed=Typed(check.typed.strip()))
+            wrong = tr("backward.answer_wrong", i=i, typed=Typed(check.typed.strip()))
             st.error(f"{wrong} {tr(check.hint)}", icon=":material/cancel:")
     if checks and all(check.correct for check in checks):
         st.balloons()

@@ -109,7 +109,7 @@ def test_phone_page_6_keeps_previous_and_next_beside_the_step(lab, phone):
     try:
         open_page(page, lab, "inside_backward", "step=2")
         heading = page.locator("p").filter(has_text=re.compile(r"^Step 2 of 5 of the backward"))
-        nxt = page.get_by_role("button", name=t("inside.next", "en"))
+        nxt = page.get_by_role("button", name=t("inside_backward.next", "en"))
         gap = heading.bounding_box()["y"] - (nxt.bounding_box()["y"]
                                              + nxt.bounding_box()["height"])
         assert 0 <= gap < 120, gap
@@ -209,7 +209,7 @@ def page_6_by_hand(page, lang: str) -> None:
     page.locator('[data-testid="stRadioOption"]').filter(has_text=re.compile("^forward$")).click()
     after_change(page, "() => location.search.includes('mode=forward')")
     for step in (2, 3, 4):
-        page.get_by_role("button", name=t("inside.next", lang)).click()
+        page.get_by_role("button", name=t("inside_backward.next", lang)).click()
         after_change(page, f"() => location.search.includes('step={step}')")
 
 
