@@ -67,6 +67,7 @@ BATCH = 500                   # answers per write
 RATE = (10, 10.0)             # a student's writes: at most 10 in any 10 s (a token bucket)
 TALLY_TTL = 0.5               # seconds a tally is reused by every view of this process
 STATE_TTL = 1.0               # seconds a class's reveals are reused by every page
+CLASS_TTL = 1.0               # seconds a class looked up (or found missing) is reused
 BUSY_TIMEOUT = 5.0            # seconds SQLite waits for another writer's lock
 PG_CONNECT_TIMEOUT = 3        # seconds (libpq's minimum is 2)
 PG_STATEMENT_TIMEOUT_MS = 3000
@@ -301,6 +302,12 @@ class TtlCache:
                 if not gate.locked():
                     self.loading.pop(key, None)
 
+    def peek(self, key):
+        """The value last loaded for ``key``, however old (None: never loaded)."""
+        with self.lock:
+            hit = self.values.get(key)
+        return None if hit is None else hit[0]
+
     def forget(self, match: Callable[[object], bool]) -> None:
         with self.lock:
             for key in [key for key in self.values if match(key)]:
@@ -327,16 +334,12 @@ class Store:
                  rate: tuple[int, float] = RATE, tally_ttl: float = TALLY_TTL,
                  state_ttl: float = STATE_TTL, busy_timeout: float = BUSY_TIMEOUT,
                  backoff: tuple[float, float] = BACKOFF, class_hours: float | None = None):
-        url = url or default_url()
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        self.url = sa.make_url(url)
         self.class_seconds = 3600 * (class_hours or _class_hours())
         self.backoff = backoff
-        self.engine = self._engine(busy_timeout)
         self.limits = RateLimit(*rate)
         self.tallies = TtlCache(tally_ttl)
         self.states = TtlCache(state_ttl)
+        self.classes = TtlCache(CLASS_TTL)          # one lookup for a class's many joins
         self._queue: queue.Queue[_Answer] = queue.Queue(maxsize=queue_size)
         self._known: dict[str, _Class] = {}         # classes this process has seen alive
         self._lock = threading.Lock()               # guards the fields below (no I/O held)
@@ -349,6 +352,17 @@ class Store:
         self._writer: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()              # cuts a backoff short (flush, close)
+        url = url or default_url()
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        try:
+            self.url = sa.make_url(url)
+            self.engine: sa.Engine | None = self._engine(busy_timeout)
+        except Exception as error:      # noqa: BLE001 - a bad setting: down for good, said once
+            self.url, self.engine = None, None
+            self._down_since = time.monotonic()
+            self.last_error = _first_line(error)
+            log.error("lab: no answers store (%s)", self.last_error)
 
     # -- connection --------------------------------------------------------------------
     def _engine(self, busy_timeout: float) -> sa.Engine:
@@ -491,16 +505,19 @@ class Store:
         with self._lock:
             known = self._known.get(code)
         if known is None:
-            with self._connect() as connection:
-                row = connection.execute(sa.select(classes.c.key_hash, classes.c.expires_at)
-                                         .where(classes.c.code == code)).first()
-            if row is None:
+            known = self.classes.get(code, lambda: self._read_class(code))
+            if known is None:
                 return None
-            known = _Class(row.key_hash, row.expires_at)
             if known.expires_at > at:
                 with self._lock:
                     self._known[code] = known
         return known if known.expires_at > at else None
+
+    def _read_class(self, code: str) -> _Class | None:
+        with self._connect() as connection:
+            row = connection.execute(sa.select(classes.c.key_hash, classes.c.expires_at)
+                                     .where(classes.c.code == code)).first()
+        return None if row is None else _Class(row.key_hash, row.expires_at)
 
     def join(self, code: object, now: datetime | None = None) -> bool:
         """Whether ``code`` is a live class a student can join. False also while the store
@@ -557,8 +574,9 @@ class Store:
             return Recorded.BUSY
 
     def tally(self, code: object, question: object) -> Tally | None:
-        """The class's answers to one question (None: not a class code or question, or the
-        store is down). Reused by every caller for ``TALLY_TTL`` seconds."""
+        """The class's answers to one question, reused by every caller for ``TALLY_TTL``
+        seconds (a code of no class: all zeros). None for what is not a class code or an
+        answerable question id, and while the store is down."""
         code, entry = normalise_code(code), questions.question(question)
         if code is None or entry is None:
             return None
@@ -595,7 +613,9 @@ class Store:
         code, entry = normalise_code(code), questions.question(question, whole=True)
         if code is None or entry is None:
             return QuestionState()
-        states = self._guarded({}, lambda: self.states.get(code, lambda: self._read_states(code)))
+        last = self.states.peek(code) or {}          # while the store is down: the last seen
+        states = self._guarded(last, lambda: self.states.get(
+            code, lambda: self._read_states(code)))
         return states.get(entry.id, QuestionState())
 
     def revealed(self, code: object, question: object) -> bool:
@@ -665,7 +685,7 @@ class Store:
 
     # -- the writer ------------------------------------------------------------------------
     def _start_writer(self) -> None:
-        if self._writer is not None or self._stop.is_set():
+        if self._writer is not None or self._stop.is_set() or self.engine is None:
             return
         with self._lock:
             if self._writer is None:
@@ -792,13 +812,16 @@ class Store:
 
     def close(self, timeout: float = 2.0) -> None:
         """Write what is queued (up to ``timeout``), stop the writer, close the connections."""
-        self.flush(timeout)
+        if not self.flush(timeout):
+            log.warning("lab: %d answers not written at close (%s)", self._pending,
+                        self.last_error or "the store is slow")
         self._stop.set()
         self._wake.set()
         writer = self._writer
         if writer is not None:
             writer.join(timeout)
-        self.engine.dispose()
+        if self.engine is not None:
+            self.engine.dispose()
 
 
 class _Transaction:

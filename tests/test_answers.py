@@ -288,6 +288,22 @@ def test_the_process_store_is_one_even_when_asked_by_many_threads_at_once(monkey
 
 
 @quick
+@pytest.mark.parametrize("url", ["nonsense", "nosuchdb://x/y", "sqlite:///{tmp}/file/a.db"])
+def test_a_store_that_cannot_be_made_is_down_and_says_why(url, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    store = Store(url.format(tmp=tmp_path))
+    try:
+        assert store.start_class() is None
+        assert not store.healthy and store.last_error
+        assert store.record("ABCDEFGH", new_student_id(), "ex2", "works", False) is \
+            Recorded.UNKNOWN_CLASS
+        assert store.tally("ABCDEFGH", "ex2") is None and store.expire() == 0
+        assert not store.join("ABCDEFGH") and not store.revealed("ABCDEFGH", "ex2")
+    finally:
+        store.close()
+
+
+@quick
 def test_a_store_that_cannot_be_created_is_down_and_says_why(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     store = Store(f"sqlite:///{tmp_path}/file/answers.sqlite3")
@@ -476,6 +492,9 @@ def test_150_students_answering_within_seconds_are_each_counted_once(make_store)
     instructor = make_store()
     new = instructor.start_class()
     class_store = make_store()                   # the students' replica
+    lookups = []
+    event.listen(class_store.engine, "before_cursor_execute",
+                 lambda *args: lookups.append(1) if "lab_classes.key_hash" in args[2] else None)
     polls = []
     stop = threading.Event()
 
@@ -493,6 +512,7 @@ def test_150_students_answering_within_seconds_are_each_counted_once(make_store)
         stop.set()
         poller.join()
     assert len(final) == 150
+    assert 1 <= len(lookups) <= 3     # 150 joins: one lookup (stragglers: one a second)
     expected = {option: list(final.values()).count(option)
                 for option in questions.QUESTIONS["learning"].options}
     tally = instructor.tally(new.code, "learning")
@@ -565,6 +585,8 @@ def test_a_store_that_fails_is_down_answers_at_once_and_recovers(make_store, req
     before = new_student_id()
     assert store.record(new.code, before, "ex2", "works", False) is Recorded.QUEUED
     assert store.flush(5)
+    assert store.reveal(new.code, new.instructor_key, "learning")
+    assert store.revealed(new.code, "learning")
     outcomes, latencies = {}, []
     with outage(store, request):
         deadline = time.monotonic() + 5
@@ -583,10 +605,11 @@ def test_a_store_that_fails_is_down_answers_at_once_and_recovers(make_store, req
             latencies.append(took)
         reads = [timed(lambda: store.tally(new.code, "ex2")),
                  timed(lambda: store.revealed(new.code, "ex2")),
+                 timed(lambda: store.revealed(new.code, "learning")),    # as last seen
                  timed(lambda: store.join(new.code)),
                  timed(lambda: store.reveal(new.code, new.instructor_key, "ex2")),
                  timed(lambda: store.expire())]
-        assert [result for result, _ in reads] == [None, False, True, False, 0]
+        assert [result for result, _ in reads] == [None, False, True, True, False, 0]
         latencies += [took for _, took in reads]
         assert not store.flush(0.3)
     print(f"record() while {store.engine.dialect.name} fails: slowest "
