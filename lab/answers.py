@@ -340,7 +340,7 @@ class Store:
         self.tallies = TtlCache(tally_ttl)
         self.states = TtlCache(state_ttl)
         self.classes = TtlCache(CLASS_TTL)          # one lookup for a class's many joins
-        self._queue: queue.Queue[_Answer] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[_Answer | None] = queue.Queue(maxsize=queue_size)
         self._known: dict[str, _Class] = {}         # classes this process has seen alive
         self._lock = threading.Lock()               # guards the fields below (no I/O held)
         self._preparing = threading.Lock()          # one thread creates the tables
@@ -396,9 +396,13 @@ class Store:
         return sa.create_engine(self.url, pool_pre_ping=True, pool_timeout=PG_CONNECT_TIMEOUT,
                                 connect_args=args)
 
-    def _connect(self, write: bool = False):
-        """A connection in a transaction (``write``: SQLite takes its write lock at once)."""
+    def _connect(self, write: bool = False) -> "_Transaction":
+        """A connection in a transaction (``write``: SQLite takes its write lock at once),
+        the tables made first if this store has not yet checked them."""
         self._prepare()
+        return self._connect_ready(write)
+
+    def _connect_ready(self, write: bool = False) -> "_Transaction":
         connection = self.engine.connect()
         if write:
             connection = connection.execution_options(write=True)
@@ -414,20 +418,20 @@ class Store:
             if self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "",
                                                                                    ":memory:"):
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-            for attempt in range(3):        # replicas starting together may race on CREATE
-                try:
-                    metadata.create_all(self.engine, checkfirst=True)
+            for attempt in range(3):        # PostgreSQL replicas starting together may race
+                try:                        # on CREATE (SQLite: one writer at a time)
+                    with self._connect_ready(write=True) as connection:
+                        metadata.create_all(connection, checkfirst=True)
                     break
                 except (exc.IntegrityError, exc.ProgrammingError):
                     if attempt == 2:
                         raise
-            with self.engine.connect().execution_options(write=True) as connection:
-                with connection.begin():
-                    connection.execute(self._insert(meta).values(
-                        name="schema_version", value=str(SCHEMA_VERSION)
-                    ).on_conflict_do_nothing(index_elements=["name"]))
-                    found = connection.scalar(sa.select(meta.c.value).where(
-                        meta.c.name == "schema_version"))
+            with self._connect_ready(write=True) as connection:
+                connection.execute(self._insert(meta).values(
+                    name="schema_version", value=str(SCHEMA_VERSION)
+                ).on_conflict_do_nothing(index_elements=["name"]))
+                found = connection.scalar(sa.select(meta.c.value).where(
+                    meta.c.name == "schema_version"))
             if found != str(SCHEMA_VERSION):
                 raise RuntimeError(f"the answers' tables are at schema version {found}, "
                                    f"this lab reads version {SCHEMA_VERSION}")
@@ -464,8 +468,7 @@ class Store:
             was = self._down_since
             self._down_since = None
         if was is not None:
-            log.info("lab: the answers store is back after %.1f s",
-                        time.monotonic() - was)
+            log.info("lab: the answers store is back after %.1f s", time.monotonic() - was)
 
     def _guarded(self, default, action: Callable[[], object]):
         """``action()``, or ``default`` when the store is down or the database fails."""
@@ -556,7 +559,7 @@ class Store:
                 known = self._known.get(code)
             if known is None or known.expires_at <= at:
                 return Recorded.UNKNOWN_CLASS
-            if not self.healthy:
+            if not self.healthy or self._stop.is_set():
                 return Recorded.STORE_DOWN
             if not self.limits.allow(student):
                 return Recorded.RATE_LIMITED
@@ -722,6 +725,8 @@ class Store:
                 held = []
 
     def _take(self, timeout: float) -> list[_Answer]:
+        """The next batch: waits up to ``timeout`` for its first answer (a None in the
+        queue, from ``close``, only wakes the writer)."""
         try:
             batch = [self._queue.get(timeout=timeout)]
         except queue.Empty:
@@ -731,7 +736,7 @@ class Store:
                 batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        return batch
+        return [answer for answer in batch if answer is not None]
 
     def _probe(self, held: list[_Answer]) -> bool:
         """Try the database again: the held batch, or a trivial query. True if it answered."""
@@ -819,6 +824,10 @@ class Store:
         self._wake.set()
         writer = self._writer
         if writer is not None:
+            try:
+                self._queue.put_nowait(None)        # wakes the writer waiting for answers
+            except queue.Full:
+                pass                                # it is busy: it will see the stop
             writer.join(timeout)
         if self.engine is not None:
             self.engine.dispose()

@@ -453,6 +453,17 @@ def test_one_current_answer_per_student_the_latest_replacing_the_others(make_sto
     assert store.flush(5)
     assert dict(store.tally(code, "ex2").counts) == {"works": 0, "runtime_error": 2}
     assert len(rows(store, answers.answers, class_code=code)) == 2
+    # Changes of mind that reach the writer in one batch: the last one is kept.
+    carl = new_student_id()
+    with writes_blocked(store):
+        assert store.record(code, bob, "ex2", "runtime_error", True, now=now_utc(90)) is \
+            Recorded.QUEUED                   # the writer waits on this one...
+        time.sleep(0.2)
+        for option in ("works", "runtime_error", "works"):     # ...while these queue up
+            assert store.record(code, carl, "ex2", option, option == "runtime_error") is \
+                Recorded.QUEUED
+    assert store.flush(5) and store.healthy
+    assert dict(store.tally(code, "ex2").counts) == {"works": 1, "runtime_error": 2}
 
 
 def final_answers(store: Store, code: str, students: int, changers: int, spread: float,
@@ -805,6 +816,23 @@ def test_the_schema_holds_nothing_personal(make_store):
         assert foreign["options"].get("ondelete") == "CASCADE"
     assert sorted(inspector.get_pk_constraint("lab_answers")["constrained_columns"]) == [
         "class_code", "question", "student"]
+
+
+def test_replicas_starting_together_on_a_new_database_make_the_tables_once(make_store):
+    stores = [make_store() for _ in range(8)]
+    barrier = threading.Barrier(len(stores))
+    started = []
+
+    def start(store: Store):
+        barrier.wait()
+        started.append(store.start_class())
+
+    threads = [threading.Thread(target=start, args=(store,)) for store in stores]
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    assert all(started) and len(started) == 8, [store.last_error for store in stores]
+    assert all(store.healthy for store in stores)
+    assert dict(answers.all_rows(stores[0].engine))["lab_classes"] == 8
 
 
 def test_a_store_refuses_tables_of_another_schema_version(make_store):
