@@ -503,18 +503,18 @@ class Store:
             raise RuntimeError("five class codes in a row were taken")
         return self._guarded(None, start)
 
-    def _class(self, code: str, at: float) -> _Class | None:
-        """The live class with this (normalised) code, from memory or the database."""
+    def _live(self, code: str, at: float) -> _Class | None:
+        """The live class with this (normalised) code: from memory (also while the store
+        is down), else from the database, one lookup per code a second."""
         with self._lock:
             known = self._known.get(code)
         if known is None:
-            known = self.classes.get(code, lambda: self._read_class(code))
-            if known is None:
-                return None
-            if known.expires_at > at:
+            known = self._guarded(None, lambda: self.classes.get(
+                code, lambda: self._read_class(code)))
+            if known is not None and known.expires_at > at:
                 with self._lock:
                     self._known[code] = known
-        return known if known.expires_at > at else None
+        return known if known is not None and known.expires_at > at else None
 
     def _read_class(self, code: str) -> _Class | None:
         with self._connect() as connection:
@@ -523,23 +523,17 @@ class Store:
         return None if row is None else _Class(row.key_hash, row.expires_at)
 
     def join(self, code: object, now: datetime | None = None) -> bool:
-        """Whether ``code`` is a live class a student can join. False also while the store
-        is down (``healthy`` tells which)."""
+        """Whether ``code`` is a live class a student can join. A class this process has
+        not seen yet can't be joined while the store is down (``healthy`` tells)."""
         code = normalise_code(code)
-        if code is None:
-            return False
-        with self._lock:
-            known = self._known.get(code)
-        if known is not None:                       # no I/O for the class's other students
-            return known.expires_at > _epoch(now)
-        return self._guarded(False, lambda: self._class(code, _epoch(now)) is not None)
+        return code is not None and self._live(code, _epoch(now)) is not None
 
     def is_instructor(self, code: object, key: object, now: datetime | None = None) -> bool:
         """Whether ``key`` is the instructor key of the live class ``code``."""
         code = normalise_code(code)
         if code is None or not isinstance(key, str) or not 0 < len(key) <= KEY_MAX:
             return False
-        row = self._guarded(None, lambda: self._class(code, _epoch(now)))
+        row = self._live(code, _epoch(now))
         return row is not None and hmac.compare_digest(key_hash(key), row.key_hash)
 
     # -- answers -------------------------------------------------------------------------

@@ -617,10 +617,13 @@ def test_a_store_that_fails_is_down_answers_at_once_and_recovers(make_store, req
         reads = [timed(lambda: store.tally(new.code, "ex2")),
                  timed(lambda: store.revealed(new.code, "ex2")),
                  timed(lambda: store.revealed(new.code, "learning")),    # as last seen
-                 timed(lambda: store.join(new.code)),
+                 timed(lambda: store.join(new.code)),                  # from memory
+                 timed(lambda: store.is_instructor(new.code, new.instructor_key)),
+                 timed(lambda: store.join(new_code())),                # not seen yet
                  timed(lambda: store.reveal(new.code, new.instructor_key, "ex2")),
                  timed(lambda: store.expire())]
-        assert [result for result, _ in reads] == [None, False, True, True, False, 0]
+        assert [result for result, _ in reads] == [None, False, True, True, True, False,
+                                                   False, 0]
         latencies += [took for _, took in reads]
         assert not store.flush(0.3)
     print(f"record() while {store.engine.dialect.name} fails: slowest "
