@@ -31,6 +31,7 @@ from lab import answers, questions
 from lab.answers import (CODE_ALPHABET, Recorded, Store, TtlCache, RateLimit, key_hash,
                          new_code, new_student_id, normalise_code, qr_svg)
 from lab.i18n import LANGUAGES, catalogue
+from tests import postgres
 from tests.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -318,6 +319,16 @@ def test_a_store_that_cannot_be_created_is_down_and_says_why(tmp_path):
         assert store.join("ABCDEFGH") is False
     finally:
         store.close()
+
+
+@quick
+def test_without_postgresql_its_tests_skip_but_fail_under_ci(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        postgres.missing("no PostgreSQL")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        postgres.missing("no PostgreSQL")
 
 
 # ---- against both databases ------------------------------------------------------------------
