@@ -26,7 +26,7 @@ import sympy
 from lab.i18n import t
 from lab.node_maths import NodeMaths
 from lab.palette import SCREEN, Palette
-from lab.printing import subscripted, unicode
+from lab.printing import unicode
 from lab.recording import ACCUMULATE, Record
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class TensorNode:
     """A named tensor of the run: ``x``, ``z1``…, ``y``."""
 
     name: str
-    label: str                       # "z₁"
+    label: str                       # "z1": the code's name
     form: str                        # what it is, from its inputs: "sin(x)" ("" for x)
     shape: tuple[int, ...]
     values: tuple[float, ...]        # first KEEP
@@ -84,7 +84,7 @@ class FunctionNode:
     id: str
     name: str
     tensor: str                      # the named tensor it produces ("" if none)
-    locals: tuple[str, ...]          # "∂z₂/∂z₁ = 2·z₁", one per input that gets a gradient
+    locals: tuple[str, ...]          # "∂z2ᵢ/∂z1ᵢ = 2·z1ᵢ", one per input that gets a gradient
 
 
 def _local_lines(node, maths: NodeMaths) -> tuple[str, ...]:
@@ -120,7 +120,7 @@ def graph_parts(record: Record, maths: dict[str, NodeMaths]) -> tuple[
         producer = record.producers.get(name)
         form = maths[producer].form if producer else None
         grad = record.x_grad if name == "x" else record.upstream.get(producer)
-        tensors.append(TensorNode(name, subscripted(name), "" if form is None else unicode(form),
+        tensors.append(TensorNode(name, name, "" if form is None else unicode(form),
                                   tuple(value.shape), plain(value),
                                   None if grad is None else plain(grad)))
     functions = tuple(FunctionNode(node.id, node.name, node.tensor,
@@ -259,7 +259,11 @@ def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward"
     drawn = [(tensor.name, _kind(tensor), _tensor_label(
         tensor, *_gradient_column(trace, tensor, mode, step, lang), lang))
         for tensor in trace.tensors]
-    drawn += [(f.id, "function", "\n".join((f.name,) + f.locals)) for f in trace.functions]
+    # AccumulateGrad belongs to the backward pass (it writes x.grad): the forward pass goes
+    # from x straight to the first operation.
+    hidden = {f.id for f in trace.functions if f.name == ACCUMULATE} if mode == "forward" else set()
+    drawn += [(f.id, "function", "\n".join((f.name,) + f.locals)) for f in trace.functions
+              if f.id not in hidden]
     for node_id, kind, label in drawn:
         attributes = dict(STYLES[kind])
         if created is not None and node_id not in created:
@@ -271,7 +275,9 @@ def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward"
             label = _marked(label)
         attributes["label"] = label
         lines.append(f"  {_quote(node_id)} [{_attributes(attributes)}]")
-    for source, target in trace.edges:
+    edges = [("x" if source in hidden else source, target) for source, target in trace.edges
+             if target not in hidden]
+    for source, target in edges:
         highlighted = target in current and (created is None or source in created)
         width = f"{2 * palette.graph_edge_width:g}"
         suffix = f" [{_attributes({'color': VERMILLION, 'penwidth': width})}]" if highlighted else ""

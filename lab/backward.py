@@ -25,7 +25,7 @@ from lab.gradients import DTYPES, check_options, code, statement
 from lab.xvalues import XSpec
 from lab.i18n import Message, comment, localized
 from lab.node_maths import NodeMaths
-from lab.printing import latex, partial
+from lab.printing import element, latex, partial, tensor_of
 from lab.recording import ACCUMULATE, Record
 
 
@@ -198,7 +198,7 @@ def _numbers_in(expr, record: Record, count: int) -> list[str]:
     for i in range(count):
         row = template
         for s in symbols:
-            row = row.replace(marks[s], tex_factor(_at(record.values[s.name], i)))
+            row = row.replace(marks[s], tex_factor(_at(record.values[tensor_of(s)], i)))
         rows.append(row)
     return rows
 
@@ -207,8 +207,9 @@ def _forward_latex(record: Record, name: str, form, reduction: bool) -> tuple[st
     """The step's operation from its node's form, then each element with its numbers."""
     value = record.values[name]
     if form is None:
-        return (f"{latex(maths_of.symbol(name))} = " + vector_latex(plain(value), value.numel()),)
-    head = f"{latex(maths_of.symbol(name))} = {latex(form)}"
+        return (f"{latex(element(name, scalar=True))} = "            # the whole tensor
+                + vector_latex(plain(value), value.numel()),)
+    head = f"{latex(maths_of.symbol_of(record, name))} = {latex(form)}"
     if reduction:
         return (head + f" = {tex_number(float(value))}",)
     shown = _numbers_in(form, record, min(SHOWN, value.numel()))
@@ -264,7 +265,7 @@ def _rows(record: Record, local_expr, upstream, local, passed, summed: bool,
     size = local.numel()
     rows = []
     for i in range(min(SHOWN, size)):
-        at = "".join(rf",\ {latex(s)} = {tex_number(_at(record.values[s.name], i))}"
+        at = "".join(rf",\ {latex(s)} = {tex_number(_at(record.values[tensor_of(s)], i))}"
                      for s in sorted(local_expr.free_symbols, key=lambda s: s.name))
         product = _at(upstream, i) * _at(local, i)
         result = product if summed else _at(passed, i)

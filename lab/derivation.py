@@ -18,7 +18,7 @@ import sympy
 from lab.formula import Formula, parse
 from lab.i18n import Message
 from lab.ops import OPERATIONS, node_form
-from lab.printing import latex, partial
+from lab.printing import element, latex, partial
 from lab.symbolic import (PER_ELEMENT_UP_TO, X, SymbolicTimeout, budget, chain_shaped,
                           constant, derivative_of_text, element_symbols, expression,
                           per_element_derivatives)
@@ -50,8 +50,8 @@ class Shown:
 
 
 def _symbol(name: str):
-    """A tensor of the forward pass as one of its elements: x -> x_i, z3 -> z_3."""
-    return X if name == "x" else sympy.Symbol(f"z_{{{name[1:]}}}", real=True)
+    """A tensor of the forward pass as one of its elements: x -> xᵢ, z3 -> z3ᵢ."""
+    return X if name == "x" else element(name)
 
 
 def links(formula: Formula, reduce: str) -> tuple[Link, ...]:

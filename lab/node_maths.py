@@ -1,9 +1,9 @@
 """The maths of each recorded node, from the operation registry (``lab.ops``).
 
 For every node of a ``Record``: what it computes, as the sympy form the registry gives
-for PyTorch's node (``ops.node_form``) over symbols named after its input tensors
-(``z1``, ``x``; an unnamed input such as the reciprocal inside ``2/z4`` is its own form,
-``1/z4``); and its local derivative for each input slot, ``sympy.diff`` of that form
+for PyTorch's node (``ops.node_form``) over symbols for its input tensors' elements
+(``z1ᵢ``, ``xᵢ``; an unnamed input such as the reciprocal inside ``2/z4`` is its own form,
+``1/z4ᵢ``); and its local derivative for each input slot, ``sympy.diff`` of that form
 with respect to a dummy standing for that slot alone (so ``x·x`` gives ``x`` per slot,
 not ``2x``), the dummies then replaced by the inputs. ``local_values`` evaluates those
 derivatives at the forward values the record holds, in the run's dtype as PyTorch's
@@ -20,6 +20,7 @@ import torch
 
 from lab import ops
 from lab.evaluate import evaluate
+from lab.printing import element
 from lab.recording import ACCUMULATE, Record
 from lab.symbolic import constant as exact_number
 
@@ -35,9 +36,14 @@ class NodeMaths:
     locals: tuple[sympy.Expr | None, ...]    # per slot; None for a constant (or unknown)
 
 
-def symbol(name: str) -> sympy.Symbol:
-    """The symbol of a named tensor: ``x``, ``z3``, ``y``."""
-    return sympy.Symbol(name, real=True)
+def symbol(name: str, size: int = 2) -> sympy.Symbol:
+    """The symbol of a named tensor (its element i; ``size`` 1: one number, and y always
+    is): ``x_{i}``, ``z3[i]``, ``y`` (lab.printing.element)."""
+    return element(name, scalar=name == "y" or (name != "x" and size == 1))
+
+
+def symbol_of(record: Record, name: str) -> sympy.Symbol:
+    return symbol(name, record.values[name].numel())
 
 
 def _step_constants(record: Record, step: int) -> list:
@@ -72,13 +78,13 @@ def node_maths(record: Record) -> dict[str, NodeMaths]:
             return done[node_id]
         node = record.node(node_id)
         if node.name == ACCUMULATE:
-            done[node_id] = NodeMaths(symbol("x"), None, (), (), ())
+            done[node_id] = NodeMaths(symbol_of(record, "x"), None, (), (), ())
             return done[node_id]
         inputs = [None if i is None else maths(i).output for i in node.inputs]
         constants = _step_constants(record, node.step)
         known = node.name in ops.NODE_FORMS
         form = ops.node_form(node.name, inputs, constants) if known else None
-        output = symbol(node.tensor) if node.tensor else form
+        output = symbol_of(record, node.tensor) if node.tensor else form
         locals_ = (_local_derivatives(node.name, inputs, constants) if known
                    else (None,) * len(inputs))
         filled = tuple(constants[:inputs.count(None)])
@@ -96,7 +102,7 @@ def local_values(record: Record, node_id: str, maths: NodeMaths) -> tuple:
     broadcast to the shape of the gradients it multiplies; None where it cannot be."""
     upstream = record.upstream.get(node_id)
     passed = record.passed.get(node_id, ())
-    env = {symbol(name): value for name, value in record.values.items()}
+    env = {symbol_of(record, name): value for name, value in record.values.items()}
     values = []
     for local, sent in zip(maths.locals, passed):
         if local is None or upstream is None or sent is None:

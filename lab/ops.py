@@ -90,29 +90,22 @@ class Sigmoid(sympy.Function):
 
 class Mean(sympy.Function):
     """``mean(a)`` of a tensor of ``n`` elements, as a backward node sees it: one element's
-    local derivative is ``1/n``."""
+    local derivative is ``1/n`` (printed as the sum it is: lab.printing)."""
 
     nargs = 2
 
     def fdiff(self, argindex=1):
         return 1 / self.args[1] if argindex == 1 else sympy.Integer(0)
 
-    def _latex(self, printer, exp=None):
-        return _with_power(r"\operatorname{mean}\left(%s\right)" % printer._print(self.args[0]),
-                           exp)
-
 
 class Total(sympy.Function):
-    """``sum(a)`` as a backward node sees it: one element's local derivative is 1."""
+    """``sum(a)`` over a tensor of ``n`` elements, as a backward node sees it: one element's
+    local derivative is 1."""
 
-    nargs = 1
+    nargs = 2
 
     def fdiff(self, argindex=1):
-        return sympy.Integer(1)
-
-    def _latex(self, printer, exp=None):
-        return _with_power(r"\operatorname{sum}\left(%s\right)" % printer._print(self.args[0]),
-                           exp)
+        return sympy.Integer(1 if argindex == 1 else 0)
 
 
 # ---- the registry -----------------------------------------------------------------------------
@@ -179,7 +172,7 @@ _ENTRIES = (
     _function("sigmoid", torch.sigmoid, Sigmoid),
     _function("relu", torch.relu, Relu, corner=True),
     _reduction("mean", torch.mean, "MeanBackward0", Mean),
-    _reduction("sum", torch.sum, "SumBackward0", lambda a, n: Total(a)),
+    _reduction("sum", torch.sum, "SumBackward0", Total),
 )
 
 OPERATIONS: dict[str, Operation] = {entry.name: entry for entry in _ENTRIES}

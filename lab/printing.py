@@ -24,7 +24,48 @@ _LATEX_NAMES = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh"
                 "log": r"\ln"}
 
 
+# The lab's one notation for tensors (stated on the pages, grad.notation): a tensor keeps the
+# name the code gives it (x, z1, z2…, y) and a subscript is always an element, never a step:
+# z1ᵢ is element i of z1, x₀ the first element of x. One number (y, a mean) has no index.
+INDEX = "i"
+_ELEMENT = re.compile(r"^(z\d+)\[(\w+)\]$")      # "z3[i]": element i of z3
+
+
+def element(tensor: str, scalar: bool = False, index: str = INDEX) -> sympy.Symbol:
+    """Element ``index`` of the tensor the code names ``tensor``, as a symbol (printed
+    ``\mathrm{z3}_{i}`` and ``z3ᵢ``, ``x_{i}`` and ``xᵢ``); a ``scalar`` tensor is itself."""
+    if scalar:
+        return sympy.Symbol(tensor, real=True)
+    if tensor == "x":
+        return sympy.Symbol(f"x_{{{index}}}", real=True)
+    return sympy.Symbol(f"{tensor}[{index}]", real=True)
+
+
+def tensor_of(symbol: sympy.Symbol) -> str:
+    """The code's name of the tensor a symbol stands for (``z3[i]`` -> ``z3``)."""
+    found = _ELEMENT.match(symbol.name) or re.fullmatch(r"(x)_\{\w+\}", symbol.name)
+    return found.group(1) if found else symbol.name
+
+
 class _Latex(LatexPrinter):
+    def _print_Symbol(self, expr, style="plain"):
+        found = _ELEMENT.match(expr.name)
+        if found:
+            return r"\mathrm{%s}_{%s}" % found.groups()
+        if re.fullmatch(r"z\d+", expr.name):            # a whole (one-number) tensor
+            return r"\mathrm{%s}" % expr.name
+        return super()._print_Symbol(expr, style)
+
+    def _print_Mean(self, expr, exp=None):
+        """mean over a tensor's n elements, as the sum it is: (1/n) Σᵢ aᵢ."""
+        term, n = expr.args
+        tex = r"\frac{1}{%s} %s" % (self._print(n), self._print(_summed(term, n)))
+        return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
+    def _print_Total(self, expr, exp=None):
+        tex = self._print(_summed(*expr.args))
+        return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
     def _print_Function(self, expr, exp=None):
         name = _LATEX_NAMES.get(type(expr).__name__)
         if name is None and isinstance(expr, AppliedUndef):     # mean(x) inside a formula
@@ -45,6 +86,11 @@ class _Latex(LatexPrinter):
     def _print_Heaviside(self, expr, exp=None):
         tex = r"\theta\left(%s\right)" % self._print(expr.args[0])
         return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
+
+def _summed(term, n):
+    """Σ over i = 0 … n−1 of ``term`` (an element aᵢ)."""
+    return sympy.Sum(term, (sympy.Symbol(INDEX, integer=True), 0, n - 1))
 
 
 # long_frac_ratio: a long numerator over a short denominator reads as (1/n)·(…).
@@ -74,26 +120,33 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def subscripted(name: str) -> str:
-    """``z3`` -> ``z₃``, ``x_{i}`` -> ``xᵢ``; other names unchanged."""
-    match = re.fullmatch(r"([a-zA-Z]+)_?\{?([0-9]+|i)\}?", name)
-    if not match:
+    """A symbol's name in Unicode: ``z3[i]`` -> ``z3ᵢ``, ``x_{i}`` -> ``xᵢ``, ``x_{0}`` ->
+    ``x₀``; a tensor's own name (``z3``, ``y``) as the code writes it."""
+    found = _ELEMENT.match(name) or re.fullmatch(r"(x)_\{(\w+)\}", name)
+    if not found:
         return name
-    return match.group(1) + match.group(2).translate(_SUBSCRIPT)
+    return found.group(1) + found.group(2).translate(_SUBSCRIPT)
 
 
 class _Unicode(StrPrinter):
-    """One line of Unicode: ``2·z₁``, ``σ(z₂)·(1 − σ(z₂))``, ``z₁²``, ``1/z₄``."""
+    """One line of Unicode: ``2·z1ᵢ``, ``σ(z2ᵢ)·(1 − σ(z2ᵢ))``, ``z1ᵢ²``, ``1/z4ᵢ``."""
 
     def _print_Symbol(self, expr):
         return subscripted(expr.name)
 
     # Functions of one argument: sympy's name -> how a graph label writes it.
     _SHAPES = {"log": "ln(%s)", "sign": "sgn(%s)", "Heaviside": "θ(%s)", "Sigmoid": "σ(%s)",
-               "Relu": "max(0, %s)", "RealAbs": "|%s|", "Mean": "mean(%s)", "Total": "sum(%s)"}
+               "Relu": "max(0, %s)", "RealAbs": "|%s|"}
 
     def _print_Function(self, expr):
         name = type(expr).__name__
         return self._SHAPES.get(name, name + "(%s)") % self._print(expr.args[0])
+
+    def _print_Mean(self, expr):
+        return "(1/n)·Σᵢ %s" % self.parenthesize(expr.args[0], 50)
+
+    def _print_Total(self, expr):
+        return "Σᵢ %s" % self.parenthesize(expr.args[0], 50)
 
     _print_Heaviside = _print_Function       # StrPrinter has its own, with both arguments
 

@@ -15,7 +15,7 @@ import re
 
 import sympy
 
-from tests.latex_reading import read
+from tests.latex_reading import read, reader_names
 
 NUM = (r"(?:\\left\()?-?(?:[0-9.]+(?: \\times 10\^\{-?\d+\})?|\\infty|\\text\{nan\})"
        r"(?:\\right\))?")
@@ -82,7 +82,7 @@ def check_rule(local_latex: str, rule_latex: str) -> int:
             continue
         match = ROW.match(row)
         assert match, row
-        at = {sympy.Symbol(name): number(value)
+        at = {sympy.Symbol(reader_names(name)): number(value)
               for name, value in VARIABLE.findall(match.group(2))}
         upstream, shown, passed = (number(match.group(k)) for k in (3, 4, 5))
         products.append(upstream * shown)

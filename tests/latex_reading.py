@@ -8,7 +8,7 @@ says something else than the page computes fails.
 Standard names that the parser reads as plain symbols or unknown functions are given
 their usual meaning here: ``e`` is Euler's number, ``σ`` the logistic sigmoid, ``θ`` the
 Heaviside step (0 at 0, as PyTorch's relu′), ``\\operatorname{sgn}`` the sign, ``π`` and
-``max`` their sympy selves.
+``max`` their sympy selves; ``\\mathrm{z3}_{i}`` (element i of the code's z3) a symbol.
 """
 
 from __future__ import annotations
@@ -31,9 +31,15 @@ FUNCTIONS = {"sigma": _sigmoid, "theta": lambda a: sympy.Heaviside(a, 0),
              "sgn": sympy.sign, "max": sympy.Max, "min": sympy.Min}
 
 
+def reader_names(latex: str) -> str:
+    r"""The lab's tensor names as the parser reads symbols: ``\mathrm{z3}_{i}`` (element i of
+    the code's z3, the notation the pages state) and ``\mathrm{z3}`` become ``z_{3}``."""
+    return re.sub(r"\\mathrm\{z(\d+)\}(?:_\{i\})?", r"z_{\1}", latex)
+
+
 def read(latex: str) -> sympy.Expr:
     """One displayed formula (or the right-hand side of ``lhs = rhs``) as sympy."""
-    text = latex.replace(r"\dfrac", r"\frac").replace(r"\,", " ")
+    text = reader_names(latex.replace(r"\dfrac", r"\frac").replace(r"\,", " "))
     text = re.sub(r"\\operatorname\{(\w+)\}", r"\\\1", text)     # \operatorname{sgn} -> \sgn
     expr = parse_latex(text)
     if isinstance(expr, sympy.Eq):

@@ -84,6 +84,7 @@ def view_options() -> tuple[bool, str]:
         help_button((tr("inside_backward.mode"), tr("inside_backward.mode_help")),
                     (tr("inside_backward.torchviz"), tr("inside_backward.torchviz_help")),
                     (tr("inside_backward.step"), tr("inside_backward.step_help")))
+    st.caption(tr("grad.notation"))
     return torchviz, mode
 
 

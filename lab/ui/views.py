@@ -93,7 +93,7 @@ def chain_links(result: GradientRun) -> None:
     """The chain rule link by link: each step and its local derivatives."""
     if result.shown is None or not result.shown.links:
         return
-    st.caption(tr("grad.links_intro"))
+    st.caption(tr("grad.links_intro") + " " + tr("grad.notation"))
     for link in result.shown.links:
         st.latex(r" \qquad ".join((link.statement,) + link.locals))
     st.latex(result.shown.derivative)
@@ -182,7 +182,7 @@ def curve_chart(result: GradientRun, tangents: bool = False) -> None:
     spec = curve_figure(result.text, result.x_spec, result.dtype, lang(), tangents,
                         shown_palette(), _curve=result.curve)
     st.plotly_chart(_Built(spec), width="stretch")
-    st.caption(tr("plot.scale_note"))
+    st.caption(tr(f"plot.scale_note_{result.reduce}"))
 
 
 @st.cache_resource(max_entries=RUNS, show_spinner=False)
