@@ -353,13 +353,21 @@ def operators() -> dict[str, str]:
 # ---- constructors, autograd, optimizers, torchviz ------------------------------------------
 
 
+MAX_DIMENSIONS = 64          # PyTorch's own limit on a tensor's dimensions
+
+
 def _count_data(run, data) -> None:
-    """``torch.tensor(data)``: the numbers in ``data``, counted before PyTorch reads them."""
+    """``torch.tensor(data)``: the shape its nested lists ask for, read from their first
+    elements (PyTorch reads it the same way, and stops at the first list of another length)."""
+    shape = []
+    while isinstance(data, (list, tuple)) and len(shape) <= MAX_DIMENSIONS:
+        shape.append(len(data))
+        data = data[0] if data else None
+    if len(shape) > MAX_DIMENSIONS:
+        raise Refused(Message("cell.too_nested", limit=MAX_DIMENSIONS))
     if isinstance(data, torch.Tensor):
-        run.budget.tensor(data.shape)
-        return
-    _, leaves = run.budget.weigh(data, cap=4 * run.budget.limits.max_elements + 4)
-    run.budget.tensor(leaves)
+        shape += list(data.shape)
+    run.budget.tensor(tuple(shape) if all(shape) else 0)
 
 
 def _tensor(run, call: Call):
@@ -680,6 +688,7 @@ DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16"
           "uint8", "bool", "complex64", "float", "double", "long")
 SETTABLE = ("requires_grad", "grad", "data")
 FOR_ONLY = ("enumerate", "zip")
+DICT_EXAMPLE = '{"x": x}'                       # make_dot's params, in messages
 FROM_IMPORTS = ("torchviz.make_dot",)
 _CREATION = "dtype=, requires_grad="
 

@@ -286,7 +286,7 @@ class _Checker:
             if key is None:
                 raise self.refuse("cell.no_star", node, construct="**")
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                raise self.refuse("cell.dict_keys", key)
+                raise self.refuse("cell.dict_keys", key, example=allowed.DICT_EXAMPLE)
 
     def _subscript(self, node, loops, parent):
         index = node.slice

@@ -279,7 +279,7 @@ class Interpreter:
             owner[index] = value
             return
         if isinstance(owner, dict) and not isinstance(index, str):
-            raise Refused(Message("cell.dict_keys"))
+            raise Refused(Message("cell.dict_keys", example=allowed.DICT_EXAMPLE))
         if isinstance(owner, list) and isinstance(index, slice):
             removed = len(range(*index.indices(len(owner))))
             added = len(value) if isinstance(value, (list, tuple, str, range, dict)) else 0
@@ -312,6 +312,8 @@ class Interpreter:
 
     def invoke(self, function, args: list, kwargs: dict, for_loop: bool = False):
         if not isinstance(function, Function):
+            if callable(function):            # a graph node: callable in Python, not here
+                raise Refused(Message("cell.not_callable", kind=kind_of(function)))
             raise TypeError(f"'{type(function).__name__}' object is not callable")
         entry = function.entry
         if entry.kind == "context":

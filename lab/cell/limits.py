@@ -59,7 +59,10 @@ class Stopped(Exception):
 
 
 # warnings.catch_warnings swaps process-wide state: cells capture under one lock.
-_WARNINGS = threading.Lock()
+WARNINGS = threading.Lock()
+# What CPython's default filters hide when a library (not __main__) warns.
+HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                   ResourceWarning)
 CHARS_PER_ELEMENT = 8                  # a string's characters charged as one element each 8
 
 
@@ -140,16 +143,16 @@ class Budget:
 
     # ---- containers and graphs -------------------------------------------------------------
 
-    def weigh(self, value, cap: int | None = None, tensors: bool = True) -> tuple[int, int]:
-        """What a repr or a comparison of ``value`` would visit: (items, of which not
-        containers), lists within lists counted each time they appear; past ``cap`` items
-        (characters of strings included) the run stops.
+    def weigh(self, value, cap: int | None = None, tensors: bool = True) -> int:
+        """How many items a repr or a comparison of ``value`` would visit, lists within lists
+        counted each time they appear; past ``cap`` items (characters of strings included)
+        the run stops.
 
         ``tensors=False`` refuses a tensor inside a container (comparing two lists would
         compare their tensors with broadcasting, out of sight of the size checks).
         """
         cap = self.limits.max_output if cap is None else cap
-        total = leaves = 0
+        total = 0
         frames, path, ids = [iter((value,))], [], set()
         while frames:
             item = next(frames[-1], _END)
@@ -161,17 +164,15 @@ class Budget:
             total += 1 + (len(item) if isinstance(item, str) else 0)
             if total > cap:
                 raise Stopped(Message("cell.too_big_to_show", limit=cap))
-            if not isinstance(item, (list, tuple, dict)):
-                leaves += 1
-                if isinstance(item, torch.Tensor) and not tensors and item is not value:
-                    raise Refused(Message("cell.compare_containers"))
-            elif id(item) not in ids:
+            if isinstance(item, torch.Tensor) and not tensors and item is not value:
+                raise Refused(Message("cell.compare_containers"))
+            if isinstance(item, (list, tuple, dict)) and id(item) not in ids:
                 if len(frames) > self.limits.max_nesting:
                     raise Stopped(Message("cell.too_nested", limit=self.limits.max_nesting))
                 path.append(id(item))
                 ids.add(id(item))
                 frames.append(iter(item.values() if isinstance(item, dict) else item))
-        return total, leaves
+        return total
 
     def graph(self, roots) -> list:
         """The autograd nodes reachable from ``roots`` (grad_fn objects or None), each once,
@@ -200,13 +201,14 @@ _END = object()
 
 @contextlib.contextmanager
 def captured_warnings(into: list[str]):
-    """Record the warnings raised inside (their message, once each) instead of printing them."""
-    with _WARNINGS, warnings.catch_warnings(record=True) as caught:
+    """Record the warnings raised inside (their message, once each) instead of printing
+    them; the ones a plain Python run would not show either are left out."""
+    with WARNINGS, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             yield
         finally:
             for warning in caught:
                 text = str(warning.message)
-                if text not in into:
+                if not issubclass(warning.category, HIDDEN_WARNINGS) and text not in into:
                     into.append(text)
