@@ -268,7 +268,10 @@ class _Checker:
         if node.attr.startswith("_"):
             raise self.refuse("cell.private_attribute", node, name=Typed(f".{node.attr}"))
         if node.attr not in self.attributes:
-            raise self.refuse("cell.attribute", node, name=Typed(f".{node.attr}"))
+            text = isinstance(node.value, ast.JoinedStr) or (
+                isinstance(node.value, ast.Constant) and isinstance(node.value.value, str))
+            raise self.refuse("cell.string_method" if text else "cell.attribute", node,
+                              name=Typed(f".{node.attr}"))
 
     def _call(self, node, loops, parent):
         for keyword in node.keywords:

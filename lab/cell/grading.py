@@ -11,6 +11,7 @@ message.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ def _arange_slip(values: tuple[float, ...]) -> bool:
     to 4 or 5, the usual slips with arange's start and its excluded stop."""
     whole = all(float(v).is_integer() for v in values)
     return (whole and len(values) >= 2 and values[0] in (0, 1) and values[-1] in (4, 5)
-            and all(b - a == 1 for a, b in zip(values, values[1:])))
+            and all(b - a == 1 for a, b in itertools.pairwise(values)))
 
 
 def _code_of(node: str) -> str:
@@ -138,11 +139,11 @@ def check_exercise_3(result: CellResult) -> Grade:
     x, y = result.tensor("x"), result.tensor("y")
     if x is None:
         return grade(Message("cell.grade_no_x"))
-    if y is None:
-        return grade(Message("cell.grade_no_y"))
     problem = _x_message(x)
     if problem is not None:
         return grade(problem)
+    if y is None:
+        return grade(Message("cell.grade_no_y"))
     if not x.requires_grad:
         return grade(Message("cell.grade_no_requires_grad"))
     if y.numel != 1:
