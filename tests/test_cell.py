@@ -85,6 +85,8 @@ def test_integers_lists_and_strings_are_sized_before_they_are_made():
     assert run_program("print(2 ** 100 * 3 // 7, -2 ** 63, 7 % 3, (-8) // 3)").stdout == (
         f"{2 ** 100 * 3 // 7} {-2 ** 63} 1 -3\n")
     stopped("[0] * 10 ** 9", "cell.sequence_too_long")
+    stopped("int('z' * 900, 36)", "cell.int_too_big")
+    assert run_program("print(int('ff', 16), int('0x1f', 0), int(' 42 '))").stdout == "255 31 42\n"
     stopped("'ab' * 60_000", "cell.sequence_too_long")
     stopped("a = [1, 2]\nfor i in range(20):\n    a = a + a", "cell.sequence_too_long", line=3)
     stopped("a = [1]\nfor i in range(20):\n    a += a", "cell.sequence_too_long")
@@ -179,6 +181,13 @@ def test_the_place_is_written_in_the_pages_language():
      "index 5 is out of bounds for dimension 0 with size 3"),
     (T + "x = torch.ones(3)\nx.backward()", "RuntimeError",
      "element 0 of tensors does not require grad and does not have a grad_fn"),
+    (LEAF + "x.grad.zero_()", "AttributeError", "'NoneType' object has no attribute 'zero_'"),
+    (LEAF + "x.tensor", "AttributeError", "'Tensor' object has no attribute 'tensor'"),
+    ("(1, 2).sum()", "AttributeError", "'tuple' object has no attribute 'sum'"),
+    (T + "torch.float32.float", "AttributeError",
+     "'torch.dtype' object has no attribute 'float'"),
+    ("round(5, 1.5)", "TypeError", "'float' object cannot be interpreted as an integer"),
+    (T + "x = torch.ones(2, 3)\nprint(x.numel(), x.dim(), x.size(1), x.shape[0])", None, None),
 ])
 def test_runtime_errors_are_reported_as_python_words_them(source, exception, text):
     try:
@@ -247,6 +256,11 @@ def test_output_before_an_error_is_kept_and_grad_mode_restored():
     (T + "x = torch.ones(2, dtype=torch.complex64)\nx.tolist()", "cell.complex"),
     ("x = (-8) ** 0.5", "cell.complex"),
     ("break", "cell.syntax"),
+    (T + "torch.zeros(torch.tensor(3))", "cell.sizes"),
+    (T + "torch.linspace(0, 1, torch.tensor(10 ** 9))", "cell.sizes"),
+    (T + "torch.ones(1).view(torch.tensor(1))", "cell.sizes"),
+    (T + "torch.ones(2).shape.numel()", "cell.attribute_of"),          # real, not allowed
+    (T + "torch.Tensor.sin", "cell.attribute_of"),
 ])
 def test_refusals_say_what_and_where(source, key):
     refused(source, key)

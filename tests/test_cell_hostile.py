@@ -59,7 +59,7 @@ HOSTILE = [
     LEAF + "y = x * 2\ny.grad_fn.register_hook(print)",
     LEAF + "y = x * 2\ny.grad_fn.register_prehook(print)",
     LEAF + "y = x * 2\ny.grad_fn.metadata", LEAF + "y = x * 2\ny.grad_fn(torch.ones(3))",
-    LEAF + "y = x * 2\ny.grad_fn._saved_self", LEAF + "x.grad_fn.next_functions",
+    LEAF + "y = x * 2\ny.grad_fn._saved_self", LEAF + "(x * 2).grad_fn.next_functions[0][0].register_hook(print)",
     LEAF + "w = torch.optim.SGD([x], lr=0.1)\nw.param_groups",
     LEAF + "w = torch.optim.SGD([x], lr=0.1)\nw.state_dict()",
     LEAF + "from torchviz import make_dot\nd = make_dot(x.sum())\nd.render('out')",

@@ -258,19 +258,23 @@ def _view(name: str) -> Callable:
     return lambda run, call: real(call.receiver, *call.args, **call.kwargs)
 
 
+def _sizes(sizes) -> tuple | None:
+    """Sizes as Python ints, or None where one is not a whole number (PyTorch then raises its
+    own error). A tensor would pass as a size through ``__index__``, unchecked: refused."""
+    sizes = tuple(sizes) if isinstance(sizes, (list, tuple)) else (sizes,)
+    if any(isinstance(size, torch.Tensor) for size in sizes):
+        raise Refused(Message("cell.sizes"))
+    return sizes if all(isinstance(size, int) for size in sizes) else None
+
+
 def _shape_arguments(call: Call, name: str = "shape"):
-    """``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``: the sizes asked for, or
-    None where they are not whole numbers (PyTorch then raises its own error)."""
+    """``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``: the sizes asked for."""
     sizes = call.get(name, ())
     if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
         sizes = sizes[0]
     if call.given("size"):
         sizes = call.get("size")
-        if not isinstance(sizes, (list, tuple)):
-            sizes = (sizes,)
-    if all(isinstance(size, int) for size in sizes):
-        return tuple(sizes)
-    return None
+    return _sizes(sizes)
 
 
 # ---- registry operations -------------------------------------------------------------------
@@ -409,9 +413,9 @@ def _arange(run, call: Call):
 
 
 def _linspace(run, call: Call):
-    steps = call.get("steps")
-    if isinstance(steps, int):
-        run.budget.tensor(max(steps, 0))
+    steps = _sizes(call.get("steps"))
+    if steps is not None:
+        run.budget.tensor(max(steps[0], 0))
     return torch.linspace(*call.args, **call.kwargs)
 
 
@@ -430,10 +434,9 @@ def _filled(fn: Callable, random: bool = False) -> Callable:
 
 
 def _full(run, call: Call):
-    sizes = call.get("size")
-    sizes = sizes if isinstance(sizes, (list, tuple)) else (sizes,)
-    if all(isinstance(size, int) for size in sizes):
-        run.budget.tensor(tuple(sizes))
+    sizes = _sizes(call.get("size"))
+    if sizes is not None:
+        run.budget.tensor(sizes)
     return torch.full(*call.args, **call.kwargs)
 
 
@@ -623,7 +626,9 @@ def _extreme(name: str, symbol: str) -> Callable:
 
 def _round(run, call: Call):
     value, digits = call.get("number"), call.get("ndigits")
-    if isinstance(digits, int) and abs(digits) > run.budget.limits.max_format:
+    if digits is not None and not isinstance(digits, int):
+        raise TypeError(f"'{type(digits).__name__}' object cannot be interpreted as an integer")
+    if digits is not None and abs(digits) > run.budget.limits.max_format:
         raise Stopped(Message("cell.format_too_wide", spec=Typed(f"ndigits={digits}"),
                               width=abs(digits), limit=run.budget.limits.max_format))
     if isinstance(value, torch.Tensor):
@@ -636,12 +641,17 @@ def _float(run, call: Call):
 
 
 def _int(run, call: Call):
-    value = call.get("x")
+    """``int(text, base)``: the bits its digits can hold are checked before Python reads them
+    (and the result after)."""
+    value, base = call.get("x"), call.get("base", 10)
     if isinstance(value, str):
-        run.budget.int_bits(int(len(value.strip()) * math.log2(10)) + 1)
+        per_digit = math.log2(base) if isinstance(base, int) and 2 <= base <= 36 else 4
+        run.budget.int_bits(int(len(value.strip()) * per_digit) + 1)
     elif isinstance(value, float) and math.isfinite(value):
         run.budget.int_bits(math.frexp(value)[1])
-    return int(*call.args, **call.kwargs)
+    result = int(*call.args, **call.kwargs)
+    run.budget.int_bits(abs(result).bit_length())
+    return result
 
 
 def _bool(run, call: Call):
@@ -784,6 +794,8 @@ def _fixed_entries() -> list[Entry]:
         Entry("Tensor.requires_grad_", "method", _view("requires_grad_"), "requires_grad="),
         Entry("Tensor.retain_grad", "method", _view("retain_grad"), ""),
         Entry("Tensor.size", "method", _view("size"), "dim="),
+        Entry("Tensor.numel", "method", _view("numel"), ""),
+        Entry("Tensor.dim", "method", _view("dim"), ""),
         Entry("Tensor.view", "method", _reshape("view"), "*shape"),
         Entry("Tensor.reshape", "method", _reshape("reshape"), "*shape"),
         Entry("Tensor.float", "method", _copy("float"), ""),

@@ -339,9 +339,11 @@ class Interpreter:
             return found
         kind = kind_of(owner)
         entry = self.table.get(f"{kind}.{name}")
-        if entry is None:
-            key = "cell.string_method" if kind == "str" else "cell.attribute_of"
-            raise Refused(Message(key, name=Typed(f".{name}"), kind=kind))
+        if entry is None and not isinstance(owner, Function) and name not in dir(owner):
+            # x.grad.zero_() before any backward(): Python's own error
+            raise AttributeError(f"'{_type_name(owner)}' object has no attribute '{name}'")
+        if entry is None:                                 # there, but not allowed here
+            raise Refused(Message("cell.attribute_of", name=Typed(f".{name}"), kind=kind))
         if entry.kind == "method":
             return Function(entry, owner)
         self.budget.check_time()
@@ -646,6 +648,18 @@ class Interpreter:
                 except RuntimeError:     # e.g. a tensor whose data was replaced by a bad shape
                     continue
         return tuple(found)
+
+
+HEAP_TYPE = 1 << 9          # Py_TPFLAGS_HEAPTYPE: a class defined in Python
+
+
+def _type_name(value) -> str:
+    """The type's name as Python's messages write it: ``Tensor`` and ``NoneType``, but
+    ``torch.Size`` (a C type's name carries its module)."""
+    kind = type(value)
+    if kind.__flags__ & HEAP_TYPE or kind.__module__ == "builtins":
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__name__}"
 
 
 def _kind(sequence) -> str:

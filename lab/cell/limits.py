@@ -59,7 +59,7 @@ class Stopped(Exception):
 
 
 # warnings.catch_warnings swaps process-wide state: cells capture under one lock.
-WARNINGS = threading.Lock()
+WARNINGS = threading.RLock()
 # What CPython's default filters hide when a library (not __main__) warns.
 HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
                    ResourceWarning)
