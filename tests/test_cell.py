@@ -1,6 +1,8 @@
 """Unit tests of the PyTorch cell (lab.cell): limits, places, refusals, the values a program
 can hold, threads, pickling, the registry as the source of the math, why/fix."""
 
+import contextlib
+import io
 import math
 import pickle
 import re
@@ -459,6 +461,19 @@ def test_the_nonleaf_warning_is_recorded_and_explained():
     assert explain("no such message") is None
     no_graph = run_program(T + "x = torch.ones(2)\nx.sum().backward()")
     assert (no_graph.error.why, no_graph.error.fix) == ("cell.why_no_graph", "cell.fix_no_graph")
+
+
+def test_comparisons_and_boolean_operators_follow_python():
+    source = (LEAF + "print(x > 1, x == x, 0 < 1 < 2, 1 < 0 < x, x is None, x is not None)\n"
+              "print(1 and x, 0 or x, None or 0, 1 in [1, 2], 'a' not in 'bc', 2 in x)\n"
+              "print(x.grad == None, x.dtype == torch.float32, x.shape == (3,))")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(source, "<test>", "exec"), {})  # noqa: S102 - the real thing
+    assert run_program(source).stdout == printed.getvalue()
+    assert printed.getvalue().startswith("tensor([False,  True,  True]) tensor([True, True,")
+    result = run_program(LEAF + "if x > 1:\n    pass")
+    assert result.error.text == "Boolean value of Tensor with more than one value is ambiguous"
 
 
 def test_floats_print_as_python_prints_them():

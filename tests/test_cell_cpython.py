@@ -222,6 +222,9 @@ def programs(draw) -> str:
         "value = y.item()",
         f'print(f"y = {{value:{spec}}}", round(value, 3), value)',
         'print(f"{a.grad!r} {y.requires_grad} {y.grad_fn.name()}")',
+        f"print(y > {draw(CONSTANTS)}, a >= b, (a < 1) == (b < 1), 0 < value < 10 or value)",
+        "for i, v in enumerate(b.tolist()):",
+        f'    print(i, f"{{v:{spec}}}", v if v > 0 else -v, sep="|")',
     ]) + "\n"
 
 

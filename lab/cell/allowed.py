@@ -187,7 +187,7 @@ PLAIN = (int, float, bool, type(None), str, list, tuple, dict, slice, range, tor
 
 def is_allowed_value(value) -> bool:
     """The invariant: every value a program holds is of one of these types (shallow)."""
-    return isinstance(value, PLAIN) and not isinstance(value, complex)
+    return isinstance(value, PLAIN)
 
 
 def is_number(value) -> bool:
@@ -371,7 +371,7 @@ def _count_data(run, data) -> None:
         raise Refused(Message("cell.too_nested", limit=MAX_DIMENSIONS))
     if isinstance(data, torch.Tensor):
         shape += list(data.shape)
-    run.budget.tensor(tuple(shape) if all(shape) else 0)
+    run.budget.tensor(tuple(shape))
 
 
 def _tensor(run, call: Call):
@@ -387,18 +387,23 @@ def _legacy_tensor(run, call: Call):
         return torch.Tensor()
     if len(data) != 1 or not isinstance(data[0], (list, tuple)) or isinstance(data[0],
                                                                               torch.Size):
+        # the lab's own rendering of the sizes (short whole numbers), not the student's text
         shown = ", ".join(repr(a) if isinstance(a, int) and abs(a) < 10 ** 6 else "…"
                           for a in data)
-        raise Refused(Message("cell.uninitialised", piece=Typed(shown)))
+        raise Refused(Message("cell.uninitialised", piece=shown))
     _count_data(run, data[0])
     return torch.Tensor(data[0])
 
 
 def _number(value):
-    """A float from a number or a one-element tensor; None for anything else."""
+    """A float from a number or a one-element tensor; None for anything else (PyTorch then
+    raises its own error)."""
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
         return value.item()
-    return float(value) if is_number(value) else None
+    try:
+        return float(value) if is_number(value) else None
+    except OverflowError:
+        return None
 
 
 def _arange(run, call: Call):
@@ -531,19 +536,15 @@ def _set(name: str) -> Callable:
     return write
 
 
-def _view_shape(run, call: Call):
-    """``view``/``reshape``: the sizes asked for must fit (``-1`` is worked out by PyTorch)."""
-    sizes = _shape_arguments(call)
-    if sizes is not None:
-        run.budget.tensor(tuple(size for size in sizes if size != -1))
-    return sizes
-
-
 def _reshape(name: str) -> Callable:
+    """``view``/``reshape``: the sizes asked for must fit (``-1`` is worked out by PyTorch
+    from the elements the tensor has); ``reshape`` may copy them."""
     real = getattr(torch.Tensor, name)
 
     def action(run, call: Call):
-        _view_shape(run, call)
+        sizes = _shape_arguments(call)
+        if sizes is not None:
+            run.budget.tensor(tuple(size for size in sizes if size != -1))
         if name == "reshape":
             run.budget.charge(call.receiver.numel())
         return real(call.receiver, *call.args, **call.kwargs)

@@ -88,9 +88,7 @@ class Interpreter:
                 shown, shown_graph = self.display(self.value(body[-1].value))
             elif body:
                 self.statement(body[-1])
-        except (Refused, Stopped) as problem:
-            error = self.error(problem)
-        except Exception as problem:   # noqa: BLE001 - the program's own error, reported
+        except Exception as problem:   # noqa: BLE001 - refused, stopped, or the program's own
             error = self.error(problem)
         finally:
             torch.set_grad_enabled(grad_mode)
@@ -373,28 +371,28 @@ class Interpreter:
         return -operand if symbol == "-" else +operand
 
     def _boolop_value(self, node: ast.BoolOp):
+        """``a and b`` / ``a or b``: Python's short circuit; the last value is not tested."""
         is_and = isinstance(node.op, ast.And)
-        value = None
-        for operand in node.values:
+        for operand in node.values[:-1]:
             value = self.value(operand)
             if self.truth(value) != is_and:
                 return value
-        return value
+        return self.value(node.values[-1])
 
     def _ifexp_value(self, node: ast.IfExp):
         return self.value(node.body if self.truth(self.value(node.test)) else node.orelse)
 
     def _compare_value(self, node: ast.Compare):
+        """``a < b < c``: each link tested only when another follows, as in Python."""
         left = self.value(node.left)
-        result = True
-        for op, right_node in zip(node.ops, node.comparators):
+        last = len(node.ops) - 1
+        for index, (op, right_node) in enumerate(zip(node.ops, node.comparators)):
             right = self.value(right_node)
             self.node = node
             result = self.compare(COMPARISONS[type(op)], left, right)
-            if not self.truth(result):
+            if index == last or not self.truth(result):
                 return result
             left = right
-        return result
 
     def _list_value(self, node: ast.List):
         items = [self.value(element) for element in node.elts]
