@@ -180,6 +180,23 @@ def kind_of(value) -> str:
     return type(value).__name__
 
 
+HEAP_TYPE = 1 << 9          # Py_TPFLAGS_HEAPTYPE: a class defined in Python
+
+
+def type_name(value) -> str:
+    """The type's name as Python's messages write it: ``Tensor`` and ``NoneType``, but
+    ``torch.Size`` (a C type's name carries its module); the sentinels as what they stand
+    for (``module``, ``builtin_function_or_method``)."""
+    if isinstance(value, Namespace):
+        return "module"
+    if isinstance(value, Function):
+        return "builtin_function_or_method"
+    kind = type(value)
+    if kind.__flags__ & HEAP_TYPE or kind.__module__ == "builtins":
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__name__}"
+
+
 PLAIN = (int, float, bool, type(None), str, list, tuple, dict, slice, range, torch.Tensor,
          torch.dtype, torch.Size, torch.Generator, torch.optim.SGD, torch.autograd.graph.Node,
          numpy.ndarray, graphviz.Digraph, Namespace, Function)
@@ -586,7 +603,7 @@ def _print(run, call: Call):
     sep, end = call.get("sep", " "), call.get("end", "\n")
     for name, value in (("sep", sep), ("end", end)):
         if value is not None and not isinstance(value, str):
-            raise TypeError(f"{name} must be None or a string, not {type(value).__name__}")
+            raise TypeError(f"{name} must be None or a string, not {type_name(value)}")
     texts = [run.text(value, str) for value in call.get("objects", ())]
     run.write((" " if sep is None else sep).join(texts) + ("\n" if end is None else end))
 
@@ -628,7 +645,7 @@ def _extreme(name: str, symbol: str) -> Callable:
 def _round(run, call: Call):
     value, digits = call.get("number"), call.get("ndigits")
     if digits is not None and not isinstance(digits, int):
-        raise TypeError(f"'{type(digits).__name__}' object cannot be interpreted as an integer")
+        raise TypeError(f"'{type_name(digits)}' object cannot be interpreted as an integer")
     if digits is not None and abs(digits) > run.budget.limits.max_format:
         raise Stopped(Message("cell.format_too_wide", spec=Typed(f"ndigits={digits}"),
                               width=abs(digits), limit=run.budget.limits.max_format))

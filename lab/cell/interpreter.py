@@ -18,7 +18,7 @@ import numpy
 import torch
 
 from lab.cell import allowed, check
-from lab.cell.allowed import Function, Namespace, broadcast_shape, is_number, kind_of
+from lab.cell.allowed import Function, Namespace, broadcast_shape, is_number, kind_of, type_name
 from lab.cell.limits import Budget, Limits, Refused, Stopped, captured_warnings
 from lab.cell.result import CellError, CellResult, TensorSummary, explain
 from lab.i18n import Message, Typed
@@ -248,7 +248,7 @@ class Interpreter:
         if isinstance(value, torch.Tensor) and value.dim() == 0:
             raise TypeError("iteration over a 0-d tensor")
         if not isinstance(value, (list, tuple, str, range, dict, torch.Tensor)):
-            raise TypeError(f"cannot unpack non-iterable {type(value).__name__} object")
+            raise TypeError(f"cannot unpack non-iterable {type_name(value)} object")
         count = len(value)
         if count < expected:
             raise ValueError(f"not enough values to unpack (expected {expected}, got {count})")
@@ -312,7 +312,7 @@ class Interpreter:
         if not isinstance(function, Function):
             if callable(function):            # a graph node: callable in Python, not here
                 raise Refused(Message("cell.not_callable", kind=kind_of(function)))
-            raise TypeError(f"'{type(function).__name__}' object is not callable")
+            raise TypeError(f"'{type_name(function)}' object is not callable")
         entry = function.entry
         if entry.kind == "context":
             raise Refused(Message("cell.context_only", name=entry.name))
@@ -339,7 +339,7 @@ class Interpreter:
         entry = self.table.get(f"{kind}.{name}")
         if entry is None and not isinstance(owner, Function) and name not in dir(owner):
             # x.grad.zero_() before any backward(): Python's own error
-            raise AttributeError(f"'{_type_name(owner)}' object has no attribute '{name}'")
+            raise AttributeError(f"'{type_name(owner)}' object has no attribute '{name}'")
         if entry is None:                                 # there, but not allowed here
             raise Refused(Message("cell.attribute_of", name=Typed(f".{name}"), kind=kind))
         if entry.kind == "method":
@@ -367,7 +367,7 @@ class Interpreter:
                 raise Refused(Message("cell.tensor_operator", symbol=symbol))
             self.budget.tensor(operand.shape)
         elif not is_number(operand):
-            raise TypeError(f"bad operand type for unary {symbol}: '{type(operand).__name__}'")
+            raise TypeError(f"bad operand type for unary {symbol}: '{type_name(operand)}'")
         return -operand if symbol == "-" else +operand
 
     def _boolop_value(self, node: ast.BoolOp):
@@ -450,8 +450,8 @@ class Interpreter:
         if isinstance(left, _SEQUENCES) or isinstance(right, _SEQUENCES):
             return self.sequences(symbol, left, right)
         shown = "** or pow()" if symbol == "**" else symbol
-        raise TypeError(f"unsupported operand type(s) for {shown}: '{type(left).__name__}' and "
-                        f"'{type(right).__name__}'")
+        raise TypeError(f"unsupported operand type(s) for {shown}: '{type_name(left)}' and "
+                        f"'{type_name(right)}'")
 
     def tensor_operands(self, symbol: str, left, right, registry: bool = True) -> None:
         """A tensor with a tensor or a number: a registry operator, and the broadcast shape
@@ -535,7 +535,7 @@ class Interpreter:
             return item in container
         if isinstance(container, (str, range)):
             return item in container
-        raise TypeError(f"argument of type '{type(container).__name__}' is not iterable")
+        raise TypeError(f"argument of type '{type_name(container)}' is not iterable")
 
     def truth(self, value) -> bool:
         _no_arrays(value)
@@ -553,7 +553,7 @@ class Interpreter:
             self.budget.sequence(len(range(*index.indices(len(owner)))), _kind(owner))
         if isinstance(owner, (list, tuple, str, range, dict)):
             return owner[index]
-        raise TypeError(f"'{type(owner).__name__}' object is not subscriptable")
+        raise TypeError(f"'{type_name(owner)}' object is not subscriptable")
 
     def index_shape(self, tensor: torch.Tensor, index):
         """The shape ``tensor[index]`` would have when indexing copies (tensor or list
@@ -587,7 +587,7 @@ class Interpreter:
                 raise TypeError("iteration over a 0-d tensor")
             self.budget.charge(len(value))
         elif not isinstance(value, (list, tuple, str, range, dict, enumerate, zip)):
-            raise TypeError(f"'{type(value).__name__}' object is not iterable")
+            raise TypeError(f"'{type_name(value)}' object is not iterable")
         for item in value:
             if steps:
                 self.budget.step()
@@ -646,18 +646,6 @@ class Interpreter:
                 except RuntimeError:     # e.g. a tensor whose data was replaced by a bad shape
                     continue
         return tuple(found)
-
-
-HEAP_TYPE = 1 << 9          # Py_TPFLAGS_HEAPTYPE: a class defined in Python
-
-
-def _type_name(value) -> str:
-    """The type's name as Python's messages write it: ``Tensor`` and ``NoneType``, but
-    ``torch.Size`` (a C type's name carries its module)."""
-    kind = type(value)
-    if kind.__flags__ & HEAP_TYPE or kind.__module__ == "builtins":
-        return kind.__name__
-    return f"{kind.__module__}.{kind.__name__}"
 
 
 def _kind(sequence) -> str:
