@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import ast
 import builtins
-import warnings
 
 from lab.cell import allowed
-from lab.cell.limits import Limits, Refused, Stopped
+from lab.cell.limits import Limits, Refused, Stopped, captured_warnings
 from lab.i18n import Message, Typed
 
 # Constructs outside the cell's Python, as a student would spell them, and the catalogue
@@ -117,8 +116,7 @@ def parse(source: str, limits: Limits, caught: list[str]) -> ast.Module:
     if lines > limits.max_lines:
         raise Stopped(Message("cell.too_many_lines", lines=lines, limit=limits.max_lines))
     try:
-        with warnings.catch_warnings(record=True) as parse_warnings:
-            warnings.simplefilter("always")
+        with captured_warnings(caught):
             tree = ast.parse(source)
     except SyntaxError as error:
         shell = _shell_line(source)
@@ -131,7 +129,6 @@ def parse(source: str, limits: Limits, caught: list[str]) -> ast.Module:
         # null bytes in the text, or nesting too deep for the parser itself
         key = "cell.syntax" if isinstance(error, ValueError) else "cell.too_deep"
         raise Refused(Message(key, detail=Typed(str(error)), limit=limits.max_depth)) from None
-    caught.extend(str(w.message) for w in parse_warnings)
     if _depth(tree) > limits.max_depth:
         raise Refused(Message("cell.too_deep", limit=limits.max_depth))
     _Checker(limits, source.splitlines()).check(tree)
@@ -147,6 +144,7 @@ class _Checker:
         self.attributes = allowed.attribute_names()
         self.modules = allowed.importable()
         self.builtins = allowed.builtin_names()
+        self.ellipses: set[int] = set()       # x[..., 0]: the only place for an Ellipsis
 
     def refuse(self, key: str, node: ast.AST, **values) -> Refused:
         return located(Refused(Message(key, **values)), node, self.lines)
@@ -294,13 +292,12 @@ class _Checker:
     def _subscript(self, node, loops, parent):
         index = node.slice
         pieces = index.elts if isinstance(index, ast.Tuple) else [index]
-        for piece in pieces:                  # x[..., 0]: the only place for an Ellipsis
-            if isinstance(piece, ast.Constant) and piece.value is Ellipsis:
-                piece.ellipsis_ok = True
+        self.ellipses.update(id(piece) for piece in pieces
+                             if isinstance(piece, ast.Constant) and piece.value is Ellipsis)
 
     def _constant(self, node, loops, parent):
         value = node.value
-        if value is Ellipsis and getattr(node, "ellipsis_ok", False):
+        if value is Ellipsis and id(node) in self.ellipses:
             return
         if isinstance(value, bool) or value is None or isinstance(value, float):
             return
