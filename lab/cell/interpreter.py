@@ -634,6 +634,7 @@ class Interpreter:
 
         self.drawings.append(drawing)
         self.graphs.append(_stable_ids(drawing.source))
+        self.budget.sequence(len(self.graphs[-1]), "str")
 
     # ---- the tensors left at the end -------------------------------------------------------
 
