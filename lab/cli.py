@@ -3,10 +3,14 @@
     python -m lab grad "FORMULA" --x 1,2,3 [--reduce mean|sum] [--dtype float32|float64]
                                  [--json] [--lang en|es]
     python -m lab graph "FORMULA" --x 0:3 --format dot|svg|png -o FILE [--annotated|--torchviz]
+    python -m lab run FILE [--json] [--lang en|es]
 
 ``--x`` takes a list (``1, 2.5, 2/3``) or a range ``start:stop[:step]`` (``torch.arange``).
 A refused formula or a bad option prints one line on stderr and exits with status 2;
 nothing a user types ever produces a traceback. Texts come from the lab's catalogue.
+``run`` runs a PyTorch program in the lab's cell (``lab.cell``): what it prints goes to
+stdout, its error to stderr in one line; status 1 when the program raised, 2 when the cell
+refused or stopped it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from typing import Callable
 from lab.i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, Typed, UserError, t
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
+EXIT_PROGRAM_ERROR = 1             # run: the program raised (PyTorch's or Python's error)
+COMMANDS = ("grad", "graph", "run")
+COMMANDS_METAVAR = "{" + ",".join(COMMANDS) + "}"
 RANGE_SEPARATOR = ":"
 DEFAULT_X = "0:3"                  # the seed's x = torch.arange(3)
 USER_VALUES = {"value", "arguments"}   # placeholders of argparse's complaints a user typed
@@ -54,7 +61,7 @@ def _usage_message(detail: str) -> Message:
         if match:
             values = {name: value.replace("'", "") for name, value in match.groupdict().items()}
             for name, value in values.items():      # the sub-command's own metavar
-                values[name] = value.replace("{grad,graph}", "grad|graph")
+                values[name] = value.replace(COMMANDS_METAVAR, "|".join(COMMANDS))
             for name in USER_VALUES & set(values):   # what the user typed, shown as typed
                 values[name] = Typed(values[name])
             return Message(key, **values)
@@ -208,6 +215,53 @@ def _run_grad(args, lang: str) -> int:
     return EXIT_OK
 
 
+def _read_program(path: str, limit: int) -> str:
+    """The program's text (``-``: standard input), read no further than the cell could take."""
+    import os
+
+    try:
+        if path == "-":
+            return sys.stdin.read(limit + 1)
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(limit + 1)
+        if len(text) > limit:                   # report the file's real size, not the cut
+            text += " " * max(0, os.path.getsize(path) - len(text))
+        return text
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or getattr(error, "reason", None)
+        raise Refused(Message("cell.cli_cannot_read", path=Typed(path),
+                              reason=reason or type(error).__name__)) from None
+
+
+def cell_report(result, lang: str) -> dict:
+    """The JSON object of ``run --json``."""
+    error = result.error
+    return {"stdout": result.stdout,
+            "error": None if error is None else {
+                "kind": error.kind, "line": error.line, "column": error.column,
+                "message": " ".join(error.render(lang).split())}}
+
+
+def _run_cell(args, lang: str) -> int:
+    from lab.cell import Limits, run_program
+
+    limits = Limits()
+    result = run_program(_read_program(args.file, limits.max_chars), limits)
+    if args.json:
+        print(json.dumps(cell_report(result, lang), ensure_ascii=False))
+    else:
+        sys.stdout.write(result.stdout)
+        sys.stdout.flush()
+        for warning in result.warnings:
+            print(f"{t('cell.cli_warning', lang)}: {' '.join(warning.split())}",
+                  file=sys.stderr)
+        if result.error is not None:
+            print(f"{t('cli.error', lang)}: {result.error.one_line(lang)}", file=sys.stderr)
+    if result.error is None:
+        return EXIT_OK
+    return EXIT_PROGRAM_ERROR if result.error.kind == "pytorch" else EXIT_REFUSED
+
+
 def _format_of(args) -> str:
     if args.format:
         return args.format
@@ -242,7 +296,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
         return t(f"cli.help_{key}", lang, **values).replace("%", "%%")
 
     parser = _Parser(prog="python -m lab", description=h("description"))
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{grad,graph}",
+    commands = parser.add_subparsers(dest="command", required=True, metavar=COMMANDS_METAVAR,
                                      parser_class=_Parser)
 
     def common(sub):
@@ -269,6 +323,14 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
                        help=h("torchviz"))
     graph.add_argument("--show-attrs", action="store_true", help=h("show_attrs"))
     graph.add_argument("--show-saved", action="store_true", help=h("show_saved"))
+
+    def cell_help(key: str) -> str:
+        return t(f"cell.cli_help_{key}", lang).replace("%", "%%")
+
+    run = commands.add_parser("run", help=cell_help("run"), description=cell_help("run"))
+    run.add_argument("file", metavar="FILE", help=cell_help("file"))
+    run.add_argument("--json", action="store_true", help=cell_help("json"))
+    run.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help=h("lang"))
     return parser
 
 
@@ -278,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     lang = _language(argv)
     try:
         args = build_parser(lang).parse_args(argv)
-        return _run_grad(args, lang) if args.command == "grad" else _run_graph(args, lang)
+        command = {"grad": _run_grad, "graph": _run_graph, "run": _run_cell}[args.command]
+        return command(args, lang)
     except Exception as error:   # noqa: BLE001 - one line on stderr, never a traceback
         return _fail(error, lang)
 
