@@ -29,7 +29,7 @@ from lab.printing import element, latex, partial, tensor_of
 from lab.recording import ACCUMULATE, Record
 
 
-HOOKS_NOTE = comment("inside_backward.code_hooks")     # the code's comment on the hooks
+HOOKS_NOTE = comment("inside_backward.code_hooks")     # the code's comment on retain_grad
 TERMS = 4                                 # contributions to x.grad written out per element
 # What page 6 can look inside: the seed's chain, exercise 3, or a formula the student types
 # (ids, the same in every language), and the two passes it walks.
@@ -153,19 +153,15 @@ def trace(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32"
 
 
 def backward_code(formula, x_spec: XSpec, reduce: str, dtype: str) -> str:
-    """The run's script with every graph node hooked before ``y.backward()``."""
-    hooks = (
-        HOOKS_NOTE + "\n"
-        "nodes, stack = [], [y.grad_fn]\n"
-        "while stack:\n"
-        "    node = stack.pop()\n"
-        "    if node is not None and node not in nodes:\n"
-        "        nodes.append(node)\n"
-        "        stack.extend(reversed([next_node for next_node, _ in node.next_functions]))\n"
-        "for node in nodes:\n"
-        "    node.register_prehook(lambda incoming, node=node: print(node.name(), incoming))\n"
-        "    node.register_hook(lambda passed, incoming: print('  ->', passed))")
-    return code(formula, x_spec, reduce, dtype, before_backward=hooks)
+    """The run's script, printing what every step of the backward pass hands on: each
+    intermediate tensor keeps its gradient (``retain_grad``), so after ``y.backward()``
+    ``z.grad`` is ∂y/∂z, the gradient its backward node received."""
+    names = [step.name for step in formula.steps if step.name != formula.output
+             or formula.reduction is None]
+    lines = [HOOKS_NOTE] + [f"{name}.retain_grad()" for name in names]
+    after = [f'print("{name}.grad =", {name}.grad)' for name in reversed(names)]
+    return code(formula, x_spec, reduce, dtype, before_backward="\n".join(lines),
+                after_backward="\n".join(after))
 
 
 # ---- the forward pass -----------------------------------------------------------------------

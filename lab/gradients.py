@@ -110,8 +110,9 @@ def statement(step) -> str:
 
 
 def code(formula: Formula, x_spec: XSpec, reduce: str, dtype: str,
-         before_backward: str = "") -> str:
-    """The PyTorch script that reproduces the run; the lab's numbers come from the same steps."""
+         before_backward: str = "", after_backward: str = "") -> str:
+    """The PyTorch script that reproduces the run; the lab's numbers come from the same steps.
+    ``before_backward`` and ``after_backward`` are lines a page adds around the pass."""
     lines = ["import torch", "", f"# y = {reduce}({formula.text})" if not formula.reduction
              else f"# y = {formula.text}", x_spec.code(dtype)]
     lines += [statement(step) for step in formula.steps]
@@ -122,6 +123,8 @@ def code(formula: Formula, x_spec: XSpec, reduce: str, dtype: str,
     if before_backward:
         lines += ["", before_backward.rstrip("\n"), ""]
     lines += ["y.backward()", "print(y)", "print(x.grad)"]
+    if after_backward:
+        lines.append(after_backward.rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 

@@ -32,7 +32,7 @@ _ELEMENT = re.compile(r"^(z\d+)\[(\w+)\]$")      # "z3[i]": element i of z3
 
 
 def element(tensor: str, scalar: bool = False, index: str = INDEX) -> sympy.Symbol:
-    """Element ``index`` of the tensor the code names ``tensor``, as a symbol (printed
+    r"""Element ``index`` of the tensor the code names ``tensor``, as a symbol (printed
     ``\mathrm{z3}_{i}`` and ``z3ᵢ``, ``x_{i}`` and ``xᵢ``); a ``scalar`` tensor is itself."""
     if scalar:
         return sympy.Symbol(tensor, real=True)

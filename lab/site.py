@@ -40,6 +40,7 @@ PAGES = (
     Page("torchviz", ":material/schema:"),
     Page("exercises", ":material/edit_note:"),
     Page("playground", ":material/calculate:"),
+    Page("code", ":material/code:"),
     Page("inside_backward", ":material/footprint:"),
     Page("mistakes", ":material/bug_report:"),
     Page("learning", ":material/trending_down:"),

@@ -4,9 +4,10 @@ import streamlit as st
 
 from lab.tensors import TENSOR_DTYPES
 from lab.xvalues import InputError
-from lab.ui import cached
+from lab.ui import cached, cell_views
 from lab.ui.links import linked
-from lab.ui.shell import code_panel, help_button, page, section, show_problem, tr
+from lab.ui.cell_views import code_panel
+from lab.ui.shell import help_button, page, section, show_problem, tr
 from lab.ui.views import tensor_report
 
 
@@ -33,5 +34,15 @@ def experiment() -> None:
             code_panel(report.code, expanded=True, name="tensors")
 
 
+@section
+def tutorial_cells() -> None:
+    """The tutorial's own cells, to run and change (lab.cell)."""
+    st.subheader(tr("tensors.cells_title"), anchor=False)
+    st.markdown(tr("tensors.cells_task"))
+    program = cell_views.program_box("cell", tr("code.program"), height=240)
+    cell_views.output(cell_views.run(program), "tensors_cell")
+
+
 with page("tensors"):
     experiment()
+    tutorial_cells()

@@ -7,7 +7,8 @@ from lab import chain
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
 from lab.ui.links import linked
-from lab.ui.shell import code_panel, page, remember, section, tr
+from lab.ui.cell_views import code_panel
+from lab.ui.shell import page, remember, section, tr
 
 ANSWER_BOXES = 6          # boxes for the first elements of x (n goes up to 20)
 

@@ -6,7 +6,8 @@ from lab import chain, graphs
 from lab.ui import cached, views
 from lab.ui.inputs import chain_inputs
 from lab.ui.links import linked
-from lab.ui.shell import code_panel, help_button, page, section, tr
+from lab.ui.cell_views import code_panel
+from lab.ui.shell import help_button, page, section, tr
 
 
 @section

@@ -1,18 +1,22 @@
-"""The seed's proposed exercises: the student answers or predicts, then sees."""
+"""The seed's proposed exercises: the student answers, predicts or writes the code first,
+then sees."""
 
 import streamlit as st
 
 from lab import chain, graphs, tensors
+from lab.cell.examples import EXERCISE_3
 from lab.i18n import Typed
-from lab.ui import cached, views
+from lab.site import BY_ID
+from lab.ui import cached, cell_views, views
+from lab.ui.cell_views import code_panel
 from lab.ui.links import linked, linked_tabs
-from lab.ui.shell import code_panel, page, section, tr
+from lab.ui.shell import page, section, tr
 
 
 def exercise_1() -> None:
     """Exercise 1 is asked on page 2, before backward() answers it."""
     st.markdown(tr("exercises.ex1_task"))
-    st.page_link("pages/2_backward.py", label=tr("exercises.ex1_link"),
+    st.page_link(BY_ID["backward"].script, label=tr("exercises.ex1_link"),
                  icon=":material/arrow_forward:")
 
 
@@ -36,30 +40,42 @@ def exercise_2() -> None:
         st.caption(tr("exercises.ex2_your_reason", why=Typed(why.strip())))
     st.markdown(tr("exercises.ex2_answer"))
     views.tensor_report(question)
-    st.markdown(tr("exercises.ex2_after"))
-    floats = linked(st.toggle, "ex2_floats", label=tr("exercises.ex2_floats"))
-    if floats:
-        views.tensor_report(cached.tensor_report("2., 3.", tensors.INFERRED, True, False))
     st.info(tr("exercises.ex2_remember"), icon=":material/lightbulb:")
-    code_panel(question.code, expanded=True, name="exercise2")
+    st.markdown(tr("exercises.ex2_after"))
+    program = cell_views.program_box("ex2_code", tr("code.program"), height=160)
+    cell_views.output(cell_views.run(program), "ex2")
 
 
 @section
 def exercise_3() -> None:
     st.markdown(tr("exercises.ex3_task"))
-    text, x_spec = chain.exercise_3_input(1, 5)
-    result = cached.gradient_run(text, x_spec, "mean", "float32", graph=True)
-    st.latex(result.shown.y)
-    guess = linked(st.text_input, "ex3_guess", label=tr("exercises.ex3_guess"), max_chars=40)
-    st.caption(tr("exercises.ex3_guess_help"))
-    if not linked(st.toggle, "ex3_reveal", label=tr("exercises.ex3_reveal")):
+    program = cell_views.program_box("ex3_code", tr("code.program"), height=300)
+    if program.strip() == EXERCISE_3.strip():         # nothing written yet: nothing to check
+        st.caption(tr("exercises.ex3_start"))
         return
-    views.guess_feedback(chain.check_guess(guess, result.y))
-    views.formulas(result)
-    views.value_metric(result)
-    views.notes(result)
-    views.gradient_table(result)
-    views.graph_panel(result.dot, "exercise3_graph", key="ex3_graph")
+    result = cell_views.run(program)
+    cell_views.output(result, "ex3", graphs=False)
+    grade = cached.exercise_3_grade(program)
+    st.markdown(f"**{tr('exercises.ex3_check')}**")
+    text = "\n\n".join(tr(m.key, **m.values) for m in grade.messages)
+    (st.success if grade.correct else st.warning)(
+        text, icon=":material/check_circle:" if grade.correct else ":material/info:")
+    if not linked(st.toggle, "ex3_reference", label=tr("exercises.ex3_reference")):
+        st.caption(tr("exercises.ex3_reference_help"))
+        return
+    text, x_spec = chain.exercise_3_input(1, 5)
+    reference = cached.gradient_run(text, x_spec, "mean", "float32", graph=True)
+    views.comparison(tr("exercises.ex3_compare"), grade)
+    yours, lab = st.columns(2)
+    with yours:
+        st.markdown(f"**{tr('exercises.ex3_yours')}**")
+        for index, dot in enumerate(result.graphs):
+            views.graph_panel(dot, f"exercise3_yours_{index + 1}", key=f"ex3_yours_{index}")
+    with lab:
+        st.markdown(f"**{tr('exercises.ex3_lab')}**")
+        views.graph_panel(reference.dot, "exercise3_graph", key="ex3_graph")
+    views.formulas(reference)
+    views.gradient_table(reference)
     st.info(tr("exercises.ex3_remember"), icon=":material/lightbulb:")
     code_panel(graphs.torchviz_code(text, x_spec, "mean", "float32", False, False),
                name="exercise3")

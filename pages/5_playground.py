@@ -4,7 +4,8 @@ import streamlit as st
 
 from lab.ui import cached, views
 from lab.ui.playground_views import formula_input, formula_problem, x_and_options_input
-from lab.ui.shell import code_panel, page, section, show_problem, tr
+from lab.ui.cell_views import code_panel
+from lab.ui.shell import page, section, show_problem, tr
 
 
 @section

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab import backward, chain, derivation, graphs, gradients, mistakes, tensors, training
+from lab import backward, cell, chain, derivation, graphs, gradients, mistakes, tensors, training
 from lab.xvalues import XSpec
 
 ENTRIES = 512
@@ -65,3 +65,18 @@ def mistake_outcome(key: str) -> str:
 def training_run(loop: training.Loop) -> training.TrainingRun:
     """Page 8's run: at most 200 steps of 8 points and a 41 x 41 grid (~60 kB per result)."""
     return training.train(loop)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def cell_run(program: str) -> cell.CellResult:
+    """A program run in the PyTorch cell: the same text always prints the same (the cell's
+    random numbers come from the program's own seed), so runs are shared by text."""
+    return cell.run_program(program)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def exercise_3_grade(program: str):
+    """Exercise 3: the student's program against the lab's own (lab.cell.grading)."""
+    from lab.cell.grading import check_exercise_3
+
+    return check_exercise_3(cell_run(program))

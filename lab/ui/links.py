@@ -44,6 +44,7 @@ _PAGE = "_url_page"            # the page being drawn
 LINK_MAX = 8_000
 # A typed character takes at most 9 characters in a link: 3 UTF-8 bytes, each as %XX.
 ENCODED_PER_CHARACTER = 9
+PROGRAM_LINK_MAX = 4_000       # what a program (a cell's text) may take of a link
 STREAMLIT_OWN = frozenset({"embed", "embed_options"})   # Streamlit's, never ours to judge
 
 
@@ -196,8 +197,11 @@ def _chain() -> tuple[Param, ...]:
 def _tensors() -> tuple[Param, ...]:
     from lab.tensors import TENSOR_DTYPES
 
+    from lab.cell.examples import TENSORS
+
     return (Param("values", Text(400), "2., 3."), Param("dtype", Choice(TENSOR_DTYPES), "float32"),
-            Param("requires_grad", FLAG, False), Param("backward", FLAG, False))
+            Param("requires_grad", FLAG, False), Param("backward", FLAG, False),
+            _program("cell", TENSORS))
 
 
 def _backward() -> tuple[Param, ...]:
@@ -258,12 +262,26 @@ def _mistakes() -> tuple[Param, ...]:
 
 
 def _exercises() -> tuple[Param, ...]:
+    from lab.cell.examples import EXERCISE_2, EXERCISE_3
     from lab.tensors import GUESSES
 
     return (Param("exercise", Number(1, 3, 1, int), 1),
             Param("ex2_guess", Choice(GUESSES), None), Param("ex2_check", FLAG, False),
-            Param("ex2_floats", FLAG, False),
-            Param("ex3_guess", Text(40), ""), Param("ex3_reveal", FLAG, False))
+            _program("ex2_code", EXERCISE_2), _program("ex3_code", EXERCISE_3),
+            Param("ex3_reference", FLAG, False))
+
+
+def _program(name: str, default: str) -> Param:
+    """A program in a cell: long programs stay out of the link (lab.ui.cell_views)."""
+    from lab.cell.limits import Limits
+
+    return Param(name, Text(Limits().max_chars, PROGRAM_LINK_MAX), default)
+
+
+def _code() -> tuple[Param, ...]:
+    from lab.cell.examples import DEFAULT, EXAMPLES
+
+    return (_program("program", EXAMPLES[DEFAULT]),)
 
 
 TABLES: dict[str, Callable[[], tuple[Param, ...]]] = {
@@ -273,6 +291,7 @@ TABLES: dict[str, Callable[[], tuple[Param, ...]]] = {
     "torchviz": _torchviz,
     "exercises": _exercises,
     "playground": _playground,
+    "code": _code,
     "inside_backward": _inside_backward,
     "mistakes": _mistakes,
     "learning": _learning,

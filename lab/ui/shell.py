@@ -242,30 +242,6 @@ def section(func):
     return fragment
 
 
-def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") -> None:
-    """The exact PyTorch code behind the numbers, downloadable as a script or notebook."""
-    if lecture():
-        return
-    from lab import export
-
-    language = lang()
-    code = localized(code, language)        # its comments in the page's language
-    with st.expander(tr("app.code"), expanded=expanded):
-        st.code(code, language="python", wrap_lines=True)
-        frame = current()
-        heading = frame.title if frame else "Autograd Lab"
-        url = page_address(frame.page.url if frame else "")
-        row = st.container(horizontal=True)     # one block, not three (docs/performance.md)
-        row.download_button(tr("app.download_script"),
-                            lambda: export.script(code, heading, url, language),
-                            f"{name}.py", mime="text/x-python", key=f"{name}_py",
-                            icon=":material/download:", on_click="ignore")
-        row.download_button(tr("app.download_notebook"),
-                            lambda: export.notebook(code, heading, url, language),
-                            f"{name}.ipynb", mime="application/x-ipynb+json",
-                            key=f"{name}_ipynb", icon=":material/download:", on_click="ignore")
-
-
 def help_button(*entries: tuple[str, str]) -> None:
     """The help of a group of controls, behind one button: (label, text) pairs.
 

@@ -375,6 +375,20 @@ def verdict(correct: bool | None, right: str, wrong: str, none: str) -> None:
         st.warning(wrong, icon=":material/cancel:")
 
 
+def comparison(title: str, grade) -> None:
+    """A student's run beside the lab's (lab.cell.grading's numbers): x, y and x.grad."""
+    def cells(values) -> list[str]:
+        return ["—" if values is None else ", ".join(fmt(v) for v in values[:6])]
+
+    st.markdown(f"**{title}**")
+    table({"": ["x", "y", "x.grad"],
+           tr("exercises.col_yours"): [cells(v)[0] for v in (grade.student.x, grade.student.y,
+                                                              grade.student.grad)],
+           tr("exercises.col_lab"): [cells(v)[0] for v in (grade.reference.x, grade.reference.y,
+                                                            grade.reference.grad)]},
+          pinned=("",))
+
+
 def guess_feedback(check) -> None:
     """Exercise 3: whether the y the student worked out is PyTorch's."""
     if not check.readable:

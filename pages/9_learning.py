@@ -1,7 +1,8 @@
 """Learning with gradients: x.grad turned into a fitted line, one descent step at a time."""
 
 from lab.ui import cached
-from lab.ui.shell import code_panel, page, section
+from lab.ui.cell_views import code_panel
+from lab.ui.shell import page, section
 from lab.ui.training_views import after_reveal, before_reveal, loop_inputs, prediction
 
 

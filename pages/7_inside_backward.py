@@ -7,7 +7,8 @@ import streamlit as st
 from lab.formula import FormulaError
 from lab.xvalues import InputError
 from lab.ui import cached, inside_views, views
-from lab.ui.shell import code_panel, lang, lecture, page, section, show_problem, tr
+from lab.ui.cell_views import code_panel
+from lab.ui.shell import lang, lecture, page, section, show_problem, tr
 
 
 @section
