@@ -67,7 +67,7 @@ class TensorNode:
 
     name: str
     label: str                       # "z1": the code's name
-    form: str                        # what it is, from its inputs: "sin(x)" ("" for x)
+    form: str                        # what it is, element by element: "z1ᵢ = sin(xᵢ)" ("" for x)
     shape: tuple[int, ...]
     values: tuple[float, ...]        # first KEEP
     grad: tuple[float, ...] | None   # ∂y/∂tensor, first KEEP
@@ -119,8 +119,10 @@ def graph_parts(record: Record, maths: dict[str, NodeMaths]) -> tuple[
     for name, value in record.values.items():
         producer = record.producers.get(name)
         form = maths[producer].form if producer else None
+        if form is not None:          # element by element: z2ᵢ = z1ᵢ² (lab.printing.element)
+            form = f"{unicode(maths[producer].output)} = {unicode(form)}"
         grad = record.x_grad if name == "x" else record.upstream.get(producer)
-        tensors.append(TensorNode(name, name, "" if form is None else unicode(form),
+        tensors.append(TensorNode(name, name, form or "",
                                   tuple(value.shape), plain(value),
                                   None if grad is None else plain(grad)))
     functions = tuple(FunctionNode(node.id, node.name, node.tensor,
@@ -175,7 +177,7 @@ def _cells(*texts: str, bold: bool = False, span: int = 1, align: str = "RIGHT")
 def _tensor_label(tensor: TensorNode, grad: str | None, grad_values, lang: str) -> str:
     """Name and what it is; then its values beside ∂y/∂tensor (``grad`` is the column's
     heading, None to leave it out; ``grad_values`` None shows ``?``)."""
-    title = tensor.label + (f" = {tensor.form}" if tensor.form else "")
+    title = tensor.form or tensor.label
     shape = t("annotated.shape", lang, shape="(" + ", ".join(map(str, tensor.shape)) + ")")
     if tensor.size == 1:
         rows = [_cells(f"{title} = {number(tensor.values[0])}", bold=True, align="CENTER")]

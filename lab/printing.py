@@ -49,6 +49,8 @@ def tensor_of(symbol: sympy.Symbol) -> str:
 
 class _Latex(LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
+        if expr in self._settings["symbol_names"]:         # numbers put in its place
+            return self._settings["symbol_names"][expr]
         found = _ELEMENT.match(expr.name)
         if found:
             return r"\mathrm{%s}_{%s}" % found.groups()
@@ -143,7 +145,7 @@ class _Unicode(StrPrinter):
         return self._SHAPES.get(name, name + "(%s)") % self._print(expr.args[0])
 
     def _print_Mean(self, expr):
-        return "(1/n)·Σᵢ %s" % self.parenthesize(expr.args[0], 50)
+        return "(1/%s)·Σᵢ %s" % (self._print(expr.args[1]), self.parenthesize(expr.args[0], 50))
 
     def _print_Total(self, expr):
         return "Σᵢ %s" % self.parenthesize(expr.args[0], 50)

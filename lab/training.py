@@ -48,11 +48,19 @@ class DataSet:
     size: int = 8
 
 
-# Keyed by their label (a bound radio keeps its label in the URL, the same in every language).
+    line: str = ""           # as the page writes it: "y = 2x − 1"
+
+    @property
+    def label(self) -> str:
+        """The line and x's range: ``y = 2x − 1,  x ∈ [0, 2]``."""
+        return f"{self.line},  x ∈ [{self.low:g}, {self.high:g}]".replace("-", "−")
+
+
+# Keyed by ids, the same in every language (a link keeps the id).
 DATASETS = {
-    "y = 2x − 1,  x ∈ [0, 2]": DataSet(2.0, -1.0, 0.0, 2.0, 0.3, 0),
-    "y = 3 − x/2,  x ∈ [−1, 3]": DataSet(-0.5, 3.0, -1.0, 3.0, 0.3, 1),
-    "y = 0.8x + 2,  x ∈ [0, 5]": DataSet(0.8, 2.0, 0.0, 5.0, 0.5, 2),
+    "2x-1": DataSet(2.0, -1.0, 0.0, 2.0, 0.3, 0, line="y = 2x − 1"),
+    "3-x/2": DataSet(-0.5, 3.0, -1.0, 3.0, 0.3, 1, line="y = 3 − x/2"),
+    "0.8x+2": DataSet(0.8, 2.0, 0.0, 5.0, 0.5, 2, line="y = 0.8x + 2"),
 }
 DEFAULT_DATA = next(iter(DATASETS))
 

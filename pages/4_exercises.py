@@ -75,6 +75,7 @@ def exercise_3() -> None:
         st.markdown(f"**{tr('exercises.ex3_lab')}**")
         views.graph_panel(reference.dot, "exercise3_graph", key="ex3_graph")
     views.formulas(reference)
+    views.value_metric(reference)
     views.gradient_table(reference)
     st.info(tr("exercises.ex3_remember"), icon=":material/lightbulb:")
     code_panel(graphs.torchviz_code(text, x_spec, "mean", "float32", False, False),

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import text_format
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +64,18 @@ def all_text(at: AppTest) -> str:
         parts += [str(column) for column in value.columns]
         parts += [str(cell) for cell in value.to_numpy().ravel()]
     return "\n".join(parts)
+
+
+# AppTest builds a new PagesManager for every run, and with a ``pages/`` folder beside the
+# entry script Streamlit would start each in its legacy multipage mode; the server never
+# does (``lab.ui.process.use_navigation`` clears the flag at process start). Tests run the
+# app as the server does: through ``st.navigation`` from the first run.
+_pages_manager_init = PagesManager.__init__
+
+
+def _as_the_server_does(self, *args, **kwargs):
+    _pages_manager_init(self, *args, **kwargs)
+    PagesManager.uses_pages_directory = False
+
+
+PagesManager.__init__ = _as_the_server_does

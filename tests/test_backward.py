@@ -119,23 +119,23 @@ def test_seed_chain_dot_holds_every_value_and_gradient_under_the_tensors_names()
     dot = annotated_dot(trace)
     assert node_cells(dot, "x") == ["x   shape (3)", "i", "x", "∂y/∂x", "0", "0", "0.666667",
                                     "1", "1", "1.33333", "2", "2", "2"]
-    assert node_cells(dot, "z2") == ["z₂ = z₁²   shape (3)", "i", "z₂", "∂y/∂z₂",
+    assert node_cells(dot, "z2") == ["z2ᵢ = z1ᵢ²   shape (3)", "i", "z2", "∂y/∂z2",
                                      "0", "1", "0.333333", "1", "4", "0.333333",
                                      "2", "9", "0.333333"]
-    assert node_cells(dot, "y") == ["y = mean(z₃) = 6.66667", "∂y/∂y = 1"]
+    assert node_cells(dot, "y") == ["y = (1/3)·Σᵢ z3ᵢ = 6.66667", "∂y/∂y = 1"]
     functions = {f.name + str(i): node_cells(dot, f.id)
                  for i, f in enumerate(trace.functions)}
-    assert ["PowBackward0", "∂z₂/∂z₁ = 2·z₁"] in functions.values()
-    assert ["MeanBackward0", "∂y/∂z₃ = 1/3"] in functions.values()
-    assert ["AddBackward0", "∂z₁/∂x = 1"] in functions.values()
+    assert ["PowBackward0", "∂z2ᵢ/∂z1ᵢ = 2·z1ᵢ"] in functions.values()
+    assert ["MeanBackward0", "∂y/∂z3ᵢ = 1/3"] in functions.values()
+    assert ["AddBackward0", "∂z1ᵢ/∂xᵢ = 1"] in functions.values()
     assert ["AccumulateGrad", "x.grad += ∂y/∂x"] in functions.values()
     # no slot letters that clash with the sliders a and c, no unsimplified exponents
     assert not re.search(r"∂\(|∂a|∂b|\^\(|−1\)|1·", dot)
 
 
 @pytest.mark.parametrize("changes, expected", [
-    ({"p": 0.0}, "∂z₂/∂z₁ = 0"), ({"p": 1.0}, "∂z₂/∂z₁ = 1"), ({"p": 3.0}, "∂z₂/∂z₁ = 3·z₁²"),
-    ({"p": -1.5}, "∂z₂/∂z₁ = -3/(2·z₁^(5/2))"), ({"a": 0.0}, "∂z₁/∂x = 1")])
+    ({"p": 0.0}, "∂z2ᵢ/∂z1ᵢ = 0"), ({"p": 1.0}, "∂z2ᵢ/∂z1ᵢ = 1"), ({"p": 3.0}, "∂z2ᵢ/∂z1ᵢ = 3·z1ᵢ²"),
+    ({"p": -1.5}, "∂z2ᵢ/∂z1ᵢ = -3/(2·z1ᵢ^(5/2))"), ({"a": 0.0}, "∂z1ᵢ/∂xᵢ = 1")])
 def test_degenerate_slider_values_give_simplified_local_derivatives(changes, expected):
     trace = seed_trace(**changes)
     assert expected in annotated_dot(trace)
@@ -145,14 +145,14 @@ def test_degenerate_slider_values_give_simplified_local_derivatives(changes, exp
 def test_first_step_starts_from_one_and_is_not_circular():
     step = seed_trace().backward_steps[0]
     assert step.incoming_latex == r"\frac{\partial y}{\partial y} = 1"
-    assert step.passes[0].local_latex == r"\frac{\partial y}{\partial z_{3}} = \frac{1}{3}"
+    assert step.passes[0].local_latex == r"\frac{\partial y}{\partial \mathrm{z3}_{i}} = \frac{1}{3}"
     assert step.passes[0].rule_latex.startswith(
-        r"\begin{gathered}\frac{\partial y}{\partial z_{3}} = 1 \cdot \frac{1}{3} \\")
+        r"\begin{gathered}\frac{\partial y}{\partial \mathrm{z3}_{i}} = 1 \cdot \frac{1}{3} \\")
     second = seed_trace().backward_steps[2]                 # PowBackward0
-    assert second.passes[0].local_latex == r"\frac{\partial z_{2}}{\partial z_{1}} = 2 z_{1}"
-    assert (r"\frac{\partial y}{\partial z_{1}} = \frac{\partial y}{\partial z_{2}} \cdot 2 z_{1}"
+    assert second.passes[0].local_latex == r"\frac{\partial \mathrm{z2}_{i}}{\partial \mathrm{z1}_{i}} = 2 \mathrm{z1}_{i}"
+    assert (r"\frac{\partial y}{\partial \mathrm{z1}_{i}} = \frac{\partial y}{\partial \mathrm{z2}_{i}} \cdot 2 \mathrm{z1}_{i}"
             in second.passes[0].rule_latex)
-    assert r"i = 0,\ z_{1} = 1:&\quad 0.333333 \cdot 2 = 0.666667" in second.passes[0].rule_latex
+    assert r"i = 0,\ \mathrm{z1}_{i} = 1:&\quad 0.333333 \cdot 2 = 0.666667" in second.passes[0].rule_latex
 
 
 def test_exercise_3_numbers_and_contributions_adding_up():
@@ -179,18 +179,18 @@ def test_exercise_3_dot_shows_all_five_gradients_and_the_unnamed_reciprocal():
     assert node_cells(dot, "x")[4:] == [
         "0", "1", "0.728988", "1", "2", "0.716283", "2", "3", "-3.41801",
         "3", "4", "-15.4071", "4", "5", "-20.0476"]
-    assert node_cells(dot, "z1")[0] == "z₁ = sin(x)   shape (5)"
+    assert node_cells(dot, "z1")[0] == "z1ᵢ = sin(xᵢ)   shape (5)"
     assert node_cells(dot, "z1")[-3:] == ["4", "-0.958924", "29.6826"]
-    assert node_cells(dot, "y") == ["y = mean(z₆) = -34.1407", "∂y/∂y = 1"]
+    assert node_cells(dot, "y") == ["y = (1/5)·Σᵢ z6ᵢ = -34.1407", "∂y/∂y = 1"]
     labels = ["\\n".join(node_cells(dot, f.id)) for f in trace.functions]
-    for text in ("MulBackward0\\n∂z₃/∂z₁ = z₂\\n∂z₃/∂z₂ = z₁",
-                 "ReciprocalBackward0\\n∂(1/z₄)/∂z₄ = -1/z₄²",
-                 "MulBackward0\\n∂z₅/∂(1/z₄) = 1", "SinBackward0\\n∂z₁/∂x = cos(x)"):
+    for text in ("MulBackward0\\n∂z3ᵢ/∂z1ᵢ = z2ᵢ\\n∂z3ᵢ/∂z2ᵢ = z1ᵢ",
+                 "ReciprocalBackward0\\n∂(1/z4ᵢ)/∂z4ᵢ = -1/z4ᵢ²",
+                 "MulBackward0\\n∂z5ᵢ/∂(1/z4ᵢ) = 1", "SinBackward0\\n∂z1ᵢ/∂xᵢ = cos(xᵢ)"):
         assert text in labels, text
     reciprocal = next(f for f in trace.functions if f.name == "ReciprocalBackward0")
     assert reciprocal.tensor == ""                       # belongs to no named tensor
     step = next(s for s in trace.backward_steps if s.name == "ReciprocalBackward0")
-    assert step.output == "(1/z₄)"
+    assert step.output == "(1/z4ᵢ)"
     assert [n.key for n in step.notes] == ["inside_backward.reciprocal_times"]
     assert step.notes[0].values == {"c": "1", "z": "z4"}
 
@@ -228,9 +228,9 @@ def test_dot_is_byte_identical_across_runs_and_has_no_addresses():
 def test_chain_rule_latex_per_element_numbers():
     trace = exercise_3_trace()
     mul = next(s for s in trace.backward_steps if s.name == "MulBackward0" and len(s.passes) == 2)
-    assert mul.passes[0].local_latex == r"\frac{\partial z_{3}}{\partial z_{1}} = z_{2}"
-    assert r"i = 0,\ z_{2} = 2.71828:&\quad 0.2 \cdot 2.71828 = 0.543656" in mul.passes[0].rule_latex
-    assert (r"i = 3,\ z_{1} = -0.756802:&\quad 0.2 \cdot \left(-0.756802\right) = -0.15136"
+    assert mul.passes[0].local_latex == r"\frac{\partial \mathrm{z3}_{i}}{\partial \mathrm{z1}_{i}} = \mathrm{z2}_{i}"
+    assert r"i = 0,\ \mathrm{z2}_{i} = 2.71828:&\quad 0.2 \cdot 2.71828 = 0.543656" in mul.passes[0].rule_latex
+    assert (r"i = 3,\ \mathrm{z1}_{i} = -0.756802:&\quad 0.2 \cdot \left(-0.756802\right) = -0.15136"
             in mul.passes[1].rule_latex)
     assert check_page_latex(every_latex(trace)) == 85
 
@@ -240,8 +240,8 @@ def test_pytorch_conventions_are_marked_where_the_formula_has_no_value():
     base, exponent = next(s for s in trace.backward_steps if s.name == "PowBackward1").passes
     # 0⁰: the formula x·x^(x−1) = x^x gives 1 at 0, PyTorch passes 0; 0·ln 0 likewise
     assert base.departures == exponent.departures == (0,)
-    assert r"i = 0,\ x = 0:&\quad 0.5 \cdot 1 = 0 \quad (\ast)" in base.rule_latex
-    assert r"i = 1,\ x = 2:&\quad 0.5 \cdot 4 = 2\end" in base.rule_latex      # unmarked
+    assert r"i = 0,\ x_{i} = 0:&\quad 0.5 \cdot 1 = 0 \quad (\ast)" in base.rule_latex
+    assert r"i = 1,\ x_{i} = 2:&\quad 0.5 \cdot 4 = 2\end" in base.rule_latex      # unmarked
     assert r"0.5 \cdot \left(-\infty\right) = 0 \quad (\ast)" in exponent.rule_latex
     assert check_page_latex(every_latex(trace)) > 0
     assert not any(one.departures for step in seed_trace().backward_steps
@@ -251,7 +251,7 @@ def test_pytorch_conventions_are_marked_where_the_formula_has_no_value():
 def test_a_folded_infinite_constant_keeps_its_derivative():
     trace = backward.trace("x + exp(1000)", XSpec.of([1.0, 2.0]))         # x + inf
     add = next(s for s in trace.backward_steps if s.name == "AddBackward0")
-    assert add.passes[0].local_latex == r"\frac{\partial z_{1}}{\partial x} = 1"
+    assert add.passes[0].local_latex == r"\frac{\partial \mathrm{z1}_{i}}{\partial x_{i}} = 1"
     assert not add.passes[0].departures
 
 
@@ -280,10 +280,10 @@ def test_forward_step_shows_created_nodes_and_leaves_the_rest_pending():
     trace = exercise_3_trace()
     dot = annotated_dot(trace, "en", "forward", 1)          # z1 = sin(x)
     # the current step's node: marked in words (▶), not by its outline's colour alone
-    assert node_cells(dot, "z1")[:3] == ["▶ z₁ = sin(x)   shape (5)", "i", "z₁"]
+    assert node_cells(dot, "z1")[:3] == ["▶ z1ᵢ = sin(xᵢ)   shape (5)", "i", "z1"]
     for tensor in trace.tensors:                           # no gradient exists yet
         assert not any("∂y/∂" in cell for cell in node_cells(dot, tensor.name)), tensor
-    assert 'label="z₂"' in node_line(dot, "z2") and "dashed" in node_line(dot, "z2")
+    assert 'label="z2"' in node_line(dot, "z2") and "dashed" in node_line(dot, "z2")
     assert 'penwidth="5"' in node_line(dot, "z1")
     assert trace.forward_steps[5].nodes == ("z5", "f7", "f8")          # 1/z4: two nodes
     assert [n.key for n in trace.forward_steps[5].notes] == ["inside_backward.reciprocal_times"]
@@ -292,12 +292,12 @@ def test_forward_step_shows_created_nodes_and_leaves_the_rest_pending():
 def test_order_rows_grow_with_the_step():
     trace = exercise_3_trace()
     first = backward.order_rows(trace, "backward", 0)
-    assert first == [("▶ 1", "MeanBackward0", "y", "1", "z₆")]
+    assert first == [("▶ 1", "MeanBackward0", "y", "1", "z6ᵢ")]
     rows = backward.order_rows(trace, "backward", 4)
     assert len(rows) == 5 and rows[-1][0] == "▶ 5" and rows[0][0] == "1"
     assert rows[4][3] == "[-0.0222222, -0.0125, -0.008, -0.00555556, -0.00408163]"
     assert backward.order_rows(trace, "forward", 2)[-1] == (
-        "▶ 3", "z₂", "z2 = torch.exp(x)", "[2.71828, 7.38906, 20.0855, 54.5981, 148.413]")
+        "▶ 3", "z2", "z2 = torch.exp(x)", "[2.71828, 7.38906, 20.0855, 54.5981, 148.413]")
 
 
 def test_legend_is_in_the_page_language_beneath_the_drawing_and_names_no_colours():
@@ -319,17 +319,22 @@ def test_svg_export_renders_the_annotated_graph():
     assert "<svg" in svg and "PowBackward0" in svg and "0.333333" in svg
 
 
-def test_shown_code_runs_and_prints_the_same_order():
+def test_shown_code_runs_in_the_cell_and_prints_every_incoming_gradient():
+    """Page 7's code keeps every intermediate tensor's gradient (retain_grad): after
+    backward(), z.grad is the gradient z's backward node received on the page."""
+    from lab.cell import run_program
+
     trace = exercise_3_trace()
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(trace.code_for("en"), "<shown code>", "exec"), {})   # the lab's script
-    names = [match.group(1) for match in re.finditer(
-        r"^(?:torch::autograd::)?(\w+Backward\d|AccumulateGrad) ", printed.getvalue(), re.M)]
-    assert names == [s.name for s in trace.backward_steps]
-    assert "tensor([  0.7290,   0.7163,  -3.4180, -15.4071, -20.0476])" in printed.getvalue()
-    assert "# Recorre el grafo desde y.grad_fn" in trace.code_for("es")     # comments translated
-    assert "# Walk the graph from y.grad_fn" in trace.code_for("en")
+    result = run_program(trace.code_for("en"))
+    assert result.ok, result.error
+    assert "tensor([  0.7290,   0.7163,  -3.4180, -15.4071, -20.0476])" in result.stdout
+    for tensor in trace.tensors:
+        if tensor.name.startswith("z"):
+            assert f"{tensor.name}.grad = tensor(" in result.stdout
+            printed = result.tensor(tensor.name).grad
+            assert printed == pytest.approx(tensor.grad[:len(printed)], rel=1e-6)
+    assert "# Guarda el gradiente" in trace.code_for("es")     # comments translated
+    assert "# Keep the gradient" in trace.code_for("en")
 
 
 def test_bad_input_raises_messages_not_tracebacks():

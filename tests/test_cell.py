@@ -155,8 +155,8 @@ def test_errors_carry_the_line_and_column_where_python_would_point():
 def test_the_place_is_written_in_the_pages_language():
     result = run_program("x = 1\ny = foo")
     assert result.error.where("en") == "line 2, column 5"
-    assert result.error.where("es") == "línea 2, columna 5"
-    assert result.error.one_line("es") == "línea 2, columna 5: NameError: name 'foo' is not defined"
+    assert result.error.where("es") == "la línea 2, columna 5"
+    assert result.error.one_line("es") == "la línea 2, columna 5: NameError: name 'foo' is not defined"
 
 
 # ---- Python's and PyTorch's own errors, verbatim -----------------------------------------------

@@ -72,7 +72,7 @@ def test_spanish_messages_and_warnings_on_stderr(capsys, tmp_path):
     lines = err.splitlines()
     assert status == 2 and out == "None\n" and len(lines) == 2
     assert lines[0].startswith("aviso: The .grad attribute of a Tensor that is not a leaf")
-    assert lines[1].startswith("error: línea 5, columna 5: `torch.randn` genera números")
+    assert lines[1].startswith("error: la línea 5, columna 5: `torch.randn` genera números")
 
 
 def test_an_unreadable_file_is_status_2(capsys, tmp_path):

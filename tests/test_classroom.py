@@ -9,10 +9,15 @@ import pytest
 
 from lab import chain, export
 from lab.i18n import LANGUAGES, MISSING, catalogue, language_for_locale, placeholders, t
-from lab.ui.shell import PAGES
+from lab.site import BY_ID, PAGES
+from lab.ui.shell import title
 from tests.conftest import all_text, open_page
 
-ALL_PAGES = [None] + [info.path for info in PAGES]
+ALL_PAGES = [None] + [info.script for info in PAGES[1:]]
+
+
+def info_of(page):
+    return PAGES[0] if page is None else next(info for info in PAGES if info.script == page)
 
 
 def test_catalogues_have_the_same_keys_and_placeholders():
@@ -41,11 +46,9 @@ def test_every_page_in_both_languages_shows_no_missing_key(page, lang):
     text = all_text(at)
     assert "⟦" not in text, re.findall(r"⟦[^⟧]*⟧", text)
     other = "en" if lang == "es" else "es"
-    title_key = "home.title" if page is None else next(
-        f"{info.section}.title" for info in PAGES if info.path == page)
-    assert at.title[0].value == t(title_key, lang)
+    assert at.title[0].value == title(info_of(page), lang)
     if page is not None:   # the section titles differ between languages
-        assert t(title_key, other) not in [el.value for el in at.title]
+        assert title(info_of(page), other) not in [el.value for el in at.title]
 
 
 def test_locale_sets_the_default_language_and_the_url_overrides_it():
@@ -76,18 +79,18 @@ URL_STATES = {
                             "backward": "true"},
                            [("text_input", "values", "1, 2.5"), ("selectbox", "dtype", "float64"),
                             ("toggle", "requires_grad", True), ("toggle", "backward", True)]),
-    "pages/2_backward.py": ({"n": "5", "a": "0.5", "p": "3.0", "c": "-1.0", "reduce": "sum"},
+    "pages/2_backward.py": ({"n": "5", "a": "0.5", "p": "3.0", "c": "-1.0", "reduce": "sum",
+                             "ex1_0": "2/3", "backward": "true"},
                             [("slider", "n", 5), ("slider", "a", 0.5), ("slider", "p", 3.0),
-                             ("slider", "c", -1.0), ("radio", "reduce", "sum")]),
+                             ("slider", "c", -1.0), ("radio", "reduce", "sum"),
+                             ("text_input", "ex1_0", "2/3"), ("toggle", "backward", True)]),
     "pages/3_torchviz.py": ({"n": "4", "show_attrs": "true", "show_saved": "true"},
                             [("slider", "n", 4), ("toggle", "show_attrs", True),
                              ("toggle", "show_saved", True)]),
-    "pages/4_exercises.py": ({"ex3_range": ["0", "7"], "ex3_dtype": "float64",
-                              "ex3_reveal": "true", "ex1_answer_0": "2/3",
-                              "ex2_guess": "RuntimeError"},
-                             [("slider", "ex3_range", (0, 7)), ("selectbox", "ex3_dtype", "float64"),
-                              ("toggle", "ex3_reveal", True), ("text_input", "ex1_answer_0", "2/3"),
-                              ("radio", "ex2_guess", "RuntimeError")]),
+    "pages/7_inside_backward.py": ({"comp": "ex3", "range": ["0", "7"], "dtype": "float64",
+                                    "step": "3"},
+                                   [("radio", "comp", "ex3"), ("slider", "range", (0, 7)),
+                                    ("selectbox", "dtype", "float64"), ("slider", "step", 3)]),
 }
 
 
@@ -126,44 +129,54 @@ def test_a_link_reproduces_the_state_set_through_the_widgets(page):
     ("pages/2_backward.py", {"n": "999"}, "n", 3),
     ("pages/2_backward.py", {"p": "banana"}, "p", 2.0),
     ("pages/1_tensors.py", {"dtype": "float128"}, "dtype", "float32"),
-    ("pages/4_exercises.py", {"ex3_range": ["9", "-40"]}, "ex3_range", (1, 5)),
+    ("pages/7_inside_backward.py", {"comp": "ex3", "range": ["9", "-4"]}, "range", (1, 5)),
+    ("pages/7_inside_backward.py", {"comp": "ex3", "range": ["5", "1"]}, "range", (1, 5)),
     ("pages/3_torchviz.py", {"show_saved": "maybe", "zzz": "1"}, "show_saved", False),
+    ("pages/9_learning.py", {"lr": "0.123"}, "lr", 0.1),
 ])
 def test_tampered_parameters_fall_back_to_defaults_with_a_notice(page, query, key, default):
     at = open_page(page, query=query)
     assert not at.exception
-    widget = {"n": at.slider, "p": at.slider, "ex3_range": at.slider, "dtype": at.selectbox,
-              "show_saved": at.toggle}[key](key=key)
+    widget = {"n": at.slider, "p": at.slider, "range": at.slider, "dtype": at.selectbox,
+              "show_saved": at.toggle, "lr": at.select_slider}[key](key=key)
     assert widget.value == default
-    assert any("reset to their defaults" in info.value for info in at.info)
+    notice = [info.value for info in at.info if "reset to their defaults" in info.value]
+    assert notice and f"`{key}`" in notice[0]
     assert "zzz" not in at.query_params
+
+
+def test_a_link_value_longer_than_its_box_is_refused_not_cut():
+    at = open_page("pages/5_playground.py", query={"f": "x+" * 200 + "x"})
+    assert at.text_input(key="f").value == "(x + 1)**2 + 2"
+    assert any("`f`" in info.value for info in at.info)
 
 
 def test_the_share_box_holds_the_current_state():
     at = open_page("pages/2_backward.py", query={"n": "6"})
     shared = [c.value for c in at.sidebar.code]
     assert len(shared) == 1 and shared[0].startswith("/backward?") and "n=6" in shared[0]
-    inside = open_page("pages/6_inside_backward.py")
+    inside = open_page("pages/7_inside_backward.py")
     assert [c.value for c in inside.sidebar.code][0].startswith("/inside_backward")
 
 
 
 def test_the_share_box_keeps_every_value_and_always_the_language():
-    """A range slider's two values both reach the link (``to_dict()`` kept the last), and
-    the language is in it even when it is the browser's (the address leaves it out)."""
+    """A range slider's two values both reach the link, and the language is in it even when
+    it is the browser's (the address leaves it out)."""
     from urllib.parse import parse_qs, urlsplit
 
-    at = open_page("pages/4_exercises.py", query={"ex3_range": ["0", "7"], "exercise": "3"})
+    query = {"comp": "ex3", "range": ["0", "7"]}
+    at = open_page("pages/7_inside_backward.py", query=query)
     assert "lang" not in at.query_params
     link = parse_qs(urlsplit(at.sidebar.code[0].value).query)
-    assert link["lang"] == ["en"] and link["ex3_range"] == ["0", "7"] and link["exercise"] == ["3"]
-    reopened = open_page("pages/4_exercises.py", query={k: v if len(v) > 1 else v[0]
-                                                        for k, v in link.items()})
-    assert reopened.slider(key="ex3_range").value == (0, 7)
+    assert link["lang"] == ["en"] and link["range"] == ["0", "7"] and link["comp"] == ["ex3"]
+    reopened = open_page("pages/7_inside_backward.py",
+                         query={k: v if len(v) > 1 else v[0] for k, v in link.items()})
+    assert reopened.slider(key="range").value == (0, 7)
     assert not any("reset to their defaults" in info.value for info in reopened.info)
-    inside = open_page("pages/6_inside_backward.py", locale="es-ES",
-                       query={"comp": "sin(x)*exp(x) + 1/(x+2)", "range": ["-1", "5"]})
-    link = parse_qs(urlsplit(inside.sidebar.code[0].value).query)
+    spanish = open_page("pages/7_inside_backward.py", locale="es-ES",
+                        query={"comp": "ex3", "range": ["-1", "5"]})
+    link = parse_qs(urlsplit(spanish.sidebar.code[0].value).query)
     assert link["range"] == ["-1", "5"] and link["lang"] == ["es"]
 
 
@@ -181,35 +194,32 @@ def test_the_open_exercise_is_in_the_link_as_a_number_in_every_language():
                for info in tampered.info)
 
 
-def test_the_chain_follows_the_student_without_riding_on_the_links():
-    """The chain's sliders sit in a section (a fragment), so the navigation links (which
-    a section rerun leaves alone) carry only language and lecture mode; the session
-    carries the chain to the next page, which writes it back into its own URL."""
+def test_the_chain_follows_the_student_from_page_to_page():
+    """The chain's values are shared: the session carries them to the next page, which
+    writes them back into its own address."""
     at = open_page("pages/2_backward.py")
     at.slider(key="a").set_value(2.5).run()
     at.slider(key="n").set_value(5).run()
     assert "a=2.5" in at.sidebar.code[0].value and "n=5" in at.sidebar.code[0].value
-    links = [link.proto.query_string for link in at.get("page_link")]
-    # home and every page in the sidebar, and the next page's link at the foot
-    assert len(links) == len(PAGES) + 2 and all("a=" not in q and "n=" not in q for q in links)
     at.switch_page("pages/3_torchviz.py").run()
     assert not at.exception
     assert at.slider(key="a").value == 2.5 and at.slider(key="n").value == 5
     assert "arange(5" in " ".join(c.value for c in at.code)
+    assert at.query_params["n"] in ("5", ["5"])
 
 # ---- lecture mode ---------------------------------------------------------------------------------
 
 def test_lecture_mode_keeps_the_essentials():
     """Projected: no intro and no code, but every caption (legends, keys, notes), the
     results and the graph; the link box stays in the sidebar."""
-    normal = open_page("pages/4_exercises.py", query={"ex3_reveal": "true"})
-    lecture = open_page("pages/4_exercises.py", query={"lecture": "true", "ex3_reveal": "true"})
+    normal = open_page("pages/2_backward.py", query={"backward": "true"})
+    lecture = open_page("pages/2_backward.py", query={"lecture": "true", "backward": "true"})
     assert not lecture.exception
     assert len(lecture.markdown) < len(normal.markdown)            # no intro text
     code = t("app.code", "en")
     assert code in [e.label for e in normal.main.expander]
     assert code not in [e.label for e in lecture.main.expander]    # no code panels
-    assert lecture.metric and lecture.get("graphviz_chart")         # results and graph stay
+    assert lecture.metric and lecture.get("plotly_chart")           # results and plot stay
     assert [c.value for c in lecture.main.caption] == [c.value for c in normal.main.caption]
     assert lecture.sidebar.code and t("app.share", "en") in [e.label for e in
                                                              lecture.sidebar.expander]
@@ -228,7 +238,7 @@ def test_lecture_mode_hands_its_palette_to_plots_graphs_and_tables():
     from lab.palette import LECTURE, SCREEN
 
     screen, lecture = (open_page("pages/2_backward.py", query=q)
-                       for q in ({}, {"lecture": "true"}))
+                       for q in ({"backward": "true"}, {"lecture": "true", "backward": "true"}))
     for at, colours in ((screen, SCREEN), (lecture, LECTURE)):
         figure = json.loads(at.get("plotly_chart")[0].proto.spec)
         assert figure["layout"]["height"] == colours.plot_height
@@ -244,7 +254,7 @@ def test_lecture_mode_hands_its_palette_to_plots_graphs_and_tables():
     torchviz = open_page("pages/3_torchviz.py", query={"lecture": "true"})
     dot = torchviz.get("graphviz_chart")[0].proto.spec
     assert 'bgcolor="#FFFFFF"' in dot and 'fontsize="28"' in dot and 'penwidth="2.5"' in dot
-    inside = open_page("pages/6_inside_backward.py", query={"lecture": "true", "step": "2"})
+    inside = open_page("pages/7_inside_backward.py", query={"lecture": "true", "step": "2"})
     dot = inside.get("graphviz_chart")[0].proto.spec
     assert 'fontsize="24"' in dot and 'penwidth="8"' in dot and "▶ AddBackward0" in dot
     assert 'bgcolor="#FFFFFF"' in dot
@@ -302,21 +312,32 @@ def test_page_downloads_are_the_shown_code():
 
 # ---- every page ends with what to remember and the way on ------------------------------------
 
+# Pages that ask first show what to remember once answered: the state that answers them.
+ANSWERED = {"pages/2_backward.py": {"backward": "true"},
+            "pages/8_mistakes.py": {f"{name}_run": "true" for name in
+                                    ("acc", "twice", "vec", "leaf", "nograd", "inplace")}}
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("page", ALL_PAGES)
 def test_every_page_offers_a_try_this_key_points_and_the_next_page(page, lang):
-    at = open_page(page, query={"lang": lang})
-    order = [None] + [info.path for info in PAGES]
-    section = "home" if page is None else next(i.section for i in PAGES if i.path == page)
-    assert any(t(f"{section}.try_this", lang) in info.value for info in at.info)
-    if section != "home":
-        points = t(f"{section}.key_points", lang)
+    at = open_page(page, query={"lang": lang, **ANSWERED.get(page, {})})
+    info = info_of(page)
+    assert any(t(f"{info.id}.try_this", lang) in box.value for box in at.info)
+    if info.id not in ("home", "exercises"):       # the exercises remember one by one
+        points = t(f"{info.id}.key_points", lang)
         assert 2 <= points.count("\n- ") + 1 <= 4
         assert points in [m.value for m in at.main.markdown]
         assert t("app.remember", lang) in [h.value for h in at.header]
     last = at.main.get("page_link")[-1].proto
-    following = order[(order.index(page) + 1) % len(order)]
-    expected_url = "" if following is None else next(i.url for i in PAGES if i.path == following)
-    assert last.page == expected_url
-    key = "app.back_home" if following is None else "app.next"
+    following = PAGES[(info.number + 1) % len(PAGES)]
+    assert last.page == following.url
+    key = "app.back_home" if following.number == 0 else "app.next"
     assert last.label.startswith(t(key, lang, title="").rstrip(": ").rstrip())
+
+
+@pytest.mark.parametrize("page", list(ANSWERED))
+def test_a_page_that_asks_first_keeps_its_key_points_until_answered(page):
+    at = open_page(page)
+    assert t("app.remember", "en") not in [h.value for h in at.header]
+    assert t(f"{info_of(page).id}.key_points", "en") not in [m.value for m in at.main.markdown]

@@ -115,7 +115,7 @@ def test_non_finite_numbers_stay_valid_json(capsys):
     (["grad", "x", "--bogus"], "error: unknown arguments: --bogus"),
     (["grad"], "error: missing formula"),
     ([], "error: missing grad|graph"),
-    (["plot", "x"], "error: grad|graph cannot be “plot”"),
+    (["plot", "x"], "error: grad|graph|run cannot be “plot”"),
     (["graph", "x", "--style", "fancy"], "error: --style cannot be “fancy”"),
     (["graph", "x", "-o", "/nonexistent/dir/g.dot"], "error: cannot write /nonexistent/dir/g.dot"),
 ])

@@ -1,4 +1,4 @@
-"""AppTest: page 8, learning with gradients: every control moved, in both languages."""
+"""AppTest: page 9, learning with gradients: every control moved, in both languages."""
 
 import json
 
@@ -11,7 +11,7 @@ from lab.ui.views import fmt
 from tests.conftest import all_text, open_page, texts
 from tests.test_training import printed_numbers
 
-PAGE = "pages/8_learning.py"
+PAGE = "pages/9_learning.py"
 SET_2, SET_3 = list(DATASETS)[1:]
 
 
@@ -65,7 +65,7 @@ def test_reveal_shows_the_runs_numbers_views_and_table():
                                                     "-0.581933"]
     assert [m.label for m in at.metric] == ["loss at step 0", "loss at step 50",
                                             "w at step 50", "b at step 50"]
-    assert "converges" in verdict(at) and "lr·λ = 0.447397" in verdict(at)
+    assert "converges smoothly" in verdict(at) and "lr·λ = 0.447397" in verdict(at)
     loss, surface, line = figures(at)
     assert loss["layout"]["yaxis"]["type"] == "log"
     assert surface["data"][3]["name"] == "gradient descent"
@@ -76,33 +76,49 @@ def test_reveal_shows_the_runs_numbers_views_and_table():
     assert len(table) == 20 and "The first 20 of 51 steps." in [c.value for c in at.caption]
 
 
-@pytest.mark.parametrize("guess, box", [("converges", "success"), ("diverges", "warning")])
-def test_the_prediction_is_judged(guess, box):
-    at = revealed()
-    at.radio(key="guess").set_value(guess).run()
+@pytest.mark.parametrize("lr, guess, box, said", [
+    ("0.1", "converges_smoothly", "success", "Right"),
+    ("0.1", "diverges", "warning", "Not this time: you said it diverges"),
+    # lr = 0.3 zig-zags while it converges: "smoothly" is almost right, never wrong
+    ("0.3", "converges_smoothly", "info", "Almost: it converges, as you said"),
+    ("0.3", "converges_zigzag", "success", "Right: gradient descent **converges, zig-zagging**"),
+    ("0.3", "keeps_swinging", "warning", "Not this time"),
+])
+def test_the_prediction_is_judged_by_lr_times_lambda(lr, guess, box, said):
+    at = revealed({"lr": lr, "guess": guess})
     assert not at.exception
-    message = getattr(at, box)[0].value
-    assert ("Right" if box == "success" else "Not this time: you said it diverges") in message
+    assert any(said in element.value for element in getattr(at, box))
 
 
 def test_a_new_learning_rate_hides_the_run_for_a_new_prediction():
-    at = revealed({"guess": "oscillates"})
-    assert at.radio(key="guess").value == "oscillates"
+    at = revealed({"guess": "converges_zigzag"})
+    assert at.radio(key="guess").value == "converges_zigzag"
     at.select_slider(key="lr").set_value(0.3).run()
     assert not at.exception
     assert at.toggle(key="reveal").value is False and at.radio(key="guess").value is None
     assert not at.metric
-    at.radio(key="guess").set_value("oscillates").run()
+    at.radio(key="guess").set_value("converges_zigzag").run()
     at.toggle(key="reveal").set_value(True).run()
-    assert "Right: gradient descent **oscillates**" in at.success[0].value
+    assert "Right: gradient descent **converges, zig-zagging**" in at.success[0].value
     assert metrics(at) == expected_metrics(train(Loop(lr=0.3)))
     assert "lr = 0.3" in shown_code(at)
+
+
+def test_a_link_with_a_spanish_or_english_prediction_opens_in_both_languages():
+    """The prediction is an id in the link, never a translated label."""
+    for lang in ("es", "en"):
+        at = revealed({"lang": lang, "guess": "converges_smoothly", "lr": "2.0"})
+        assert not at.exception and at.radio(key="guess").value == "converges_smoothly"
+        assert at.select_slider(key="lr").value == 2.0          # "2.0" is the number 2
+        assert not any("reset" in info.value or "restablec" in info.value for info in at.info)
 
 
 def test_step_slider_and_buttons_move_the_line_and_the_rings():
     at = revealed({"steps": "10"})
     run = train(Loop(steps=10))
-    assert at.slider(key="step").value == 10 and at.button(key="step_next").disabled
+    assert at.slider(key="step").value == 10
+    at.button(key="step_next").click().run()             # at the last step: stays there
+    assert at.slider(key="step").value == 10 and not at.exception
     at.button(key="step_prev").click().run()
     assert at.slider(key="step").value == 9
     at.slider(key="step").set_value(3).run()
@@ -145,7 +161,7 @@ def test_forgetting_zero_grad_shows_the_sums_and_the_swing():
     assert list(table["∂L/∂w of this step alone"][:3]) == [fmt(v) for v in run.own_grad_w[:3]]
     assert list(table["w.grad (∂L/∂w)"][:3]) == [fmt(v) for v in run.grad_w[:3]]
     assert "the **sum** of the gradients" in " ".join(c.value for c in at.caption)
-    assert "never settles" in verdict(at) and "oscillates" in verdict(at)
+    assert "never settles" in verdict(at) and "keeps swinging" in verdict(at)
     assert "# w.grad.zero_(), b.grad.zero_() forgotten" in shown_code(at)
 
 
@@ -176,7 +192,7 @@ def test_too_large_a_learning_rate_stops_at_inf_and_says_why():
 
 def test_a_link_reopens_the_state_set_through_the_widgets():
     query = {"data": SET_2, "lr": "0.5", "steps": "120", "w0": "1.5", "b0": "-2.0",
-             "update": UPDATES[1], "nozero": "true", "guess": "oscillates", "reveal": "true",
+             "update": UPDATES[1], "nozero": "true", "guess": "keeps_swinging", "reveal": "true",
              "step": "7"}
     by_link = open_page(PAGE, query)
     assert not by_link.exception and not [i for i in by_link.info if "reset" in i.value]
@@ -184,7 +200,7 @@ def test_a_link_reopens_the_state_set_through_the_widgets():
     for kind, key, value in [("radio", "data", SET_2), ("select_slider", "lr", 0.5),
                              ("slider", "steps", 120), ("slider", "w0", 1.5),
                              ("slider", "b0", -2.0), ("radio", "update", UPDATES[1]),
-                             ("toggle", "nozero", True), ("radio", "guess", "oscillates"),
+                             ("toggle", "nozero", True), ("radio", "guess", "keeps_swinging"),
                              ("toggle", "reveal", True), ("slider", "step", 7)]:
         getattr(by_hand, kind)(key=key).set_value(value).run()
     for at in (by_link, by_hand):
@@ -207,12 +223,14 @@ def test_tampered_links_fall_back_to_defaults_with_a_notice():
 def test_spanish_page():
     at = revealed(locale="es-ES")
     assert not at.exception
-    assert at.title[0].value == "8 · Aprender con gradientes"
-    assert at.radio(key="guess").options == ["converge", "oscila", "diverge"]
+    assert at.title[0].value == "9 · Aprender con gradientes"
+    assert at.radio(key="guess").options == ["converge suavemente", "converge en zigzag",
+                                             "oscila sin parar y nunca se estabiliza", "diverge"]
     assert [m.label for m in at.metric][0] == "pérdida en el paso 0"
     assert "descenso por gradiente" in texts(at) and "Tasa de aprendizaje lr" in all_text(at)
-    at.radio(key="guess").set_value("converges").run()
-    assert at.success[0].value.startswith("Correcto: el descenso por gradiente **converge**")
+    at.radio(key="guess").set_value("converges_smoothly").run()
+    assert at.success[0].value.startswith(
+        "Correcto: el descenso por gradiente **converge suavemente**")
     at.toggle(key="nograd").set_value(True).run()
     assert "PyTorch lanza:" in at.error[0].value and "Por qué" in at.error[0].value
     assert "⟦" not in all_text(at)

@@ -2,8 +2,10 @@
 
 import pytest
 
-from lab.ui.shell import PAGES
+from lab.site import PAGES
 from tests.conftest import open_page, texts
+
+BACKWARD = {"backward": "true"}          # page 2 with y.backward() called
 
 
 def table(at, index=0):
@@ -14,12 +16,10 @@ def test_home_links_every_section():
     at = open_page()
     assert not at.exception
     assert at.title[0].value == "Autograd Lab"
-    # The sidebar lists home and every page, the body every page again, and the page ends
-    # with the way on to page 1; each link's URL path is the one Streamlit derives from
-    # the file name, as PAGES records it.
+    # The body links every page, and the page ends with the way on to page 1 (the sidebar's
+    # list is Streamlit's own navigation, from lab.site).
     links = [link.proto.page for link in at.get("page_link")]
-    urls = [info.url for info in PAGES]
-    assert sorted(links) == sorted([""] + urls + urls + [PAGES[0].url])
+    assert links == [info.url for info in PAGES[1:]] + [PAGES[1].url]
 
 
 # ---- page 1: tensors and requires_grad ---------------------------------------------------
@@ -87,7 +87,7 @@ def test_bad_values_show_a_message_not_a_traceback():
 # ---- page 2: computational graph and backward() -------------------------------------------
 
 def test_chain_defaults_are_the_seed():
-    at = open_page("pages/2_backward.py")
+    at = open_page("pages/2_backward.py", query=BACKWARD)
     assert not at.exception
     assert at.metric[0].value == "6.66667"
     frame = table(at)
@@ -96,8 +96,28 @@ def test_chain_defaults_are_the_seed():
     assert at.get("plotly_chart")
 
 
-def test_chain_every_slider_and_the_reduction_change_the_numbers():
+def test_chain_asks_for_the_derivatives_before_backward_gives_them():
+    """Exercise 1 first: boxes for ∂y/∂xᵢ, and nothing of the answer (no x.grad, no
+    derivative, no plot of f′) until the student calls y.backward()."""
     at = open_page("pages/2_backward.py")
+    assert not at.exception and not at.dataframe and not at.get("plotly_chart")
+    assert "0.666667" not in texts(at) and "1.33333" not in texts(at)
+    boxes = [at.text_input(key=f"ex1_{i}") for i in range(3)]
+    assert all(box.value == "" and not box.placeholder for box in boxes)
+    assert any("still `None`" in i.value for i in at.info)
+    at.text_input(key="ex1_0").input("2/3").run()
+    at.text_input(key="ex1_1").input("4").run()
+    assert any("right" in s.value for s in at.success)
+    assert any("divided by n" in e.value for e in at.error)
+    at.slider(key="n").set_value(8).run()                  # boxes for the first six
+    assert [box.key for box in at.text_input][-1] == "ex1_5"
+    assert any("first 6 of the 8" in c.value for c in at.caption)
+    at.toggle(key="backward").set_value(True).run()
+    assert not at.exception and len(table(at)) == 8
+
+
+def test_chain_every_slider_and_the_reduction_change_the_numbers():
+    at = open_page("pages/2_backward.py", query=BACKWARD)
     at.slider(key="n").set_value(5).run()
     assert len(table(at)) == 5
     assert at.metric[0].value == "13"          # mean((x+1)^2 + 2) over 0..4
@@ -110,11 +130,16 @@ def test_chain_every_slider_and_the_reduction_change_the_numbers():
     at.radio(key="reduce").set_value("sum").run()
     assert at.metric[0].value == "100"
     assert list(table(at)["x.grad (autograd)"]) == ["0", "3", "12", "27", "48"]
+    assert any("their sum, so ∂y/∂xᵢ = f′(xᵢ)." in c.value for c in at.caption)
+    at.button(key="n_up").click().run()                    # the step buttons
+    assert at.slider(key="n").value == 6
+    at.button(key="p_down").click().run()
+    assert at.slider(key="p").value == 2.5
     assert not at.exception
 
 
 def test_chain_zero_to_negative_power_explains_inf():
-    at = open_page("pages/2_backward.py")
+    at = open_page("pages/2_backward.py", query=BACKWARD)
     at.slider(key="a").set_value(0.0).run()
     at.slider(key="p").set_value(-1.0).run()
     assert not at.exception
@@ -143,7 +168,7 @@ def test_torchviz_graph_and_toggles():
 
 
 def test_torchviz_inputs_are_shared_with_page_2_through_the_url():
-    at = open_page("pages/2_backward.py")
+    at = open_page("pages/2_backward.py", query=BACKWARD)
     at.slider(key="n").set_value(6).run()
     at.slider(key="p").set_value(3.0).run()
     assert len(table(at)) == 6
@@ -154,65 +179,76 @@ def test_torchviz_inputs_are_shared_with_page_2_through_the_url():
 
 
 def test_a_link_with_parameters_reopens_the_state():
-    at = open_page("pages/2_backward.py", query={"n": "5", "a": "0.0", "reduce": "sum"})
+    at = open_page("pages/2_backward.py", query={"n": "5", "a": "0.0", "reduce": "sum",
+                                                **BACKWARD})
     assert len(table(at)) == 5
     assert at.metric[0].value == "40"          # sum(x^2 + 2) over 0..4
 
 
 # ---- page 4: exercises -------------------------------------------------------------------------
 
-def test_exercise_1_checks_typed_answers():
+def test_exercise_1_points_to_page_2():
     at = open_page("pages/4_exercises.py")
-    boxes = [at.text_input(key=f"ex1_answer_{i}") for i in range(3)]
-    assert all(box.value == "" and not box.placeholder for box in boxes)   # no answer shown
-    at.text_input(key="ex1_answer_0").input("2/3").run()
-    at.text_input(key="ex1_answer_1").input("4").run()
-    assert any("right" in s.value for s in at.success)
-    assert any("divided by n" in e.value for e in at.error)
-    assert not at.tabs[0].toggle(key="ex1_solution").value           # hidden until asked
-    at.slider(key="ex1_n").set_value(2).run()
-    assert at.text_input(key="ex1_answer_1")
-    assert not at.exception
+    assert at.tabs[0].get("page_link")[0].proto.page == "backward"
 
 
-def test_exercise_2_asks_first_then_shows_the_error_and_the_float_fix():
-    at = open_page("pages/4_exercises.py")
+def test_exercise_2_asks_first_then_shows_the_error_and_lets_the_student_edit():
+    at = open_page("pages/4_exercises.py", query={"exercise": "2"})
     tab = at.tabs[1]
-    assert not tab.error and not tab.toggle                         # nothing revealed yet
+    assert not tab.error and not tab.code[1:]                       # nothing revealed yet
     assert "t1 = torch.tensor([2, 3], requires_grad=True)" in [c.value for c in tab.code]
-    at.radio(key="ex2_guess").set_value("tensor([2, 3], requires_grad=True)").run()
+    at.radio(key="ex2_guess").set_value("works").run()
+    at.text_area(key="ex2_why").input("whole numbers are fine").run()
+    assert not at.tabs[1].error                                     # still not revealed
+    at.toggle(key="ex2_check").set_value(True).run()
     tab = at.tabs[1]
     assert any("Not quite" in w.value for w in tab.warning)
     assert any("floating point and complex" in e.value for e in tab.error)
-    assert any("int64" in m.value for m in tab.markdown)
-    at.radio(key="ex2_guess").set_value("RuntimeError").run()
+    assert any("whole numbers are fine" in c.value for c in tab.caption)    # their reason
+    assert "ex2_why" not in at.query_params                          # kept in the page only
+    at.radio(key="ex2_guess").set_value("error").run()
     assert any("Right" in s.value for s in at.tabs[1].success)
-    at.toggle(key="ex2_floats").set_value(True).run()
-    assert not any("floating point and complex" in e.value for e in at.tabs[1].error)
-    assert "tensor([2., 3.], requires_grad=True)" in [c.value for c in at.code]
+    at.text_area(key="ex2_code").input(
+        "import torch\nt1 = torch.tensor([2., 3.], requires_grad=True)\nprint(t1)").run()
+    assert "tensor([2., 3.], requires_grad=True)" in [c.value for c in at.tabs[1].code]
 
 
-def test_exercise_3_asks_for_y_then_reveals():
-    at = open_page("pages/4_exercises.py")
+GOOD = """import torch
+from torchviz import make_dot
+x = torch.arange(1, 6, dtype=torch.float32, requires_grad=True)
+y = (torch.sin(x) * torch.exp(x) + 1 / (x + 2)).mean()
+dot = make_dot(y, params={"x": x})
+y.backward()
+print(y)
+print(x.grad)
+"""
+
+
+@pytest.mark.parametrize("program, said", [
+    (GOOD, "Right: y and x.grad are what the reference computes."),
+    (GOOD.replace(".mean()", ".sum()"), "write `.mean()` instead of `.sum()`"),
+    (GOOD.replace("arange(1, 6", "arange(5"), "`torch.arange`'s stop is excluded"),
+    (GOOD.replace(", requires_grad=True", ""), "create x with `requires_grad=True`"),
+    (GOOD.replace("dtype=torch.float32, ", ""), "integers cannot require gradients"),
+])
+def test_exercise_3_checks_the_students_implementation(program, said):
+    at = open_page("pages/4_exercises.py", query={"exercise": "3", "ex3_code": program})
+    assert not at.exception
+    assert any(said in box.value for box in list(at.tabs[2].success) + list(at.tabs[2].warning))
+    assert not at.get("graphviz_chart")                  # the graphs wait until asked
+
+
+def test_exercise_3_starts_from_comments_and_shows_the_lab_only_when_asked():
+    at = open_page("pages/4_exercises.py", query={"exercise": "3"})
+    assert "# 1. x: a tensor with the numbers from 1 to 5" in at.text_area(key="ex3_code").value
     assert not at.tabs[2].metric and not at.tabs[2].dataframe       # nothing revealed yet
-    at.text_input(key="ex3_guess").input("-34.14").run()
-    at.toggle(key="ex3_reveal").set_value(True).run()
-    assert any("is what PyTorch computes" in s.value for s in at.tabs[2].success)
-    at.text_input(key="ex3_guess").input("12").run()
-    assert any("is not what PyTorch computes" in w.value for w in at.tabs[2].warning)
-
-
-def test_exercise_3_defaults_and_range():
-    at = open_page("pages/4_exercises.py", query={"ex3_reveal": "true"})
+    assert "-34.1407" not in texts(at)
+    at.text_area(key="ex3_code").input(GOOD).run()
+    at.toggle(key="ex3_reference").set_value(True).run()
+    assert not at.exception
     assert at.metric[0].value == "-34.1407"
-    frame = table(at, -1)
+    assert len(at.get("graphviz_chart")) == 2                      # theirs and the lab's
+    frame = next(f.value for f in at.dataframe if "x.grad (autograd)" in f.value.columns)
     assert list(frame["x.grad (autograd)"]) == ["0.728988", "0.716283", "-3.41801", "-15.4071",
                                                 "-20.0476"]
     assert {cell[-1] for cell in frame["symbolic (sympy)"]} == {"✓"}
-    assert "SinBackward0" in at.get("graphviz_chart")[0].proto.spec
-    at.slider(key="ex3_range").set_value((-3, 1)).run()
-    assert not at.exception
-    assert "inf" in at.metric[0].value
-    assert any("divides by zero at x = -2" in w.value for w in at.warning)
-    at.selectbox(key="ex3_dtype").select("float64").run()
-    assert "dtype=torch.float64" in texts(at)

@@ -82,7 +82,7 @@ def decoded(array) -> list[float]:
 
 def test_curve_chart_sends_autograd_values_as_typed_arrays(page):
     """The plot is built from plain dicts (no plotly validation): still autograd's numbers."""
-    at = page("pages/2_backward.py")
+    at = page("pages/2_backward.py", {"backward": "true"})
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     f_trace, df_trace, points_f, points_df = figure["data"][:4]
     assert isinstance(f_trace["x"], dict) and "bdata" in f_trace["x"]     # typed, compact
@@ -175,17 +175,17 @@ def test_the_tuning_installs_on_the_streamlit_it_was_written_for(fresh_install, 
 
 def test_page_code_installs_nothing():
     """Rendering every page (AppTest, as the page tests do) patches nothing: the tuning is
-    the server's, installed by the start hook only in a real server (bench smoke checks it
-    there), and no page or view calls into process."""
+    the server's, installed by st.App's lifespan only (bench smoke checks it in a real
+    server), and no page or view calls into process."""
     probe = (
         "import gc, json, threading\n"
         "from streamlit.testing.v1 import AppTest\n"
         "from streamlit.runtime.scriptrunner import exec_code, script_runner\n"
-        "from lab.ui.shell import PAGES\n"
+        "from lab.site import PAGES\n"
         "at = AppTest.from_file('streamlit_app.py', default_timeout=60).run()\n"
         "errors = len(at.exception)\n"
-        "for info in PAGES:\n"
-        "    errors += len(at.switch_page(info.path).run().exception)\n"
+        "for info in PAGES[1:]:\n"
+        "    errors += len(at.switch_page(info.script).run().exception)\n"
         "from lab.ui import process\n"
         "print(json.dumps({'errors': errors, 'patched': script_runner.exec_func_with_error_handling\n"
         "                  is not exec_code.exec_func_with_error_handling,\n"
@@ -197,22 +197,54 @@ def test_page_code_installs_nothing():
     seen = probe_json(probe, timeout=300)
     assert seen == {"errors": 0, "patched": False, "started": False, "lanes": False,
                     "threads": [], "frozen": 0}
-    callers = [path.name for path in [*(ROOT / "pages").glob("*.py"), ROOT / "streamlit_app.py",
+    callers = [path.name for path in [*(ROOT / "pages").glob("*.py"),
                                       *(ROOT / "lab" / "ui").glob("*.py")]
-               if path.name not in ("__init__.py", "process.py")
+               if path.name != "process.py"
                and ("process." in path.read_text() or "import process" in path.read_text())]
     assert callers == []
 
 
-def test_the_start_hook_is_the_package_of_every_page():
-    """Every page, home included, imports lab.ui before anything else of the lab: its first
-    import is the hook (lab/ui/__init__.py), whatever page the first visitor opens."""
-    hook = (ROOT / "lab" / "ui" / "__init__.py").read_text()
-    assert "process-start hook" in hook and "_process.start()" in hook
-    for path in [ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py")]:
-        imports = [line for line in path.read_text().splitlines()
-                   if line.startswith(("from lab", "import lab"))]
-        assert imports, path.name
+def test_the_server_starts_in_st_apps_lifespan_and_no_package_runs_code_at_import():
+    """``streamlit run streamlit_app.py`` finds ``app`` (an st.App) and runs its lifespan at
+    process start; importing lab, lab.ui or lab.cell runs nothing."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(ROOT / "streamlit_app.py")
+    assert found.is_asgi_app and found.import_string == "streamlit_app:app"
+    import ast
+
+    assert not (ROOT / "lab" / "__init__.py").exists()       # lab is a namespace package
+    for package in ("lab/ui", "lab/cell"):
+        tree = ast.parse((ROOT / package / "__init__.py").read_text())
+        for node in tree.body:                  # a docstring, re-exports and __all__ only
+            assert (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                    or isinstance(node, ast.ImportFrom) and node.module.startswith("lab.")
+                    or isinstance(node, ast.Assign) and node.targets[0].id == "__all__"), (
+                package, ast.dump(node)[:80])
+
+
+def test_the_lifespan_tunes_the_process_and_answers_only_once_ready():
+    """In a fresh Python: the lifespan clears Streamlit's legacy pages-folder flag, installs
+    the lanes, and enters its body (the server's first answer) only after the imports."""
+    probe = (
+        "import asyncio, json, time\n"
+        "from streamlit.runtime.pages_manager import PagesManager\n"
+        "from lab.ui import process\n"
+        "PagesManager.uses_pages_directory = True\n"
+        "order = []\n"
+        "process.preload = lambda: time.sleep(0.3) or order.append('imports') or []\n"
+        "process.warm_up = lambda: order.append('warm-up')\n"
+        "async def serve():\n"
+        "    async with process.lifespan(None):\n"
+        "        order.append('serving')\n"
+        "asyncio.run(serve())\n"
+        "from streamlit.runtime.scriptrunner import script_runner\n"
+        "print(json.dumps({'order': order, 'legacy': PagesManager.uses_pages_directory,\n"
+        "                  'lanes': script_runner.exec_func_with_error_handling\n"
+        "                           == process.lanes.run}))\n"
+    )
+    assert probe_json(probe, timeout=120) == {"order": ["imports", "warm-up", "serving"],
+                                              "legacy": False, "lanes": True}
 
 
 class FakeContext:
@@ -229,8 +261,6 @@ def run_through(lanes, session: str, work):
 def lanes(monkeypatch):
     from lab.ui import process
 
-    monkeypatch.setattr(process, "preloaded", threading.Event())
-    process.preloaded.set()
     monkeypatch.setenv("LAB_GC_FREEZE", "0")
     return process.FairLanes(lambda func, ctx: func())
 
@@ -372,13 +402,12 @@ def test_the_background_imports_freeze_the_heap_and_survive_a_missing_module(mon
 
     from lab.ui import process
 
-    monkeypatch.setattr(process, "preloaded", threading.Event())
     monkeypatch.setattr(process, "_modules_at_freeze", 0)
     monkeypatch.delenv("LAB_GC_FREEZE", raising=False)
     try:
         failed = process.preload(("json", "lab.formula", "no_such_module_here"))
         assert failed == ["no_such_module_here: ModuleNotFoundError"]
-        assert process.preloaded.is_set() and gc.get_freeze_count() > 0 and gc.isenabled()
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
     finally:
         gc.unfreeze()
     order = process.preload_order()
@@ -410,37 +439,6 @@ def test_the_warm_up_caches_the_seed_chain_and_its_plot_without_torch_dynamo():
     )
     # The last call (another a) is computed: the counting itself works.
     assert probe_json(probe, timeout=300) == {"computed": ["run"], "dynamo": False}
-
-
-def test_the_imports_wait_for_runs_that_began_before_the_lanes_but_not_for_parked_ones(
-        monkeypatch):
-    """A run that started before the lanes were installed imports what its page needs
-    itself; the preload must not import beside it (a half-initialised pandas in a cold
-    lecture hall), but it must not wait for a run parked in the lanes, waiting for it."""
-    from lab.ui import process
-
-    monkeypatch.setattr(process, "preloaded", threading.Event())
-    monkeypatch.setattr(process, "_modules_at_freeze", len(sys.modules))  # no freeze here
-    monkeypatch.setenv("LAB_GC_FREEZE", "0")
-    monkeypatch.setenv("LAB_WARM_UP", "0")
-    earlier_may_end, parked_may_end = threading.Event(), threading.Event()
-    earlier = threading.Thread(target=earlier_may_end.wait, name=process.SCRIPT_THREAD)
-    parked = threading.Thread(target=parked_may_end.wait, name=process.SCRIPT_THREAD)
-    earlier.start(), parked.start()
-    process.parked.add(parked.ident)
-    try:
-        preload = threading.Thread(target=process.preload,
-                                   kwargs={"modules": ("json",), "after": [earlier, parked]})
-        preload.start()
-        preload.join(0.5)
-        assert preload.is_alive() and not process.preloaded.is_set()   # waits for `earlier`
-        earlier_may_end.set()
-        preload.join(10)
-        assert not preload.is_alive() and process.preloaded.is_set()   # not for `parked`
-    finally:
-        process.parked.discard(parked.ident)
-        earlier_may_end.set(), parked_may_end.set()
-        earlier.join(), parked.join()
 
 
 def test_a_figure_drawn_while_another_thread_imports_pandas_waits_for_it():

@@ -247,5 +247,5 @@ def test_a_converging_zigzag_is_converging_and_a_near_miss_is_almost():
     assert zigzag.judge("converges_smoothly") == "almost"
     assert zigzag.judge("diverges") == zigzag.judge("keeps_swinging") == "wrong"
     assert abs(zigzag.loss[-1] - zigzag.best[2]) < abs(smooth.loss[-1] - smooth.best[2])
-    sgd = train(Loop(data="y = 0.8x + 2,  x ∈ [0, 5]", lr=0.1, sgd=True))
+    sgd = train(Loop(data="0.8x+2", lr=0.1, sgd=True))
     assert sgd.behaviour == "converges_zigzag" and sgd.judge("converges_smoothly") == "almost"

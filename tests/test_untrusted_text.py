@@ -16,20 +16,22 @@ import pytest
 
 from lab.formula import MAX_LENGTH
 from lab.i18n import SHOWN_MAX, Message, Typed, visible
-from lab.ui import carried
-from lab.ui.playground_views import VALUES_LINK_MAX, VALUES_MAX_CHARS
-from lab.ui.shell import PAGES
+from lab.site import PAGES
+from lab.ui import links
+from lab.ui.links import Text, params
+from lab.xvalues import VALUES_LINK_MAX, VALUES_MAX_CHARS
 from lab.ui.verbatim import MAX_NAMES, code_list, code_span, say
 from tests.conftest import open_page
 from tests.untrusted import (ADDRESSES, HIDDEN, MARK, PARAMETERS, PAYLOADS, SHOWN_BOXES,
                              SIDEBAR, TEXT_BOXES, crafted_query, name_groups,
                              outside_code_spans, states)
 
-URLS = [""] + [info.url for info in PAGES]
-PATHS = {"": None} | {info.url: info.path for info in PAGES}
+URLS = [info.url for info in PAGES]
+PATHS = {info.url: None if info.number == 0 else info.script for info in PAGES}
 # Fields whose text Streamlit renders as markdown; raw text that is the user's own input.
 MARKDOWN_FIELDS = {"body", "label", "help", "caption"}
-RAW_FIELDS = {("TextInput", "value"), ("TextInput", "default"), ("Code", "code_text")}
+RAW_FIELDS = {("TextInput", "value"), ("TextInput", "default"), ("TextArea", "value"),
+              ("TextArea", "default"), ("Code", "code_text")}
 
 
 # ---- the one function: code spans ------------------------------------------------------------
@@ -99,23 +101,15 @@ def assert_shown_literally(at) -> None:
 
 
 def test_the_parameter_table_is_every_parameter_the_pages_define():
-    """tests/untrusted.py's table against the bound widgets and the hand-synced ones."""
+    """lab.ui.links's table against the widgets the pages draw: every declared parameter
+    has a widget in some state of its page, and every widget that writes the address is
+    declared (linked() refuses an undeclared one)."""
     for url in URLS:
         found = set()
         for state in states(url):
             at = open_page(PATHS[url], dict(state))
-            found |= _bound_keys(at._tree) | set(at.session_state["_url_written"])
+            found |= set(at.session_state["_url_written"])
         assert found == set(SIDEBAR + PARAMETERS[url]), url
-
-
-def _bound_keys(node) -> set[str]:
-    keys = set()
-    proto = getattr(node, "proto", None)
-    if proto is not None:
-        keys |= {value for field, value in proto.ListFields() if field.name == "query_param_key"}
-    for child in getattr(node, "children", {}).values():
-        keys |= _bound_keys(child)
-    return keys
 
 
 def _cases():
@@ -144,71 +138,65 @@ def test_crafted_parameter_names_are_shown_literally(url, names):
         assert visible(name) in spans or f" {visible(name)} " in spans, name
 
 
-# The state each text box is on the page in.
-TYPING_STATES = {"ex3_guess": {"exercises": {"ex3_reveal": "true"}},
-                 "xs": {"playground": {"xm": "torch.tensor"},
-                        "inside_backward": {"comp": "f(x)"}},
-                 "f": {"playground": {}, "inside_backward": {"comp": "f(x)"}}}
+def _box(at, key):
+    areas = [area for area in at.text_area if area.key == key]
+    return areas[0] if areas else at.text_input(key=key)
 
 
 @pytest.mark.parametrize("url, key", [(url, key) for url, keys in TEXT_BOXES.items()
                                       for key in keys])
 def test_payloads_typed_into_every_text_box_are_shown_literally(url, key):
-    state = TYPING_STATES.get(key, {}).get(url, {"ex1_n": "6"} if url == "exercises" else {})
-    at = open_page(PATHS[url], state)
+    number = next(n for n, state in enumerate(states(url))
+                  if key in SHOWN_BOXES.get((url, n), ()) or key == "ex2_why" and n == 1)
+    at = open_page(PATHS[url], dict(states(url)[number]))
     shown = False
     for payload in PAYLOADS:
-        at.text_input(key=key).input(payload).run()
+        _box(at, key).input(payload).run()
         spans = assert_shown_literally(at)
         shown |= any(MARK in span for span in spans)
-    assert shown                                       # some message repeated the payload
+    assert shown or key == "ex2_why"            # some message repeated the payload
 
 
 # ---- links within limits -------------------------------------------------------------------
 
-def _worst_link(url: str, state: dict) -> int:
-    """The longest address a page's controls can write: each text box at its limit in
-    the worst encoding (or its link budget if synced by hand), every other parameter at its
-    longest value."""
-    at = open_page(PATHS[url], dict(state))
+def _worst_link(url: str) -> int:
+    """The longest address a page's controls can write: each text at its limit in the
+    worst encoding (or its link budget, past which it stays out of the link), every other
+    parameter at its longest value (checked below)."""
+    page = next(info for info in PAGES if info.url == url)
     total = len(f"/{url}?")
-    for name in SIDEBAR + PARAMETERS[url]:
-        boxes = [box for box in at.text_input if box.key == name]
-        if name == "xs" and url == "playground":
-            longest = VALUES_LINK_MAX
-        elif boxes:
-            longest = boxes[0].proto.max_chars * carried.ENCODED_PER_CHARACTER
-            assert longest > 0, f"{name} has no max_chars"
+    for param in params(page.id):
+        if isinstance(param.codec, Text):
+            longest = param.codec.link_budget or (param.codec.max_chars
+                                                  * links.ENCODED_PER_CHARACTER)
         else:
-            longest = 60                  # a number, a toggle or an option (checked below)
-        total += len(quote_plus(name)) + 2 + longest
+            longest = 60
+        total += len(quote_plus(param.name)) + 2 + longest
     return total
 
 
 @pytest.mark.parametrize("url", URLS)
 def test_no_control_writes_a_link_longer_than_the_server_takes(url):
-    for state in states(url):
-        assert _worst_link(url, state) <= carried.LINK_MAX, (url, state)
+    assert _worst_link(url) <= links.LINK_MAX, url
 
 
 def test_options_and_numbers_fit_their_allowance():
-    from lab.tensors import TENSOR_DTYPES
-    from lab.ui.inside_views import COMPUTATIONS
-    from lab.ui.playground_views import EXAMPLES, X_MODES
-
-    exercise_2 = ("tensor([2, 3], requires_grad=True)", "RuntimeError")    # its guesses
-    options = (*TENSOR_DTYPES, *COMPUTATIONS.values(), *EXAMPLES, *X_MODES, *exercise_2,
-               "-1000000.0", "true",
-               "false", "float64", "backward", "forward")
-    assert max(len(quote_plus(option)) for option in options) <= 60
-    assert MAX_LENGTH * carried.ENCODED_PER_CHARACTER + VALUES_LINK_MAX < carried.LINK_MAX
+    longest = []
+    for page in PAGES:
+        for param in params(page.id):
+            if isinstance(param.codec, links.Choice):
+                longest += [len(quote_plus(text)) for option in param.codec.options
+                            for text in param.codec.text(option)]
+    longest += [len(quote_plus(text)) for text in ("-1000000.0", "true", "false", "1e+06")]
+    assert max(longest) <= 60
+    assert MAX_LENGTH * links.ENCODED_PER_CHARACTER + VALUES_LINK_MAX < links.LINK_MAX
     assert VALUES_LINK_MAX < VALUES_MAX_CHARS
 
 
 def test_a_long_value_list_stays_out_of_the_link_with_a_note():
     at = open_page("pages/5_playground.py", {"xm": "torch.tensor"})
     values = ", ".join(str(i / 7) for i in range(2000))
-    assert carried.link_length(values) > VALUES_LINK_MAX
+    assert links.link_length(values) > VALUES_LINK_MAX
     at.text_input(key="xs").input(values).run()
     assert not at.exception and "xs" not in at.query_params
     assert any("the link to this state leaves them out" in info.value for info in at.info)

@@ -3,8 +3,8 @@ parameters the lab defines on each page, and the page states that show every wid
 
 from __future__ import annotations
 
-from lab.ui.inside_views import COMPUTATIONS
-from lab.ui.shell import CARRIED, LINKED
+from lab.site import PAGES
+from lab.ui.links import EVERY_PAGE, params
 
 MARK = "PWN"                                  # every payload carries it
 ADDRESSES = ("example.invalid", "127.0.0.1:9")   # addresses named in the payloads
@@ -26,46 +26,37 @@ PAYLOADS = (
     LONG,
 )
 
-CHAIN = ("n", "a", "p", "c", "reduce")
-# Every URL parameter each page defines besides the sidebar's (CARRIED's language and
-# lecture mode): tests/test_untrusted_text.py checks this table against the widgets.
-PARAMETERS = {
-    "": (),
-    "tensors": ("values", "dtype", "requires_grad", "backward"),
-    "backward": CHAIN,
-    "torchviz": CHAIN + ("show_attrs", "show_saved"),
-    "exercises": ("ex1_n",) + tuple(f"ex1_answer_{i}" for i in range(6))
-    + ("ex1_solution", "ex2_guess", "ex2_floats", "ex3_range", "ex3_dtype", "ex3_guess",
-       "ex3_reveal", "exercise"),
-    "playground": ("f", "ex", "xm", "xs", "x0", "x1", "dx", "r", "dt"),
-    "inside_backward": ("comp", "mode", "torchviz", "step", "range", "dtype", "f", "xs", "r")
-    + CHAIN,
-    "mistakes": ("acc", "twice", "vec", "leaf", "nograd", "detach", "target", "inplace",
-                 "leafstep", "numpy", "int"),
-    "learning": ("data", "update", "lr", "steps", "w0", "b0", "nozero", "nograd", "biglr",
-                 "guess", "reveal", "step"),
-}
-SIDEBAR = tuple(name for name in CARRIED if name in LINKED)
-TEXT_BOXES = {"tensors": ("values",),
-              "exercises": tuple(f"ex1_answer_{i}" for i in range(6)) + ("ex3_guess",),
-              "playground": ("f", "xs"), "inside_backward": ("f", "xs")}
+# Every URL parameter each page declares (lab.ui.links, the one table), besides the
+# language and lecture mode that every page has (SIDEBAR).
+SIDEBAR = tuple(param.name for param in EVERY_PAGE)
+PARAMETERS = {page.url: tuple(param.name for param in params(page.id)
+                              if param.name not in SIDEBAR) for page in PAGES}
+# The text boxes of each page: typed into in the tests (ex2_why is private: never in a link).
+TEXT_BOXES = {"tensors": ("values", "cell"), "backward": tuple(f"ex1_{i}" for i in range(6)),
+              "exercises": ("ex2_why", "ex2_code", "ex3_code"), "playground": ("f", "xs"),
+              "code": ("program",), "inside_backward": ("f", "xs")}
 # Page states that show the widgets the defaults hide (a parameter fixed by a state
 # gets no payload in it).
 STATES = {
+    "backward": ({}, {"backward": "true", "n": "6"}),
     "learning": ({}, {"reveal": "true"}),
-    "exercises": ({}, {"ex1_n": "6", "ex1_solution": "true", "ex2_guess": "RuntimeError",
-                       "ex3_reveal": "true"}),
+    "exercises": ({}, {"exercise": "2", "ex2_guess": "error", "ex2_check": "true"},
+                  {"exercise": "3", "ex3_reference": "true",
+                   "ex3_code": "import torch\nx = torch.arange(1, 6)"}),
     "playground": ({}, {"xm": "torch.tensor"}),
-    "inside_backward": ({}, {"comp": COMPUTATIONS["formula"]}, {"comp": COMPUTATIONS["ex3"]}),
+    "inside_backward": ({}, {"comp": "formula"}, {"comp": "ex3"}),
+    "mistakes": ({}, {f"{key}_run": "true" for key in
+                      ("acc", "twice", "vec", "leaf", "nograd", "inplace")}),
 }
 
 
 # The text boxes each state shows: (page, index in its STATES) -> keys.
-SHOWN_BOXES = {("tensors", 0): ("values",),
-               ("exercises", 0): TEXT_BOXES["exercises"][:3] + ("ex3_guess",),
-               ("exercises", 1): TEXT_BOXES["exercises"],
+SHOWN_BOXES = {("tensors", 0): ("values", "cell"),
+               ("backward", 0): TEXT_BOXES["backward"][:3],
+               ("backward", 1): TEXT_BOXES["backward"],
+               ("exercises", 0): ("ex3_code",), ("exercises", 1): ("ex2_code", "ex3_code"),
                ("playground", 0): ("f",), ("playground", 1): ("f", "xs"),
-               ("inside_backward", 1): ("f", "xs")}
+               ("code", 0): ("program",), ("inside_backward", 1): ("f", "xs")}
 
 
 def states(url: str) -> tuple[dict, ...]:

@@ -1,3 +1,3 @@
 """The Streamlit-aware part of the lab: the page frame (``shell``), the URL parameters
-(``links``), shared widgets and views, and the server's start (``process.lifespan``, which
-``streamlit_app.py`` hands to ``st.App``). Importing it runs nothing."""
+(``links``), shared widgets and views, and the server's start, which ``streamlit_app.py``
+hands to ``st.App``. Importing it runs nothing."""

@@ -49,7 +49,7 @@ def stepper(low: int, high: int, name: str, label: str, previous: tuple[str, str
     row = st.container(horizontal=True, vertical_alignment="bottom")
     with row:
         step = linked(st.slider, name, label=label, min_value=low, max_value=high,
-                      adjust=lambda value: max(low, min(high, value)))
+                      adjust=lambda value: max(low, min(high, low if value is None else value)))
     row.button(previous[1], key=previous[0], on_click=_move, args=(name, -1, low, high),
                icon=":material/arrow_back:")
     row.button(following[1], key=following[0], on_click=_move, args=(name, 1, low, high),

@@ -30,7 +30,6 @@ from urllib.parse import quote_plus
 import streamlit as st
 
 from lab.i18n import LANGUAGES, language_for_locale
-from lab.ops import REDUCTIONS
 
 _SHARED = "_shared"            # values that follow the student from page to page
 _WRITTEN = "_url_written"      # what this session last wrote to the address, per parameter
@@ -44,7 +43,7 @@ _PAGE = "_url_page"            # the page being drawn
 LINK_MAX = 8_000
 # A typed character takes at most 9 characters in a link: 3 UTF-8 bytes, each as %XX.
 ENCODED_PER_CHARACTER = 9
-PROGRAM_LINK_MAX = 4_000       # what a program (a cell's text) may take of a link
+PROGRAM_LINK_MAX = 3_000       # what a program (a cell's text) may take of a link
 STREAMLIT_OWN = frozenset({"embed", "embed_options"})   # Streamlit's, never ours to judge
 
 
@@ -184,12 +183,17 @@ EVERY_PAGE = (Param("lang", Choice(LANGUAGES), browser_language, shared=True),
               Param("lecture", FLAG, False, shared=True))
 
 
+def _reduction(name: str) -> Param:
+    from lab.ops import REDUCTIONS
+
+    return Param(name, Choice(REDUCTIONS), "mean", shared=name == "reduce")
+
+
 def _chain() -> tuple[Param, ...]:
     from lab import chain
 
     return tuple(Param(s.name, Number(s.low, s.high, s.step, s.kind), s.default, shared=True)
-                 for s in chain.SLIDERS) + (Param("reduce", Choice(REDUCTIONS), "mean",
-                                                  shared=True),)
+                 for s in chain.SLIDERS) + (_reduction("reduce"),)
 
 
 # Each page's table, built when the page first runs (the lesson's data imports torch, which
@@ -222,7 +226,7 @@ def _playground() -> tuple[Param, ...]:
     return (Param("f", Text(MAX_LENGTH), EXAMPLES[0]), Param("xm", Choice(X_MODES), X_MODES[0]),
             Param("xs", Text(VALUES_MAX_CHARS, VALUES_LINK_MAX), DEFAULT_VALUES),
             Param("x0", span, 0.0), Param("x1", span, 3.0), Param("dx", span, 1.0),
-            Param("r", Choice(REDUCTIONS), "mean"), Param("dt", Choice(tuple(DTYPES)), "float32"))
+            _reduction("r"), Param("dt", Choice(tuple(DTYPES)), "float32"))
 
 
 def _inside_backward() -> tuple[Param, ...]:
@@ -233,7 +237,7 @@ def _inside_backward() -> tuple[Param, ...]:
     return (Param("comp", Choice(COMPUTATIONS), COMPUTATIONS[0]),) + _chain() + (
         Param("range", Range(-6, 10), (1, 5)), Param("dtype", Choice(tuple(DTYPES)), "float32"),
         Param("f", Text(MAX_LENGTH), DEFAULT_FORMULA), Param("xs", Text(400), DEFAULT_VALUES),
-        Param("r", Choice(REDUCTIONS), "mean"), Param("mode", Choice(MODES), MODES[0]),
+        _reduction("r"), Param("mode", Choice(MODES), MODES[0]),
         Param("torchviz", FLAG, False), Param("step", Number(0, 10_000, 1, int), 1))
 
 

@@ -63,8 +63,10 @@ def _mistake_switches(sgd: bool) -> tuple[bool, bool, bool]:
 def loop_inputs() -> Loop:
     """The loop to run: data, update, learning rate, steps, start, and the three mistakes."""
     with st.container(horizontal=True, gap="medium"):
+        labels = {key: data.label for key, data in DATASETS.items()}
         data = linked(st.radio, "data", label=tr("learning.data"), options=tuple(DATASETS),
-                      horizontal=True, on_change=_forget_prediction, width="content")
+                      format_func=labels.get, horizontal=True, on_change=_forget_prediction,
+                      width="content")
         update = linked(st.radio, "update", label=tr("learning.update"), options=UPDATES,
                         horizontal=True, width="content")
     sgd = update == UPDATES[1]
