@@ -13,14 +13,8 @@ import operator
 import sympy
 import torch
 
-from lab.ops import RealAbs, Relu, Sigmoid
+from lab.ops import notation
 
-# One-argument functions: sympy's class name -> torch.
-_UNARY = {"sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp,
-          "log": torch.log, "tanh": torch.tanh, "cosh": torch.cosh, "sinh": torch.sinh,
-          "sec": lambda a: 1 / torch.cos(a), "csc": lambda a: 1 / torch.sin(a),
-          "cot": lambda a: 1 / torch.tan(a), "Abs": torch.abs, "sign": torch.sign,
-          RealAbs.__name__: torch.abs, Relu.__name__: torch.relu, Sigmoid.__name__: torch.sigmoid}
 # Functions of any number of arguments, folded pairwise.
 _FOLDED = {"Add": operator.add, "Mul": operator.mul, "Max": torch.maximum,
            "Min": torch.minimum}
@@ -68,8 +62,9 @@ class _Evaluator:
         if e.is_Pow:
             base, exponent = e.args
             return self(base) ** (to_float(exponent) if exponent.is_Number else self(exponent))
-        if name in _UNARY:
-            return _UNARY[name](self(e.args[0]))
+        known = notation(name)             # sin, RealAbs, sign…: the registry's torch function
+        if known is not None and known.torch is not None:
+            return known.torch(self(e.args[0]))
         if isinstance(e, sympy.Heaviside):
             return self._step(e)
         if isinstance(e, sympy.Piecewise):

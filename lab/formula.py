@@ -19,7 +19,8 @@ from functools import lru_cache
 import torch
 
 from lab.i18n import Message, Typed, UserError, visible
-from lab.ops import FUNCTIONS, REDUCTIONS, apply, evaluate_constant, function_list  # noqa: F401
+from lab.ops import (FUNCTIONS, OPERATIONS, REDUCTIONS, apply,  # noqa: F401 (re-exported)
+                     evaluate_constant, function_list)
 
 MAX_LENGTH = 300
 # Examples a page offers: the seed's function, exercise 3's, a sigmoid and a polynomial.
@@ -30,7 +31,15 @@ MAX_OPERATIONS = 60
 MAX_EXPONENT = 100
 MAX_LITERAL = 1e12
 
-BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+# Python's syntax for the operators; which operation each is comes from the registry.
+_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+def _operator(node_op: ast.AST, kind: str) -> str | None:
+    """The registry's operation written with Python's operator ``node_op``, if any."""
+    symbol = "-" if isinstance(node_op, ast.USub) else _SYMBOLS.get(type(node_op))
+    return next((name for name, op in OPERATIONS.items()
+                 if op.kind == kind and op.symbol == symbol), None)
 CONSTANTS = {"pi": math.pi, "e": math.e}
 VARIABLE = "x"
 # Python operators that students type by habit, with the hint to give.
@@ -179,9 +188,11 @@ class _Builder:
             operand = self.build(node.operand, depth + 1, path + 1)
             if isinstance(node.op, ast.UAdd):
                 return operand
-            return -operand if isinstance(operand, float) else self._emit("neg", (operand,), node)
+            if isinstance(operand, float):
+                return -operand
+            return self._emit(_operator(node.op, "unary"), (operand,), node)
         if isinstance(node, ast.BinOp):
-            op = BINARY.get(type(node.op))
+            op = _operator(node.op, "binary")
             if op is None:
                 hint = _OPERATOR_HINTS.get(type(node.op))
                 symbol, column = self._operator(node)
@@ -227,14 +238,15 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             raise _refuse("formula.not_allowed", self.text, node.func)
         name = node.func.id
-        if name not in FUNCTIONS and name not in REDUCTIONS:
+        operation = OPERATIONS.get(name)
+        if operation is None or operation.kind not in ("function", "reduction"):
             raise _refuse("formula.unknown_function", self.text, node.func,
                           functions=function_list())
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise _refuse("formula.one_argument", self.text, node, piece=name)
         argument = self.build(node.args[0], depth + 1, path + 1)
         if isinstance(argument, float):
-            if name in REDUCTIONS:
+            if operation.kind == "reduction":
                 return argument
             return _fold(name, argument)
         return self._emit(name, (argument,), node)

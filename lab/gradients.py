@@ -144,7 +144,7 @@ def _nonfinite_notes(formula: Formula, tensors: dict, x: torch.Tensor) -> list[M
             where = ""
             if value.shape == x.shape:
                 where = ", ".join(_point(v) for v in x.detach()[bad][:5].tolist())
-            kind = step.op if step.op in ("div", "log", "sqrt", "pow", "exp", "tan") else "other"
+            kind = OPERATIONS[step.op].nonfinite        # the registry's note for it
             return [Message(f"nonfinite.{kind}", step=Typed(step.source or formula.text),
                             where=where or "—")]
     return []

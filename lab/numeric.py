@@ -1,7 +1,8 @@
 """The numeric check: ∂y/∂xᵢ by central finite differences in float64, with their own error.
 
-Used beside autograd and sympy (``lab.gradients.run``); estimates that straddle a corner or
-a pole, or whose own estimated error is too large, are not compared.
+Used beside autograd and sympy (``lab.gradients.run``); estimates that straddle a corner, a
+pole or a domain's edge (the registry's ``breaks``), or whose own estimated error is too
+large, are not compared.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from lab.formula import Formula, forward
+from lab.ops import OPERATIONS
 
 NUMERIC_LOOP_UP_TO = 200          # per-element finite differences for non-elementwise formulas
 
@@ -16,28 +18,23 @@ FD_STEP = 6e-6                    # relative step of the central differences (fl
 FD_RELIABLE = 0.01                # an estimate whose own error exceeds 1% is not compared
 
 
-def _watched(formula: Formula) -> list[str]:
-    """Tensors whose sign change means a corner or a pole: relu/abs/sqrt/log inputs,
-    denominators, and bases raised to a power that is not a whole number >= 0."""
-    names = set()
+def _watched(formula: Formula) -> list[tuple[str, float]]:
+    """(tensor, value) pairs where a tensor crossing the value means a corner, a pole or a
+    domain's edge: each operation's ``breaks`` in the registry (relu/abs/sqrt/log inputs
+    at 0, log1p's at -1, denominators, bases raised to a power not a whole number ≥ 0)."""
+    found = set()
     for step in formula.steps:
-        first = step.args[0]
-        if step.op in ("abs", "relu", "sqrt", "log"):
-            names.add(first)
-        elif step.op == "div":
-            names.add(step.args[1])
-        elif step.op == "pow":
-            exponent = step.args[1]
-            if not (isinstance(exponent, float) and exponent >= 0 and exponent.is_integer()):
-                names.add(first)
-    return sorted(name for name in names if isinstance(name, str))
+        for index, value in OPERATIONS[step.op].breaks(step.args):
+            if isinstance(step.args[index], str):
+                found.add((step.args[index], value))
+    return sorted(found)
 
 
 def _sign_changes(formula: Formula, up: dict, down: dict, elementwise: bool) -> torch.Tensor:
-    """True where a watched tensor changes sign between the two points."""
+    """True where a watched tensor crosses its value between the two points."""
     changed = torch.zeros((), dtype=torch.bool)
-    for name in _watched(formula):
-        flipped = torch.sign(up[name]) != torch.sign(down[name])
+    for name, value in _watched(formula):
+        flipped = torch.sign(up[name] - value) != torch.sign(down[name] - value)
         changed = changed | (flipped if elementwise else flipped.any())
     return changed
 

@@ -20,8 +20,8 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-_LATEX_NAMES = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
-                "log": r"\ln"}
+from lab.ops import notation
+
 
 
 # The lab's one notation for tensors (stated on the pages, grad.notation): a tensor keeps the
@@ -69,7 +69,9 @@ class _Latex(LatexPrinter):
         return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
 
     def _print_Function(self, expr, exp=None):
-        name = _LATEX_NAMES.get(type(expr).__name__)
+        known = notation(type(expr).__name__)        # the registry's name: \sin, \ln, \cosh
+        # (its one argument: θ(a, 0)'s second is only its value at 0, the convention kept)
+        name = known.latex if known and known.latex else None
         if name is None and isinstance(expr, AppliedUndef):     # mean(x) inside a formula
             name = r"\operatorname{%s}" % type(expr).__name__
         if name is None:
@@ -78,15 +80,17 @@ class _Latex(LatexPrinter):
             name += "^{%s}" % exp
         return r"%s\left(%s\right)" % (name, self._print(expr.args[0]))
 
-    def _print_log(self, expr, exp=None):
-        return self._print_Function(expr, exp)
+    def _print(self, expr, **kwargs):
+        # sympy's printer has methods of its own for some functions (log, sign, Heaviside…):
+        # a function the registry names is written by that name whatever sympy would do.
+        known = notation(type(expr).__name__) if isinstance(expr, sympy.Function) else None
+        if known is not None and known.latex:
+            return self._print_Function(expr, kwargs.get("exp"))
+        return super()._print(expr, **kwargs)
 
-    def _print_sign(self, expr, exp=None):
-        tex = r"\operatorname{sgn}\left(%s\right)" % self._print(expr.args[0])
-        return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
-
-    def _print_Heaviside(self, expr, exp=None):
-        tex = r"\theta\left(%s\right)" % self._print(expr.args[0])
+    def _print_Abs(self, expr, exp=None):
+        # Plain bars: sympy's LaTeX parser reads |a| but not \left|a\right|.
+        tex = r"|%s|" % self._print(expr.args[0])
         return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
 
 
@@ -136,13 +140,10 @@ class _Unicode(StrPrinter):
     def _print_Symbol(self, expr):
         return subscripted(expr.name)
 
-    # Functions of one argument: sympy's name -> how a graph label writes it.
-    _SHAPES = {"log": "ln(%s)", "sign": "sgn(%s)", "Heaviside": "θ(%s)", "Sigmoid": "σ(%s)",
-               "Relu": "max(0, %s)", "RealAbs": "|%s|"}
-
     def _print_Function(self, expr):
-        name = type(expr).__name__
-        return self._SHAPES.get(name, name + "(%s)") % self._print(expr.args[0])
+        known = notation(type(expr).__name__)      # the registry's shape: ln(%s), |%s|
+        shape = known.unicode if known else type(expr).__name__ + "(%s)"
+        return shape % self._print(expr.args[0])
 
     def _print_Mean(self, expr):
         return "(1/%s)·Σᵢ %s" % (self._print(expr.args[1]), self.parenthesize(expr.args[0], 50))

@@ -18,7 +18,7 @@ from lab.annotated import KEEP, annotated_dot
 from lab.formula import FormulaError
 from lab.formula import forward
 from lab.xvalues import InputError, XSpec
-from lab.ops import OPERATIONS
+from lab.ops import FUNCTIONS, OPERATIONS
 from tests.chain_rule_rows import check_page_latex
 
 
@@ -351,7 +351,9 @@ def test_bad_input_raises_messages_not_tracebacks():
 EVERY_OPERATION = ("2/x", "2 - x", "2**x", "x*x", "mean(x)*x", "2 + x", "x/2 - x", "x**x",
                    "-x", "sum(x)", "x", "sin(x) + cos(x) + tan(x)", "exp(x)*log(x)",
                    "sqrt(x) + abs(x)", "tanh(x)*sigmoid(x)", "relu(x - 1.5)",
-                   "x**2 * sigmoid(x) - 1/x", "sum(x*x)/x")
+                   "x**2 * sigmoid(x) - 1/x", "sum(x*x)/x",
+                   # every function of the registry at once, whatever it holds
+                   " + ".join(f"{name}(x)" for name in FUNCTIONS))
 
 
 def test_every_operation_of_the_registry_is_covered():
@@ -370,7 +372,7 @@ def test_every_local_derivative_read_back_equals_its_numbers(text):
 
 # ---- random formulas over the whitelist ---------------------------------------------------
 
-UNARY = ("sin", "cos", "tan", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "-")
+UNARY = FUNCTIONS + ("-",)
 BINARY = ("+", "-", "*", "/", "**")
 
 

@@ -137,3 +137,33 @@ def test_node_forms_differentiated_are_what_pytorch_passes_on(name):
                 upstream[nxt] = got
     assert recorded <= set(op.nodes), (name, recorded)
     assert recorded == set(op.nodes), ("an entry names a node PyTorch never records", name)
+
+
+def test_an_operation_added_to_the_registry_alone_reaches_every_part(monkeypatch, capsys):
+    """One entry, nothing else: the formula language, the symbolic check and both printers,
+    page 7's trace, the help texts, the command line and the PyTorch cell all know it."""
+    from lab import formula, ops
+    from lab.backward import trace
+    from lab.cell import run_program
+    from lab.cli import main
+    from lab.gradients import run
+    from lab.printing import latex, unicode
+    from lab.xvalues import XSpec
+
+    erf = ops._function("erf", torch.erf, sympy.erf, latex=r"\operatorname{erf}")
+    monkeypatch.setitem(ops.OPERATIONS, "erf", erf)
+    monkeypatch.setitem(ops.NODE_FORMS, "ErfBackward0", sympy.erf)
+    assert formula.parse("erf(x) * x").steps[0].op == "erf"                # the language
+    assert "erf" in ops.function_list()                                     # the help texts
+    x = sympy.Symbol("x")
+    assert latex(sympy.erf(x) ** 2) == r"\operatorname{erf}^{2}\left(x\right)"   # printers
+    assert unicode(sympy.erf(x)) == "erf(x)"
+    result = run("erf(x) * x", XSpec.of([-1.0, 0.5, 2.0]), "mean", "float64")
+    assert all(result.symbolic_marks()) and all(result.numeric_marks())   # checks agree
+    steps = trace("erf(x)", XSpec.of([0.5, 1.0]))
+    assert "ErfBackward0" in [f.name for f in steps.functions]
+    assert main(["grad", "erf(x)", "--x", "0,1"]) == 0                      # the CLI
+    assert capsys.readouterr().out.count("2 agree, 0 disagree") == 2     # symbolic, numeric
+    cell = run_program("import torch\nx = torch.tensor([0.5], requires_grad=True)\n"
+                       "torch.erf(x).sum().backward()\nprint(x.grad)")
+    assert cell.ok and cell.stdout.startswith("tensor([0.8788")              # the cell

@@ -9,7 +9,7 @@ from lab.gradients import DTYPES
 from lab.formula import EXAMPLES
 from lab.xvalues import (DEFAULT_VALUES, MAX_ELEMENTS, VALUES_LINK_MAX, VALUES_MAX_CHARS, X_MODES,
                           InputError, XSpec, parse_values)
-from lab.ops import REDUCTIONS, function_list
+from lab.ops import REDUCTIONS, function_list, function_names
 from lab.ui.links import in_link, link_length, linked, unlink
 from lab.ui.shell import help_button, tr
 
@@ -35,6 +35,12 @@ def formula_input() -> str:
                   functions=function_list()) + " "
                + tr("playground.example_help"))
     return text
+
+
+def _functions_named() -> str:
+    """Every function of the language with its name in the page's language (the registry's
+    entries, their names from the catalogue: ops.<name>)."""
+    return ", ".join(f"`{name}` ({tr(f'ops.{name}')})" for name in function_names())
 
 
 def formula_problem(text: str) -> formulas.FormulaError | None:
@@ -73,7 +79,8 @@ def x_and_options_input() -> tuple[XSpec | None, InputError | None, str, str]:
                         captions=[tr(f"backward.reduce_{name}") for name in REDUCTIONS])
         dtype = linked(st.radio, "dt", label=tr("playground.dtype"), options=tuple(DTYPES),
                        horizontal=True, width="content")
-        help_button((tr("playground.x_mode"), tr("playground.x_mode_help")), x_help,
+        help_button((tr("playground.functions"), _functions_named()),
+                    (tr("playground.x_mode"), tr("playground.x_mode_help")), x_help,
                     (tr("playground.reduce"), tr("playground.reduce_help")),
                     (tr("playground.dtype"), tr("playground.dtype_help")))
     # Always one element here, filled or not: the elements below (the graph) keep their
