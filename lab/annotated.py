@@ -1,7 +1,9 @@
 """The annotated graph: PyTorch's real autograd graph with values, gradients and local derivatives.
 
 ``graph_parts`` turns a ``Record`` and its nodes' maths into plain graph nodes (the
-``BackwardTrace`` keeps them); ``annotated_dot`` draws them as DOT. Tensors show their
+``BackwardTrace`` keeps them); ``annotated_graph`` makes them a ``lab.drawing.Graph`` at a
+step of a pass, which ``annotated_drawing`` draws in every palette with its text
+alternative. Tensors show their
 name, what they are and their values beside ∂y/∂tensor, element by element (whole up to
 ``SHOWN`` elements, with the tables' six significant digits); function nodes show
 PyTorch's name and the local derivative they apply, written with the tensors' own names.
@@ -16,21 +18,17 @@ beneath the drawing: a row of sample nodes, in the page's language.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from html import escape
-from typing import TYPE_CHECKING
 
 import sympy
 
+from lab.drawing import Cell, Drawing, Edge, Graph, Legend, Node, drawing_of, to_dot
 from lab.i18n import t
 from lab.node_maths import NodeMaths
 from lab.palette import SCREEN, Palette
 from lab.printing import unicode
 from lab.recording import ACCUMULATE, Record
 
-if TYPE_CHECKING:
-    from lab.backward import BackwardTrace
 
 KEEP = 20            # elements kept per tensor (views show fewer; sizes are kept whole)
 SHOWN = 6            # elements written out whole: graph nodes, LaTeX rows, tables' cells
@@ -133,10 +131,9 @@ def graph_parts(record: Record, maths: dict[str, NodeMaths]) -> tuple[
 # ---- the drawing ---------------------------------------------------------------------------
 
 # Okabe-Ito colours (safe for the common kinds of colour blindness).
-SKY_BLUE, YELLOW, GREEN, VERMILLION = "#56B4E9", "#F0E442", "#009E73", "#D55E00"
+SKY_BLUE, YELLOW, GREEN = "#56B4E9", "#F0E442", "#009E73"
 GREY_FILL = "#E0E0E0"       # backward functions: neutral, like torchviz's grey boxes
 INK = "#000000"             # text on every filled node
-LINE = "#7A7A7A"            # edges, borders, loose text: ~4.3:1 on white and on #0E1117
 FONT_SIZE = "12"            # the page draws graph text at this size (lab.ui.inside_views)
 STYLES = {
     "leaf": {"shape": "box", "style": "filled", "peripheries": "2", "fillcolor": SKY_BLUE},
@@ -144,58 +141,41 @@ STYLES = {
     "output": {"shape": "octagon", "style": "filled", "fillcolor": GREEN},
     "function": {"shape": "ellipse", "style": "filled", "fillcolor": GREY_FILL},
 }
-CURRENT = {"color": VERMILLION, "penwidth": "5"}
-MARK = "▶ "          # the current step's node is marked in words too, not by colour alone
-PENDING = {"style": "dashed", "fillcolor": "none", "fontcolor": LINE}
 LEGEND = (("leaf", "annotated.legend_leaf"), ("intermediate", "annotated.legend_intermediate"),
           ("output", "annotated.legend_output"), ("function", "annotated.legend_function"))
 MODES = ("forward", "backward")
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _attributes(values: dict[str, str]) -> str:
-    """DOT attributes; a label that starts with ``<`` is an HTML-like label."""
-    return " ".join(f"{name}={value if name == 'label' and value.startswith('<') else _quote(value)}"
-                    for name, value in values.items())
 
 
 def _kind(tensor: TensorNode) -> str:
     return {"x": "leaf", "y": "output"}.get(tensor.name, "intermediate")
 
 
-def _cells(*texts: str, bold: bool = False, span: int = 1, align: str = "RIGHT") -> str:
-    """One row of a node's table (numbers aligned right, as in the lab's tables)."""
-    wrap = (lambda text: f"<B>{text}</B>") if bold else (lambda text: text)
-    width = f' COLSPAN="{span}"' if span > 1 else ""
-    return "<TR>" + "".join(f'<TD ALIGN="{align}"{width}>{wrap(escape(text))}</TD>'
-                            for text in texts) + "</TR>"
+def _style(kind: str) -> tuple[tuple[str, str], ...]:
+    return tuple(STYLES[kind].items())
 
 
-def _tensor_label(tensor: TensorNode, grad: str | None, grad_values, lang: str) -> str:
+def _tensor_table(tensor: TensorNode, grad: str | None, grad_values, lang: str) -> tuple:
     """Name and what it is; then its values beside ∂y/∂tensor (``grad`` is the column's
     heading, None to leave it out; ``grad_values`` None shows ``?``)."""
     title = tensor.form or tensor.label
     shape = t("annotated.shape", lang, shape="(" + ", ".join(map(str, tensor.shape)) + ")")
     if tensor.size == 1:
-        rows = [_cells(f"{title} = {number(tensor.values[0])}", bold=True, align="CENTER")]
+        rows = [(Cell(f"{title} = {number(tensor.values[0])}", bold=True, align="CENTER"),)]
         if grad is not None:
             shown = "?" if grad_values is None else number(grad_values[0])
-            rows.append(_cells(f"{grad} = {shown}", align="CENTER"))
-        return "<<TABLE BORDER=\"0\" CELLPADDING=\"2\">" + "".join(rows) + "</TABLE>>"
+            rows.append((Cell(f"{grad} = {shown}", align="CENTER"),))
+        return tuple(rows)
     columns = 2 if grad is None else 3
-    rows = [_cells(f"{title}   {shape}", bold=True, span=columns, align="LEFT"),
-            _cells("i", tensor.label, *([grad] if grad is not None else []))]
+    rows = [(Cell(f"{title}   {shape}", bold=True, span=columns, align="LEFT"),),
+            tuple(Cell(text) for text in ("i", tensor.label) + ((grad,) if grad else ()))]
     for i in range(min(SHOWN, tensor.size)):
         cells = [str(i), number(tensor.values[i])]
         if grad is not None:
             cells.append("?" if grad_values is None else number(grad_values[i]))
-        rows.append(_cells(*cells))
+        rows.append(tuple(Cell(text) for text in cells))
     if tensor.size > SHOWN:
-        rows.append(_cells("⋮", "⋮", *(["⋮"] if grad is not None else [])))
-    return "<<TABLE BORDER=\"0\" CELLPADDING=\"2\" CELLSPACING=\"0\">" + "".join(rows) + "</TABLE>>"
+        rows.append(tuple(Cell("⋮") for _ in range(columns)))
+    return tuple(rows)
 
 
 def _gradient_column(trace: BackwardTrace, tensor: TensorNode, mode: str, step: int | None,
@@ -214,23 +194,14 @@ def _gradient_column(trace: BackwardTrace, tensor: TensorNode, mode: str, step: 
     return grad, None
 
 
-def _marked(label: str) -> str:
-    """A node's label with MARK before its first words (plain or HTML-like label)."""
-    if not label.startswith("<"):
-        return MARK + label
-    return re.sub(r"(<TD[^>]*>(?:<B>)?)", lambda m: m.group(1) + escape(MARK), label, count=1)
+def annotated_graph(trace: BackwardTrace, lang: str = "en", mode: str = "backward",
+                    step: int | None = None, legend: bool = False) -> Graph:
+    """The graph as data (lab.drawing); with ``step`` (0-based), that step of ``mode`` is
+    the current one (a thick outline and ``▶`` before its name).
 
-
-def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward",
-                  step: int | None = None, legend: bool = False,
-                  palette: Palette = SCREEN) -> str:
-    """The graph as DOT; with ``step`` (0-based), that step of ``mode`` is highlighted
-    (a thick outline and ``▶`` before its name).
-
-    Forward mode shows the nodes created so far (the rest dashed, still empty);
-    backward mode shows each ∂y/∂tensor once autograd has computed it. ``palette``
-    (lab.palette) gives the ground, the lines, the type's scale and the outline's width:
-    lecture mode's is drawn for a projector.
+    Forward mode shows the nodes created so far (the rest dashed, still empty), and goes
+    from x straight to the first operation (AccumulateGrad belongs to the backward pass);
+    backward mode shows each ∂y/∂tensor once autograd has computed it.
     """
     if mode not in MODES:
         raise ValueError(mode)
@@ -244,76 +215,65 @@ def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward"
         current = set(steps[step].nodes)
     elif step is not None:
         current = {steps[step].node}
-
-    line, scale = (LINE if palette is SCREEN else palette.graph_line), palette.graph_font_scale
-    current_style = dict(CURRENT, penwidth=f"{palette.graph_current_width:g}")
-    lines = ["digraph autograd {",
-             "  graph [" + _attributes({"bgcolor": palette.graph_background, "rankdir": "TB",
-                                        "nodesep": "0.2", "ranksep": "0.25",
-                                        "fontname": "Helvetica", "fontcolor": line}) + "]",
-             "  node [" + _attributes({"fontname": "Helvetica",
-                                       "fontsize": f"{float(FONT_SIZE) * scale:g}",
-                                       "fontcolor": INK, "color": line,
-                                       "penwidth": f"{palette.graph_node_width:g}",
-                                       "margin": "0.06,0.03"}) + "]",
-             "  edge [" + _attributes({"color": line, "arrowsize": "0.7",
-                                       "penwidth": f"{palette.graph_edge_width:g}"}) + "]"]
-    drawn = [(tensor.name, _kind(tensor), _tensor_label(
-        tensor, *_gradient_column(trace, tensor, mode, step, lang), lang))
-        for tensor in trace.tensors]
-    # AccumulateGrad belongs to the backward pass (it writes x.grad): the forward pass goes
-    # from x straight to the first operation.
     hidden = {f.id for f in trace.functions if f.name == ACCUMULATE} if mode == "forward" else set()
-    drawn += [(f.id, "function", "\n".join((f.name,) + f.locals)) for f in trace.functions
-              if f.id not in hidden]
-    for node_id, kind, label in drawn:
-        attributes = dict(STYLES[kind])
-        if created is not None and node_id not in created:
-            attributes.update(PENDING)
-            label = next((f.name for f in trace.functions if f.id == node_id), None) or \
-                trace.tensor(node_id).label
-        if node_id in current:
-            attributes.update(current_style)
-            label = _marked(label)
-        attributes["label"] = label
-        lines.append(f"  {_quote(node_id)} [{_attributes(attributes)}]")
-    edges = [("x" if source in hidden else source, target) for source, target in trace.edges
-             if target not in hidden]
-    for source, target in edges:
-        highlighted = target in current and (created is None or source in created)
-        width = f"{2 * palette.graph_edge_width:g}"
-        suffix = f" [{_attributes({'color': VERMILLION, 'penwidth': width})}]" if highlighted else ""
-        lines.append(f"  {_quote(source)} -> {_quote(target)}{suffix}")
-    if legend:
-        lines += _legend(lang, highlight=step is not None, pending=created is not None,
-                         line=line, current=current_style)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+
+    def waiting(node_id: str) -> bool:
+        return created is not None and node_id not in created
+
+    nodes = []
+    for tensor in trace.tensors:
+        pending = waiting(tensor.name)
+        table = () if pending else _tensor_table(
+            tensor, *_gradient_column(trace, tensor, mode, step, lang), lang)
+        nodes.append(Node(tensor.name, tensor.form or tensor.label,
+                          lines=(tensor.label,) if pending else (), table=table,
+                          style=_style(_kind(tensor)), current=tensor.name in current,
+                          pending=pending))
+    for function in trace.functions:
+        if function.id in hidden:
+            continue
+        pending = waiting(function.id)
+        nodes.append(Node(function.id, function.name,
+                          lines=(function.name,) + (() if pending else function.locals),
+                          style=_style("function"), current=function.id in current,
+                          pending=pending))
+    edges = tuple(Edge("x" if source in hidden else source, target,
+                       current=target in current and not waiting("x" if source in hidden
+                                                                  else source))
+                  for source, target in trace.edges if target not in hidden)
+    return Graph(tuple(nodes), edges,
+                 _legend(lang, step is not None, created is not None) if legend else None,
+                 graph_style=(("rankdir", "TB"), ("nodesep", "0.2"), ("ranksep", "0.25"),
+                              ("fontname", "Helvetica")),
+                 node_style=(("fontname", "Helvetica"), ("fontsize", FONT_SIZE),
+                             ("fontcolor", INK), ("margin", "0.06,0.03")),
+                 edge_style=(("arrowsize", "0.7"),))
 
 
-def _legend(lang: str, highlight: bool, pending: bool, line: str = LINE,
-            current: dict = CURRENT) -> list[str]:
+def annotated_drawing(trace: BackwardTrace, lang: str = "en", mode: str = "backward",
+                      step: int | None = None, legend: bool = False) -> Drawing:
+    """The annotated graph drawn in every palette, with its text alternative."""
+    return drawing_of(annotated_graph(trace, lang, mode, step, legend))
+
+
+def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward",
+                  step: int | None = None, legend: bool = False,
+                  palette: Palette = SCREEN) -> str:
+    """The annotated graph as DOT in ``palette`` (lecture mode's is drawn for a projector)."""
+    return to_dot(annotated_graph(trace, lang, mode, step, legend), palette)
+
+
+def _legend(lang: str, highlight: bool, pending: bool) -> Legend:
     """One sample node per kind, with the catalogue's words, in rows of three beneath y."""
-    entries = [(f"legend_{kind}", dict(STYLES[kind]), t(key, lang)) for kind, key in LEGEND]
+    entries = [Node(f"legend_{kind}", t(key, lang), lines=(t(key, lang),),
+                    style=_style(kind)) for kind, key in LEGEND]
     if highlight:
-        entries.append(("legend_current", dict(STYLES["function"], **current),
-                        _marked(t("annotated.legend_current", lang))))
+        entries.append(Node("legend_current", t("annotated.legend_current", lang),
+                            lines=(t("annotated.legend_current", lang),),
+                            style=_style("function"), current=True))
     if pending:
-        entries.append(("legend_pending", dict(STYLES["intermediate"], **PENDING),
-                        t("annotated.legend_pending", lang)))
-    lines = ["  subgraph cluster_legend {",
-             "    " + "; ".join(f"{name}={_quote(value)}" for name, value in (
-                 ("label", t("annotated.legend", lang)), ("color", line), ("fontcolor", line),
-                 ("style", "dashed"))) + ";"]
-    for name, attributes, label in entries:
-        attributes["label"] = label
-        lines.append(f"    {_quote(name)} [{_attributes(attributes)}]")
-    rows = [entries[i:i + 3] for i in range(0, len(entries), 3)]
-    for row in rows:
-        lines.append("    { rank=same; " + "; ".join(_quote(name) for name, _, _ in row) + " }")
-    for upper, lower in zip(rows, rows[1:]):
-        lines.append(f"    {_quote(upper[0][0])} -> {_quote(lower[0][0])} [style=invis]")
-    lines.append("  }")
-    middle = rows[0][len(rows[0]) // 2][0]
-    lines.append(f'  "y" -> {_quote(middle)} [style=invis]')      # centred beneath the drawing
-    return lines
+        entries.append(Node("legend_pending", t("annotated.legend_pending", lang),
+                            lines=(t("annotated.legend_pending", lang),),
+                            style=_style("intermediate"), pending=True))
+    rows = tuple(tuple(entries[i:i + 3]) for i in range(0, len(entries), 3))
+    return Legend(t("annotated.legend", lang), rows, "y")

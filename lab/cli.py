@@ -165,8 +165,8 @@ def grad_text(result, lang: str) -> str:
 def _torchviz(args, x_spec) -> str:
     from lab import graphs
 
-    return graphs.torchviz_dot(args.formula, x_spec, args.reduce, args.dtype,
-                               args.show_attrs, args.show_saved)
+    return graphs.torchviz_drawing(args.formula, x_spec, args.reduce, args.dtype,
+                                   args.show_attrs, args.show_saved).dot()
 
 
 def _annotated(args, x_spec) -> str:
@@ -270,17 +270,17 @@ def _format_of(args) -> str:
 
 
 def _run_graph(args, lang: str) -> int:
-    from lab import formula, graphs
+    from lab import drawing, formula
 
     formula.parse(args.formula)              # a refused formula: its message, nothing else
     x_spec = parse_x(args.x)
     fmt = _format_of(args)
-    if fmt != "dot" and not graphs.dot_available():
+    if fmt != "dot" and not drawing.dot_available():
         raise Refused(Message("cli.no_dot", format=fmt))
     dot = GRAPH_STYLES[_style(args)](args, x_spec)
     try:
-        data = graphs.export(dot, fmt)
-    except graphs.ExportUnavailable:
+        data = drawing.export(dot, fmt)
+    except drawing.ExportUnavailable:
         raise Refused(Message("cli.no_dot", format=fmt)) from None
     _write(data, args.output)
     if args.output != "-":

@@ -14,6 +14,7 @@ import torch
 
 from lab import derivation, symbolic
 from lab.corners import corners
+from lab.drawing import Drawing, draw_torchviz
 from lab import formula as formulas
 from lab.derivation import Shown
 from lab.formula import Formula, forward, python_number
@@ -60,7 +61,7 @@ class GradientRun:
     kinks: list[bool] = field(default_factory=list)
     curve: Curve | None = None    # the plot's points (``plot=True``, elementwise formulas)
     second: Second | None = None  # f″ at x (``second=True``, elementwise formulas)
-    dot: str = ""                 # torchviz's drawing of this run's graph (``graph=True``)
+    drawing: Drawing = field(default_factory=Drawing)   # torchviz's, of this run's graph
 
     @property
     def n(self) -> int:
@@ -190,10 +191,8 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
     x_spec.check()
     drawing = {}
     if graph:
-        from lab.graphs import drawing_of
-
         def draw(tensors):
-            drawing["dot"] = drawing_of(tensors["y"], tensors["x"])
+            drawing["torchviz"] = draw_torchviz(tensors["y"], tensors["x"])
     x, tensors = _autograd(formula, x_spec, reduce, dtype, draw if graph else None)
     y = tensors["y"]
     notes = _notes(formula, tensors, x)
@@ -242,7 +241,7 @@ def run(text: str, x_spec: XSpec, reduce: str = "mean", dtype: str = "float32",
         code=code(formula, x_spec, reduce, dtype,
                   before_backward=second_code(formula) if twice else ""),
         kinks=kinks, curve=curve(formula, x.detach(), second) if plot else None,
-        dot=drawing.get("dot", ""), second=twice)
+        drawing=drawing.get("torchviz", Drawing()), second=twice)
     if dtype == "float32":
         gap = _largest_gap(grad, grad64)
         if gap is not None and gap[0] > PRECISION_VISIBLE:

@@ -62,3 +62,6 @@ LECTURE = Palette(
 
 def palette(lecture: bool) -> Palette:
     return LECTURE if lecture else SCREEN
+
+
+PALETTES = (SCREEN, LECTURE)        # every drawing is made in each (lab.drawing)

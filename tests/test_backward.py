@@ -12,7 +12,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab import backward, chain, graphs, node_maths, recording
+from lab import backward, chain, drawing, node_maths, recording
 from lab import formula as formulas
 from lab.annotated import KEEP, annotated_dot
 from lab.formula import FormulaError
@@ -313,9 +313,9 @@ def test_legend_is_in_the_page_language_beneath_the_drawing_and_names_no_colours
     assert not re.search(r"blue|yellow|green|grey|gray|olive|orange", legend, re.I)
 
 
-@pytest.mark.skipif(not graphs.dot_available(), reason="Graphviz's dot is not installed")
+@pytest.mark.skipif(not drawing.dot_available(), reason="Graphviz's dot is not installed")
 def test_svg_export_renders_the_annotated_graph():
-    svg = graphs.export(annotated_dot(seed_trace(), "en", "backward", 2), "svg").decode()
+    svg = drawing.export(annotated_dot(seed_trace(), "en", "backward", 2), "svg").decode()
     assert "<svg" in svg and "PowBackward0" in svg and "0.333333" in svg
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from lab import gradients, graphs, mistakes, ops, second, tensors, training
 from lab.cell import run_program
 from lab.formula import parse
-from lab.graphs import _stable_ids
+from lab.drawing import _stable_ids
 from lab.i18n import localized
 from lab.training import Loop
 from lab.xvalues import XSpec

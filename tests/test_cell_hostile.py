@@ -25,7 +25,7 @@ MEMORY_MB = 300            # growth of the process's RSS allowed over the whole 
 HOSTILE = [
     # imports of anything else
     "import os", "import sys", "import subprocess", "import numpy", "import math",
-    "import torch.nn", "import torch.nn.functional as F", "from torch import nn",
+    "import torch.nn.parallel", "import torch.utils.data", "from torch import nn",
     "from os import system", "from torchviz import *", "from torchviz import make_dot as __m",
     "import importlib", "import pickle", "import builtins", "from . import x",
     "import torch as __t", "import torch.utils",

@@ -15,7 +15,7 @@ from lab.annotated import annotated_dot
 from lab.backward import trace
 from lab.formula import FormulaError, parse
 from lab.gradients import run
-from lab.graphs import torchviz_dot
+from lab.graphs import torchviz_drawing
 from lab.ops import OPERATIONS
 from lab.xvalues import XSpec
 
@@ -81,4 +81,4 @@ def test_page_6_and_page_3_draw_every_accepted_formula(text):
         for mode in ("forward", "backward"):
             for index in range(len(steps.steps(mode))):
                 assert annotated_dot(steps, "es", mode, index, legend=True)
-        assert torchviz_dot(text, x_spec, "mean", "float32", True, True)
+        assert torchviz_drawing(text, x_spec, "mean", "float32", True, True)

@@ -333,10 +333,10 @@ def test_one_run_holds_every_view_of_it():
     for the drawing and backward(), autograd for the plot), only when asked for."""
     plain = run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6))
     full = run("sin(x)*exp(x) + 1/(x+2)", XSpec.arange(1, 6), plot=True, graph=True)
-    assert plain.curve is None and plain.dot == ""
+    assert plain.curve is None and not plain.drawing
     assert full.grad == plain.grad and full.y == plain.y
     assert full.curve.x == full.x and len(full.curve.t) == 201
     # f′ at the points, by autograd in float64, is x.grad times n (mean)
     assert full.curve.dfx == pytest.approx([g * 5 for g in full.grad], rel=1e-5)
-    assert "SinBackward0" in full.dot and "AccumulateGrad" in full.dot
+    assert "SinBackward0" in full.drawing.dot() and "AccumulateGrad" in full.drawing.dot()
     assert run("mean(x)*x", XSpec.arange(1, 4), plot=True).curve is None

@@ -113,7 +113,7 @@ def _every_entry_point(text: str) -> None:
                  lambda: parse_values(text), lambda: parse_values(f"1, {text}"),
                  lambda: run(text, XSpec.of([1.0, 2.0])),
                  lambda: symbolic.derivative_of_text(text),
-                 lambda: graphs.torchviz_dot(text, XSpec.of([1.0]))):
+                 lambda: graphs.torchviz_drawing(text, XSpec.of([1.0]))):
         try:
             call()
         except (FormulaError, InputError):

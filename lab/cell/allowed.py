@@ -525,7 +525,8 @@ def _make_dot(run, call: Call):
     run.budget.graph(_roots(call.get("var")))
     from torchviz import make_dot  # imported on first use: it is not light
     dot = make_dot(*call.args, **call.kwargs)
-    run.record_graph(dot)
+    params = call.get("params")
+    run.record_graph(dot, call.get("var"), params if isinstance(params, dict) else None)
     return dot
 
 

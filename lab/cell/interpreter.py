@@ -65,7 +65,8 @@ class Interpreter:
         self.names: dict[str, object] = {}
         self.output: list[str] = []
         self.graphs: list[str] = []
-        self.drawings: list = []              # the Digraphs, kept alive: their id() is a key
+        self.digraphs: list = []              # make_dot's Digraphs, kept alive (for display)
+        self.drawings: list = []              # the same, drawn for the page (lab.drawing)
         self.warnings = caught
         self.generator = torch.Generator()    # this run's own: the process's stays untouched
         self.seeded = False
@@ -94,7 +95,8 @@ class Interpreter:
             torch.set_grad_enabled(grad_mode)
         return CellResult(stdout="".join(self.output), shown=shown, graphs=tuple(self.graphs),
                           shown_graph=shown_graph, tensors=self.summaries(),
-                          warnings=tuple(self.warnings), error=error)
+                          warnings=tuple(self.warnings), error=error,
+                          drawings=tuple(self.drawings))
 
     def error(self, problem: Exception) -> CellError:
         check.located(problem, self.node, self.lines)
@@ -112,8 +114,8 @@ class Interpreter:
         ``make_dot`` graph."""
         if value is None:
             return None, None
-        for index, drawing in enumerate(self.drawings):
-            if drawing is value:
+        for index, digraph in enumerate(self.digraphs):
+            if digraph is value:
                 return None, index
         return self.text(value, repr), None
 
@@ -629,12 +631,16 @@ class Interpreter:
             raise Refused(Message("cell.unseeded", name=name))
         return self.generator
 
-    def record_graph(self, drawing) -> None:
-        from lab.graphs import _stable_ids  # torchviz's id() names, renumbered
+    def record_graph(self, digraph, outputs, params) -> None:
+        """A ``make_dot`` result: its DOT as the program would print it (ids renumbered),
+        and its drawing for the page in every palette, with words from its autograd graph."""
+        from lab.drawing import _stable_ids, torchviz_drawing
 
-        self.drawings.append(drawing)
-        self.graphs.append(_stable_ids(drawing.source))
+        self.digraphs.append(digraph)
+        self.graphs.append(_stable_ids(digraph.source))
         self.budget.sequence(len(self.graphs[-1]), "str")
+        self.drawings.append(torchviz_drawing(digraph, outputs, dict(params or {})))
+        self.budget.sequence(sum(map(len, self.drawings[-1].dots.values())), "str")
 
     # ---- the tensors left at the end -------------------------------------------------------
 

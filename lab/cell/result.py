@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab import glosses
+from lab.drawing import Drawing
 from lab.i18n import Message, t, visible
 
 KINDS = ("pytorch", "refused", "limit")
@@ -113,6 +114,7 @@ class CellResult:
     tensors: tuple[TensorSummary, ...] = ()
     warnings: tuple[str, ...] = ()               # PyTorch's warnings, verbatim
     error: CellError | None = None
+    drawings: tuple[Drawing, ...] = ()           # the same graphs, drawn for the page
 
     @property
     def ok(self) -> bool:

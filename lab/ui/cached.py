@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lab import backward, cell, chain, derivation, graphs, gradients, mistakes, tensors, training
+from lab.drawing import Drawing
 from lab.xvalues import XSpec
 
 ENTRIES = 512
@@ -25,9 +26,9 @@ def gradient_run(text: str, x_spec: XSpec, reduce: str, dtype: str, plot: bool =
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)
-def torchviz_dot(text: str, x_spec: XSpec, reduce: str, dtype: str, show_attrs: bool,
-                 show_saved: bool) -> str:
-    return graphs.torchviz_dot(text, x_spec, reduce, dtype, show_attrs, show_saved)
+def torchviz_drawing(text: str, x_spec: XSpec, reduce: str, dtype: str, show_attrs: bool,
+                     show_saved: bool) -> Drawing:
+    return graphs.torchviz_drawing(text, x_spec, reduce, dtype, show_attrs, show_saved)
 
 
 @st.cache_data(max_entries=ENTRIES, show_spinner=False)

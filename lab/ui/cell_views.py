@@ -102,8 +102,8 @@ def output(result: CellResult, key: str, graphs: bool = True) -> None:
     if result.error is not None:
         _error(result)
     if graphs:
-        for index, dot in enumerate(result.graphs):
-            graph_panel(dot, f"{key}_graph_{index + 1}", key=f"{key}_graph_{index}")
+        for index, drawing in enumerate(result.drawings):
+            graph_panel(drawing, f"{key}_graph_{index + 1}", key=f"{key}_graph_{index}")
     tensors_table(result)
 
 

@@ -9,7 +9,7 @@ from html import escape
 import streamlit as st
 
 from lab import chain
-from lab.annotated import SHOWN, annotated_dot, vector_text
+from lab.annotated import SHOWN, annotated_drawing, vector_text
 from lab.backward import (COMPUTATIONS, MODES, BackwardStep, BackwardTrace, ForwardStep,
                           order_rows)
 from lab.formula import MAX_LENGTH
@@ -228,10 +228,9 @@ def annotated_graph(trace: BackwardTrace, mode: str, index: int) -> None:
     its text alternative names the step."""
     st.html(GRAPH_STYLE)
     with st.container(key=GRAPH_KEY):
-        views.graph_panel(annotated_dot(trace, lang(), mode, index, legend=True,
-                                        palette=views.shown_palette()),
+        views.graph_panel(annotated_drawing(trace, lang(), mode, index, legend=True),
                           "annotated_graph", legend=(), key="inside_graph",
-                          current=step_words(trace, mode, index), restyle=False)
+                          current=step_words(trace, mode, index))
     keep_in_view(trace, mode, index)
     st.caption(tr("annotated.legend_arrows"))
 

@@ -18,7 +18,9 @@ import streamlit as st
 # once, met "partially initialized module 'pandas' has no attribute 'Series'" in plotly's
 # validation on page 8 (5 runs of 8, docs/performance.md, round 3). Importing pandas
 # here waits until it is whole, so no thread that draws a figure can see it half made.
-from lab import graphs
+from lab import drawing as drawings
+from lab.drawing import Drawing
+from lab.graphs import TORCHVIZ_LEGEND
 from lab.glosses import gloss
 from lab.gradients import Curve, GradientRun
 from lab.i18n import Typed, t
@@ -297,36 +299,33 @@ def _scatter(x, y, **properties) -> dict:
             "y": np.asarray(y, dtype=float), **properties}
 
 
-def graph_alt(dot_source: str, current: str = "") -> str:
-    """The graph's text alternative: how many nodes and edges, the nodes from the inputs
-    on, and (page 6) the current step; the DOT itself is one of the downloads."""
-    drawn = graphs.drawing(dot_source)
-    names = list(drawn.nodes[:MAX_ALT_NODES]) + (["…"] if len(drawn.nodes) > MAX_ALT_NODES
-                                                   else [])
-    text = t("graph.alt", lang(), nodes=len(drawn.nodes), edges=drawn.edges,
+def graph_alt(drawing: Drawing, current: str = "") -> str:
+    """The graph's text alternative: how many nodes and arrows, the nodes from the inputs
+    on, and (page 7) the current step; the DOT itself is one of the downloads."""
+    words = drawing.words
+    names = list(words[:MAX_ALT_NODES]) + (["…"] if len(words) > MAX_ALT_NODES else [])
+    text = t("graph.alt", lang(), nodes=len(words), edges=drawing.arrows,
              names="; ".join(names))
     return f"{text} {current}".strip()
 
 
-def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_LEGEND,
-                key: str = "graph", current: str = "", restyle: bool = True) -> None:
+def graph_panel(drawing: Drawing, filename: str, legend: tuple = TORCHVIZ_LEGEND,
+                key: str = "graph", current: str = "") -> None:
     """The graph laid out in the browser at its own size (never wider than the page), in
-    this page's palette (``restyle=False``: the drawing was made in it), with a text
-    alternative (``current``: the step shown), its legend, and downloads of what is shown
-    (SVG/PNG need ``dot``)."""
-    if restyle:
-        dot_source = graphs.styled(dot_source, shown_palette())
-    st.graphviz_chart(dot_source, width="content", alt=graph_alt(dot_source, current))
+    this page's palette, with a text alternative (``current``: the step shown), its legend,
+    and downloads of what is shown (SVG/PNG need ``dot``)."""
+    dot_source = drawing.dot(shown_palette())
+    st.graphviz_chart(dot_source, width="content", alt=graph_alt(drawing, current))
     if legend:      # a graph that draws its own legend passes ()
         st.caption(" · ".join(tr(label) for label in legend))
         st.caption(tr("graph.reading"))
     row = st.container(horizontal=True)     # one block, not four (docs/performance.md)
     row.download_button(tr("graph.download_dot"), dot_source, f"{filename}.dot",
                         mime="text/vnd.graphviz", key=f"{key}_dot", on_click="ignore")
-    if graphs.dot_available():
+    if drawings.dot_available():
         for fmt_name, mime in (("svg", "image/svg+xml"), ("png", "image/png")):
             row.download_button(tr(f"graph.download_{fmt_name}"),
-                                lambda f=fmt_name: graphs.export(dot_source, f),
+                                lambda f=fmt_name: drawings.export(dot_source, f),
                                 f"{filename}.{fmt_name}", mime=mime, key=f"{key}_{fmt_name}",
                                 on_click="ignore")
     else:
