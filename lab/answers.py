@@ -1,4 +1,4 @@
-"""A class's answers, live: the store behind issue 24.
+"""A class's answers, live: the store behind the instructor's view.
 
 An instructor starts a class (``Store.start_class``) and projects its join link, short
 code and QR code (``qr_svg``); students who open the link join it for their browser tab's

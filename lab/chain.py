@@ -31,7 +31,8 @@ class Slider:
     kind: type = float
 
 
-# The seed's chain z = x + a; z = z ** p; z = z + c on x = torch.arange(n) (pages 2, 3, 6).
+# The seed's chain z = x + a; z = z ** p; z = z + c on x = torch.arange(n) (the backward, torchviz
+# and inside-backward pages).
 SLIDERS = (Slider("n", 1, 20, 3, 1, int), Slider("a", -5.0, 5.0, 1.0, 0.5),
            Slider("p", -3.0, 4.0, 2.0, 0.5), Slider("c", -5.0, 5.0, 2.0, 0.5))
 DEFAULTS = {slider.name: slider.default for slider in SLIDERS}

@@ -1,11 +1,11 @@
 """Graphs as data, and their renderings: DOT for Graphviz, a text alternative, each palette.
 
-A ``Graph`` is nodes and edges (page 7's annotated autograd graph builds one: lab.annotated);
-``to_dot`` writes it in a palette (lab.palette) and ``Drawing`` keeps what a page needs of a
-drawing: its DOT for every palette and the words of its text alternative (the nodes from the
-inputs on, and how many arrows). torchviz's own drawing (``make_dot``, pages 3 and 6 and the
-cell) becomes a ``Drawing`` too: its palette set through graphviz's attributes, its words read
-from the autograd graph it draws, not from its DOT text.
+A ``Graph`` is nodes and edges (the annotated autograd graph inside backward() builds one:
+lab.annotated); ``to_dot`` writes it in a palette (lab.palette) and ``Drawing`` keeps what a
+page needs of a drawing: its DOT for every palette and the words of its text alternative (the
+nodes from the inputs on, and how many arrows). torchviz's own drawing (``make_dot``: the
+torchviz page, the playground and the cell) becomes a ``Drawing`` too: its palette set through
+graphviz's attributes, its words read from the autograd graph it draws, not from its DOT text.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def _stable_ids(source: str) -> str:
     def rename(match: re.Match) -> str:
         return mapping.setdefault(match.group(0), f"n{len(mapping) + 1}")
 
-    return re.sub(r"\b\d{6,}\b", rename, source)
+    return re.sub(r"(?<!#)\b\d{6,}\b", rename, source)       # not a colour: #000000
 
 
 def _torchviz_style(palette: Palette) -> dict[str, dict[str, str]]:

@@ -1,7 +1,7 @@
 """Evaluate a sympy expression with float64 torch operations: no code is generated or run.
 
-The symbolic check, the formulas read back in tests and page 6's local derivatives all
-turn sympy's answer into numbers through ``evaluate``.
+The symbolic check, the formulas read back in tests and the local derivatives shown inside
+backward() all turn sympy's answer into numbers through ``evaluate``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ An entry holds everything the lab knows about one operation, in one place:
   these forms (``lab.printing``) and the symbolic check differentiates them;
 - ``nodes``: the backward nodes PyTorch records for it, each with the sympy form of what
   that node computes from its inputs. A node's local derivative is the derivative of its
-  form (page 6 and ``lab.node_maths``), never a formula typed per node;
+  form (inside backward() and ``lab.node_maths``), never a formula typed per node;
 - its name in the catalogue is ``ops.<name>`` (lab/locales).
 
 An entry also says how it is written (``latex``, ``unicode``: ``lab.printing`` reads them),

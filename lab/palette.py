@@ -41,7 +41,7 @@ class Palette:
     graph_font_scale: float       # type (and so the drawing) this many times the usual
     graph_edge_width: float
     graph_node_width: float
-    graph_current_width: float  # the node of the current step (page 6)
+    graph_current_width: float  # the node of the current step (inside backward())
     graph_size: str | None      # Graphviz's "size" (inches) the drawing is shrunk to fit
 
 

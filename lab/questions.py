@@ -3,8 +3,8 @@
 A page that asks students to commit to an answer before it shows the result records that
 answer under a question id from ``QUESTIONS`` (``lab.answers.Store.record``). Each entry
 says which options a student can commit to, which of them are right (or that the page
-decides, as on page 8, where rightness depends on the learning rate the student chose) and
-the catalogue keys of its title and of each option (``answers.<id>`` and
+decides, as on the learning page, where rightness depends on the learning rate the student
+chose) and the catalogue keys of its title and of each option (``answers.<id>`` and
 ``answers.<id>_<option>``). Adding a question is one entry here plus its texts in
 ``[answers]`` of both catalogues.
 
@@ -52,7 +52,7 @@ QUESTIONS: dict[str, Question] = {q.id: q for q in (
     # Exercise 3: the student's implementation, right or which mistake.
     Question("ex3_code", ("right", "sum_not_mean", "wrong_x", "no_grad", "other"),
              frozenset({"right"})),
-    # Page 8: what the chosen learning rate does (right depends on it: the page decides).
+    # The learning page: what the chosen learning rate does (right depends on it: the page decides).
     Question("learning", ("converges_smoothly", "converges_zigzag", "diverges"), None),
 )}
 

@@ -1,4 +1,4 @@
-"""Page 1 of the seed: a tensor, its dtype, and whether it can require gradients."""
+"""The seed's first section: a tensor, its dtype, and whether it can require gradients."""
 
 from __future__ import annotations
 

@@ -116,6 +116,18 @@ def test_graphs_are_sized_before_backward_grad_and_make_dot():
         "tensor([1.0737e+09, 1.0737e+09, 1.0737e+09])\n")
 
 
+def test_make_dot_draws_a_readable_graph_and_refuses_one_past_its_recursion():
+    """torchviz walks a graph recursively: a chain of thousands of nodes would meet
+    Python's recursion limit. The drawing limit stops it first, with the lab's words."""
+    chain = ("import torch\nfrom torchviz import make_dot\nx = torch.tensor([0.5], "
+             "requires_grad=True)\ny = x\nfor i in range({n}):\n    y = torch.sin(y) * 2\n"
+             "d = make_dot(y, params={{'x': x}})\n")
+    drawn = run_program(chain.format(n=200))
+    assert drawn.ok and drawn.graphs[0].count("SinBackward0") == 200
+    result = stopped(chain.format(n=2400), "cell.drawing_too_big", line=7)
+    assert result.error.message.values["nodes"] == 2 * 2400 + 1      # sin, mul per step; x
+
+
 def test_nested_lists_are_weighed_before_they_are_shown_or_compared():
     doubling = "a = [1]\nfor i in range(40):\n    a = [a, a]\n"
     stopped(doubling + "print(a)", "cell.too_big_to_show", line=4)

@@ -169,11 +169,11 @@ def test_autograd_symbolic_and_numeric_agree_wherever_finite(text, points, reduc
 def test_inner_reductions_agree_element_by_element(text, n):
     points = [0.3 + 0.45 * i for i in range(n)]
     result = run(text, XSpec.of(points), "sum", "float64")
-    for i in range(n):
-        if result.symbolic is not None and _comparable(result, i):
-            assert result.symbolic_marks()[i] is not False, (text, i)
-        if result.numeric is not None and math.isfinite(result.grad[i]):
-            assert result.numeric_marks()[i] is not False, (text, i)
+    assert result.symbolic is not None and result.numeric is not None, text
+    symbolic_marks, numeric_marks = result.symbolic_marks(), result.numeric_marks()
+    assert [i for i in range(n) if _comparable(result, i) and symbolic_marks[i] is False] == [], text
+    assert [i for i in range(n)
+            if math.isfinite(result.grad[i]) and numeric_marks[i] is False] == [], text
 
 
 @pytest.mark.parametrize("text", ["sin(x)*exp(x) + 1/(x+2)", "(x + 1)**2 + 2", "sigmoid(2*x - 1)",

@@ -522,7 +522,10 @@ def _sgd_step(run, call: Call):
 
 
 def _make_dot(run, call: Call):
-    run.budget.graph(_roots(call.get("var")))
+    nodes = run.budget.graph(_roots(call.get("var")))
+    if len(nodes) > run.budget.limits.max_drawn_nodes:
+        raise Stopped(Message("cell.drawing_too_big", nodes=len(nodes),
+                              limit=run.budget.limits.max_drawn_nodes))
     from torchviz import make_dot  # imported on first use: it is not light
     dot = make_dot(*call.args, **call.kwargs)
     params = call.get("params")

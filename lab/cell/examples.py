@@ -92,7 +92,7 @@ for step in range(5):
     w.grad.zero_()
 '''
 
-# The tutorial's first two cells, verbatim (page 1).
+# The tutorial's first two cells, verbatim (the tensors page).
 TENSORS = """import torch
 
 t1 = torch.tensor([2.,3.])

@@ -38,6 +38,9 @@ class Limits:
     max_output: int = 100_000         # characters printed over the run
     max_format: int = 1_000           # width and precision in a format spec
     max_graph_nodes: int = 5_000      # autograd nodes behind one backward()/grad()/make_dot
+    # nodes make_dot may draw: torchviz walks the graph recursively (a few thousand nodes
+    # reach Python's recursion limit), and a drawing of more is unreadable anyway
+    max_drawn_nodes: int = 500
     max_nesting: int = 100            # lists inside lists, when printed or compared
     seconds: float = 2.0              # wall clock for the whole run
 

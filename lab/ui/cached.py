@@ -64,7 +64,7 @@ def mistake_outcome(key: str) -> str:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def training_run(loop: training.Loop) -> training.TrainingRun:
-    """Page 8's run: at most 200 steps of 8 points and a 41 x 41 grid (~60 kB per result)."""
+    """A learning run: at most 200 steps of 8 points and a 41 x 41 grid (~60 kB per result)."""
     return training.train(loop)
 
 

@@ -58,7 +58,8 @@ def stepper(low: int, high: int, name: str, label: str, previous: tuple[str, str
 
 
 def chain_inputs() -> dict:
-    """The seed's chain: n, a, p, c and the reduction, shared by pages 2, 3 and 6.
+    """The seed's chain: n, a, p, c and the reduction, shared by the backward, torchviz and
+    inside-backward pages.
 
     They follow the student between those pages and live in the URL (lab.ui.links).
     """

@@ -1,5 +1,5 @@
-"""Page 6's widgets and views: the computation, the step controls, the step panel, the
-annotated graph with its legend, and the order table."""
+"""Inside backward(), the page's widgets and views: the computation, the step controls, the
+step panel, the annotated graph with its legend, and the order table."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A parameter is a widget's key and its name in the link (``?n=5``). ``TABLES`` lists them
 page by page, each with how a link's text becomes a value (its ``Codec``), its default and
 whether it follows the student from page to page (``shared``: the language, lecture mode
-and the seed's chain, which pages 2, 3 and the inside of backward() share). ``linked``
+and the seed's chain, which the backward, torchviz and inside-backward pages share). ``linked``
 draws a widget bound to its parameter, and that one function keeps the two in step:
 
 - a value in the address that this session did not write (a shared link, an edited

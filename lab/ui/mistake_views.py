@@ -1,5 +1,5 @@
-"""Page 7's views: one classic mistake as a card that asks first (predict, run, compare),
-with PyTorch's words verbatim."""
+"""The mistakes page's views: one classic mistake as a card that asks first (predict, run,
+compare), with PyTorch's words verbatim."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ BURST_S = 0.5            # ...and the debt under which its next run may start,
 IDLE_S = 1.0             # unless no other session started a light run for this long
 # torch first (every page but home needs it), then what Streamlit imports the first time a
 # page shows a plot or a table (pandas alone: 0.4 s, 350 modules), the lab's modules, and
-# what only some pages need (sympy: the symbolic check; torchviz: page 3).
+# what only some pages need (sympy: the symbolic check; torchviz: the torchviz page).
 PRELOAD_FIRST = ("torch", "pandas", "plotly.graph_objects", "plotly.io", "plotly.offline")
 PRELOAD_LAST = ("sympy", "lab.symbolic", "torchviz")
 PRELOAD_SKIP = ("lab.__main__", "lab.cli")
@@ -219,10 +219,10 @@ def preload(modules: tuple[str, ...] | None = None) -> list[str]:
 def warm_up() -> None:
     """The seed's chain at its defaults and its plot, once, into the shared caches.
 
-    After the imports, a torch page's first run still paid ~80 ms for torch's first
-    autograd run and the lab's first sympy printing and ~15 ms for plotly's first figure,
-    ~4x a warm first load (docs/performance.md, round 3). Not the playground's f″ through
-    abs (torch._dynamo, ~1 s): that competed with the arriving students and was dropped.
+    After the imports, a page's first run would still pay for torch's first autograd run,
+    the first sympy printing and plotly's first figure, several times a warm first load
+    (docs/performance.md). Not the playground's f″ through abs (torch._dynamo, ~1 s): it
+    would compete with the arriving students.
     """
     from lab.chain import DEFAULTS
     from lab.i18n import DEFAULT_LANGUAGE

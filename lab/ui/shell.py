@@ -246,8 +246,9 @@ def help_button(*entries: tuple[str, str]) -> None:
     """The help of a group of controls, behind one button: (label, text) pairs.
 
     Streamlit's ``help=`` puts a "?" button beside every control, each one a tab stop
-    (34 Tabs led to page 6's Next); one button per group keeps every text a click away
-    and a keyboard's way short. Labels and texts are the lab's own, never user text.
+    (a page of many controls becomes a long walk by keyboard); one button per group keeps
+    every text a click away and a keyboard's way short. Labels and texts are the lab's own,
+    never user text.
     """
     with st.popover(tr("app.help"), icon=":material/help:", type="tertiary"):
         st.markdown("\n".join(f"- **{label}**: {text}" for label, text in entries))

@@ -1,4 +1,4 @@
-"""Page 8's widgets and views: the training loop's inputs, the prediction, and the run.
+"""The learning page's widgets and views: the training loop's inputs, the prediction, and the run.
 
 Every number comes from one ``TrainingRun`` (lab.training); the figures are plotly dicts
 built once per run and language (``st.cache_resource``), the current step added on top.

@@ -14,10 +14,10 @@ import streamlit as st
 
 # pandas is imported above, before plotly, on purpose. plotly checks its values against
 # pandas only if ``sys.modules`` holds it, and takes what it finds there even while another
-# thread is still importing it: a cold lecture hall, with several first runs importing at
-# once, met "partially initialized module 'pandas' has no attribute 'Series'" in plotly's
-# validation on page 8 (5 runs of 8, docs/performance.md, round 3). Importing pandas
-# here waits until it is whole, so no thread that draws a figure can see it half made.
+# thread is still importing it: several first runs importing at once can meet "partially
+# initialized module 'pandas' has no attribute 'Series'" in plotly's validation
+# (docs/performance.md). Importing pandas here waits until it is whole, so no thread that
+# draws a figure can see it half made.
 from lab import drawing as drawings
 from lab.drawing import Drawing
 from lab.graphs import TORCHVIZ_LEGEND
@@ -301,7 +301,7 @@ def _scatter(x, y, **properties) -> dict:
 
 def graph_alt(drawing: Drawing, current: str = "") -> str:
     """The graph's text alternative: how many nodes and arrows, the nodes from the inputs
-    on, and (page 7) the current step; the DOT itself is one of the downloads."""
+    on, and (inside backward()) the current step; the DOT itself is one of the downloads."""
     words = drawing.words
     names = list(words[:MAX_ALT_NODES]) + (["…"] if len(words) > MAX_ALT_NODES else [])
     text = t("graph.alt", lang(), nodes=len(words), edges=drawing.arrows,
