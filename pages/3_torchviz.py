@@ -22,8 +22,8 @@ def drawing() -> None:
         help_button(("show_attrs", tr("torchviz.show_attrs_help")),
                     ("show_saved", tr("torchviz.show_saved_help")))
     reduce = inputs["reduce"]
-    dot = cached.torchviz_dot(text, x_spec, reduce, "float32", show_attrs, show_saved)
-    views.graph_panel(dot, "torchviz_graph")
+    views.graph_panel(cached.torchviz_drawing(text, x_spec, reduce, "float32", show_attrs,
+                                              show_saved), "torchviz_graph")
     code_panel(graphs.torchviz_code(text, x_spec, reduce, "float32", show_attrs, show_saved),
                name="torchviz")
 

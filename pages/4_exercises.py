@@ -69,11 +69,11 @@ def exercise_3() -> None:
     yours, lab = st.columns(2)
     with yours:
         st.markdown(f"**{tr('exercises.ex3_yours')}**")
-        for index, dot in enumerate(result.graphs):
-            views.graph_panel(dot, f"exercise3_yours_{index + 1}", key=f"ex3_yours_{index}")
+        for index, drawing in enumerate(result.drawings):
+            views.graph_panel(drawing, f"exercise3_yours_{index + 1}", key=f"ex3_yours_{index}")
     with lab:
         st.markdown(f"**{tr('exercises.ex3_lab')}**")
-        views.graph_panel(reference.dot, "exercise3_graph", key="ex3_graph")
+        views.graph_panel(reference.drawing, "exercise3_graph", key="ex3_graph")
     views.formulas(reference)
     views.value_metric(reference)
     views.gradient_table(reference)

@@ -34,7 +34,7 @@ def playground() -> None:
     views.second_derivative(result)
     views.curve_chart(result, tangents=True)
     st.header(tr("playground.graph_title"), anchor=False)
-    views.graph_panel(result.dot, "playground_graph", key="pg_graph")
+    views.graph_panel(result.drawing, "playground_graph", key="pg_graph")
     code_panel(result.code, name="playground")
 
 

@@ -24,7 +24,7 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
         inside_views.step_panel(trace, mode, step - 1)
     with drawing:
         if torchviz:
-            views.graph_panel(cached.torchviz_dot(text, x_spec, reduce, dtype, False, False),
+            views.graph_panel(cached.torchviz_drawing(text, x_spec, reduce, dtype, False, False),
                               "torchviz_graph", key="inside_graph")
             st.caption(tr("inside_backward.torchviz_note"))
         else:

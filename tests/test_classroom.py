@@ -38,6 +38,7 @@ def test_browser_locale_picks_the_language(locale, expected):
     assert language_for_locale(locale) == expected
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("page", ALL_PAGES)
 def test_every_page_in_both_languages_shows_no_missing_key(page, lang):

@@ -14,6 +14,8 @@ from lab.gradients import run
 from lab.xvalues import InputError, XSpec, parse_values
 from lab.i18n import LANGUAGES, MISSING
 
+pytestmark = pytest.mark.quick
+
 
 def refusal(text: str) -> FormulaError:
     with pytest.raises(FormulaError) as caught:

@@ -15,6 +15,8 @@ from lab.i18n import LANGUAGES, t
 from lab.ops import OPERATIONS, apply, node_form
 from lab.evaluate import evaluate
 
+pytestmark = pytest.mark.quick
+
 X = torch.tensor([0.3, 0.7, 1.9], dtype=torch.float64)
 W = torch.tensor([1.1, 0.4, 2.5], dtype=torch.float64)
 C = 2.5

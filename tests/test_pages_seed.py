@@ -5,6 +5,8 @@ import pytest
 from lab.site import PAGES
 from tests.conftest import open_page, texts
 
+pytestmark = pytest.mark.quick
+
 BACKWARD = {"backward": "true"}          # page 2 with y.backward() called
 
 

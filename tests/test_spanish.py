@@ -16,6 +16,8 @@ from lab.i18n import catalogue, localized, t
 from lab.training import Loop
 from tests.conftest import open_page
 
+pytestmark = pytest.mark.quick
+
 # ---- every message PyTorch can say on a page, glossed ----------------------------------------
 
 # Page 1's values and dtypes that make PyTorch speak: an integer that requires grad,
