@@ -5,6 +5,7 @@
     python -m bench.load --users 3 --ramp 1 --duration 4     # a smoke run
     python -m bench.load --cold                   # a lecture hall on a fresh server
     python -m bench.load --users 100 --noisy 3    # 100 students beside 3 noisy clients
+    python -m bench.load --users 100 --noisy 3 --noisy-kind program --noisy-fresh
 
 Each student (a Locust user speaking bench/protocol.py) opens one page of the lab from
 its URL, spread over every page at its default state (``--states all``: every page and
@@ -20,8 +21,9 @@ spreads the students over them, as a load balancer with session affinity does; w
 ``--nginx`` they all connect to one address, nginx running deploy/nginx.conf
 (bench/proxy.py). ``--noisy N`` adds N clients that, from the first student on, submit
 the costliest formulas the playground accepts (bench/scenarios.py ``costliest_formula``,
-10,000 elements), each a new one as soon as the last finished, until the students' time
-is up; the goals are the students' figures, the noisy runs are reported apart. Server CPU
+10,000 elements; ``--noisy-kind program``: the costliest program the cell accepts,
+``costliest_program``), each a new one as soon as the last finished, until the students'
+time is up (``--noisy-fresh``: each from a new session that closes after its run); the goals are the students' figures, the noisy runs are reported apart. Server CPU
 (all replicas, and nginx) and RSS (all replicas) are sampled every second with psutil.
 Loopback only; bounded by ramp + duration + ``--grace``.
 """
@@ -41,6 +43,7 @@ import os                          # noqa: E402
 import sys                         # noqa: E402
 import time                        # noqa: E402
 from collections import defaultdict  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
 
 import psutil                      # noqa: E402
 from locust import User, between, events, task   # noqa: E402
@@ -49,7 +52,8 @@ from locust.exception import StopUser  # noqa: E402
 
 from bench.common import PROFILES, machine, save, summary_ms   # noqa: E402
 from bench.protocol import ProtocolError, Session   # noqa: E402
-from bench.scenarios import NOISY, SCENARIOS, costliest_formula, warm_up   # noqa: E402
+from bench.scenarios import (NOISY, NOISY_PROGRAM, SCENARIOS, costliest_formula,  # noqa: E402
+                             costliest_program, warm_up)
 from bench.server import Server                     # noqa: E402
 
 GOALS = {"interaction_p95_ms": 250, "first_load_p95_ms": 1000, "failures": 0,
@@ -173,25 +177,41 @@ class Noise:
 NOISE = Noise()
 
 
-def noisy_client(host: str, index: int, deadline: float, timeout: float = 120.0) -> None:
-    """Submit the costliest accepted playground formulas, a new one as soon as the last
-    one's run finished, until ``deadline`` (``time.perf_counter``)."""
-    session = Session(host, NOISY.page, NOISY.query_string, timeout=timeout)
+NOISY_KINDS = {"formula": (NOISY, costliest_formula), "program": (NOISY_PROGRAM, costliest_program)}
+
+
+def noisy_client(host: str, index: int, deadline: float, timeout: float = 120.0,
+                 kind: str = "formula", fresh: bool = False) -> None:
+    """Submit the costliest accepted inputs (playground formulas or cell programs), a new
+    one as soon as the last one's run finished, until ``deadline`` (``time.perf_counter``).
+    ``fresh``: each from a new session, the input in the address of its first run, the
+    socket closed once the run ends (nothing a session keeps can ration it)."""
+    scenario, costliest = NOISY_KINDS[kind]
     k = 1000 * (index + 1)
+    session = None
     try:
-        session.connect()
-        session.open()
         while time.perf_counter() < deadline:
             k += 1
-            run = session.set(NOISY.key, costliest_formula(k))
+            if fresh or session is None:
+                query = dict(scenario.query or {})
+                if fresh:
+                    query[scenario.key] = costliest(k)
+                session = Session(host, scenario.page, urlencode(query), timeout=timeout)
+                session.connect()
+                run = session.open()
+            if not fresh:
+                run = session.set(scenario.key, costliest(k))
             if run.ok:
                 NOISE.runs.append(run.seconds)
             else:
                 NOISE.failures.append(f"status {run.status}, {run.exceptions[:1]}")
+            if fresh:
+                session.close()
     except Exception as problem:            # a timeout, a closed socket...
         NOISE.failures.append(f"{type(problem).__name__}: {problem}")
     finally:
-        session.close()
+        if session is not None:
+            session.close()
 
 
 class Fleet:
@@ -234,7 +254,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         profile: str = "config", cold: bool = False, root: str | None = None,
         out: str | None = "load", nodelay: bool = True, quiet: bool = False,
         states: str = "default", replicas: int = 1, nginx: bool = False,
-        noisy: int = 0, pages: tuple[str, ...] = (), env: dict | None = None) -> dict:
+        noisy: int = 0, pages: tuple[str, ...] = (), env: dict | None = None,
+        noisy_kind: str = "formula", noisy_fresh: bool = False) -> dict:
     global TALLY, NOISE
     TALLY, NOISE = Tally(), Noise()
     Student.scenarios = tuple(s for s in SCENARIOS if (states == "all" or s.state == states)
@@ -269,7 +290,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         proxy_before = server.proxy.cpu_seconds() if server.proxy else 0.0
         started = time.perf_counter()
         noise = [gevent.spawn(noisy_client, Student.hosts[i % len(Student.hosts)], i,
-                              started + ramp + duration) for i in range(noisy)]
+                              started + ramp + duration, kind=noisy_kind, fresh=noisy_fresh)
+                 for i in range(noisy)]
         runner.start(users, spawn_rate=users / ramp if ramp > 0 else users)
         deadline = started + ramp + duration + grace
         while time.perf_counter() < deadline:
@@ -326,7 +348,8 @@ def run(users: int = 150, ramp: float = 15.0, duration: float = 60.0, grace: flo
         "client_cpu_percent": round(client_cpu / elapsed * 100, 1),
         "noise": {"runs": summary_ms(NOISE.runs), "failures": len(NOISE.failures),
                   "failure_examples": NOISE.failures[:5],
-                  "formula_example": costliest_formula(1001)} if noisy else None,
+                  "kind": noisy_kind, "fresh_sessions": noisy_fresh,
+                  "example": NOISY_KINDS[noisy_kind][1](1001)} if noisy else None,
         "samples": samples,
     }
     result["goals"] = {
@@ -411,6 +434,12 @@ def main(argv=None) -> int:
     parser.add_argument("--nginx", action="store_true",
                         help="students reach the replicas through nginx with "
                              "deploy/nginx.conf (Debian's nginx; bench/proxy.py)")
+    parser.add_argument("--noisy-kind", choices=sorted(NOISY_KINDS), default="formula",
+                        help="what the noisy clients send: the costliest playground formula "
+                             "or the costliest program the cell accepts")
+    parser.add_argument("--noisy-fresh", action="store_true",
+                        help="each noisy request from a new session (its input in the page's "
+                             "address), closed once its run ends")
     parser.add_argument("--noisy", type=int, default=0,
                         help="clients submitting the costliest accepted playground formulas "
                              "continuously, beside the students")
@@ -425,6 +454,7 @@ def main(argv=None) -> int:
     result = run(args.users, args.ramp, args.duration, args.grace, args.profile, args.cold,
                  args.root, args.out, not args.no_nodelay, states=args.states,
                  replicas=args.replicas, nginx=args.nginx, noisy=args.noisy,
+                 noisy_kind=args.noisy_kind, noisy_fresh=args.noisy_fresh,
                  pages=tuple(args.pages), env=parse_env(args.env))
     return 0 if result["failures"] == 0 and result["sessions"]["dropped"] == 0 else 1
 

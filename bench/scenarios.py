@@ -61,6 +61,11 @@ SCENARIOS = (
     Scenario("playground", "heavy", "r", ("sum", "mean"),
              {"f": "sin(x)*exp(x) + 1/(x+2)", "x0": "0", "x1": "1000", "dx": "0.1"},
              expect="10000"),
+    Scenario("code", "default", "program",
+             ("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+              "(x ** 2).sum().backward()\nprint(x.grad)\n",
+              "import torch\nx = torch.tensor([3.0], requires_grad=True)\n"
+              "y = torch.sin(x) * x\ny.backward()\nprint(x.grad)\n")),
     Scenario("inside_backward", "default", "step", (2, 3, 4, 5, 6, 7, 8, 1)),
     Scenario("inside_backward", "heavy", "step", tuple(range(2, 63, 6)) + (1,),
              {"comp": "formula", "f": LONGEST_FORMULA, "xs": TWENTY_VALUES},
@@ -77,6 +82,7 @@ SCENARIOS = (
 
 NOISY = Scenario("playground", "noisy", "f", (),
                  {"x0": "0", "x1": "1000", "dx": "0.1"}, expect="10000")
+NOISY_PROGRAM = Scenario("code", "noisy", "program", ())
 FUNCTIONS = ("sin", "cos", "exp", "tanh", "sigmoid")
 
 
@@ -84,6 +90,15 @@ def costliest_formula(k: int) -> str:
     """The k-th of the costliest formulas the playground accepts (see the docstring)."""
     nested = [FUNCTIONS[(i + k) % len(FUNCTIONS)] for i in range(29)]
     return "".join(f"{name}(x*" for name in nested) + f"(x+{k})" + ")" * len(nested)
+
+
+def costliest_program(k: int) -> str:
+    """The k-th of the costliest programs the cell accepts: ten statements of four tensor
+    operations each, run 1,800 times (19,800 steps of the cell's 20,000), ~1.8 s of the 2 s
+    a run may take here, with distinct constants so that no cache answers."""
+    line = "    s = torch.sin(s) * torch.cos(s) + torch.exp(-s) - torch.tanh(s) * {c}\n"
+    body = "".join(line.format(c=1 + (k * 10 + j) / 1e6) for j in range(10))
+    return f"import torch\ns = torch.tensor([0.5])\nfor i in range(1800):\n{body}print(s)\n"
 
 
 def lab_pages() -> tuple[str, ...]:

@@ -16,7 +16,7 @@ exercise 3 against the lab's own program; ``python -m lab run FILE`` runs a file
 """
 
 from lab.cell.interpreter import run_program
-from lab.cell.limits import Limits
+from lab.cell.limits import Abandoned, Limits
 from lab.cell.result import CellError, CellResult, TensorSummary, explain
 
-__all__ = ["CellError", "CellResult", "Limits", "TensorSummary", "explain", "run_program"]
+__all__ = ["Abandoned", "CellError", "CellResult", "Limits", "TensorSummary", "explain", "run_program"]

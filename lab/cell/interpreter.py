@@ -13,13 +13,14 @@ import ast
 import contextlib
 import operator
 import re
+from collections.abc import Callable
 
 import numpy
 import torch
 
 from lab.cell import allowed, check
 from lab.cell.allowed import Function, Namespace, broadcast_shape, is_number, kind_of, type_name
-from lab.cell.limits import Budget, Limits, Refused, Stopped, captured_warnings
+from lab.cell.limits import Abandoned, Budget, Limits, Refused, Stopped, captured_warnings
 from lab.cell.result import CellError, CellResult, TensorSummary, explain
 from lab.i18n import Message, Typed
 
@@ -58,10 +59,11 @@ class Interpreter:
     """One run of one program. ``run()`` returns its ``CellResult``; the names it bound
     stay in ``names`` (tests check what they hold)."""
 
-    def __init__(self, source: str, tree: ast.Module, limits: Limits, caught: list[str]):
+    def __init__(self, source: str, tree: ast.Module, limits: Limits, caught: list[str],
+                 abandon: Callable[[], bool] | None = None):
         self.tree = tree
         self.lines = source.splitlines()
-        self.budget = Budget(limits)
+        self.budget = Budget(limits, abandon)
         self.names: dict[str, object] = {}
         self.output: list[str] = []
         self.graphs: list[str] = []
@@ -89,6 +91,8 @@ class Interpreter:
                 shown, shown_graph = self.display(self.value(body[-1].value))
             elif body:
                 self.statement(body[-1])
+        except Abandoned:
+            raise
         except Exception as problem:   # noqa: BLE001 - refused, stopped, or the program's own
             error = self.error(problem)
         finally:
@@ -691,9 +695,11 @@ def summary(name: str, tensor: torch.Tensor, limit: int) -> TensorSummary:
         nodes=node_names(tensor.grad_fn, limit))
 
 
-def interpret(source: str, limits: Limits = DEFAULT_LIMITS) -> tuple[CellResult, Interpreter | None]:
+def interpret(source: str, limits: Limits = DEFAULT_LIMITS,
+              abandon: Callable[[], bool] | None = None) -> tuple[CellResult, Interpreter | None]:
     """Check and run ``source``: its result, and the interpreter (None when refused before
-    running) whose ``names`` hold what the program bound."""
+    running) whose ``names`` hold what the program bound. ``abandon`` is asked now and then
+    whether the run is still wanted; if not, ``Abandoned`` is raised."""
     caught: list[str] = []
     try:
         tree = check.parse(source, limits, caught)
@@ -702,10 +708,11 @@ def interpret(source: str, limits: Limits = DEFAULT_LIMITS) -> tuple[CellResult,
         error = CellError(kind, getattr(problem, "line", None), getattr(problem, "column", None),
                           problem.message)
         return CellResult("", warnings=tuple(caught), error=error), None
-    interpreter = Interpreter(source, tree, limits, caught)
+    interpreter = Interpreter(source, tree, limits, caught, abandon)
     return interpreter.run(), interpreter
 
 
-def run_program(source: str, limits: Limits = DEFAULT_LIMITS) -> CellResult:
+def run_program(source: str, limits: Limits = DEFAULT_LIMITS,
+                abandon: Callable[[], bool] | None = None) -> CellResult:
     """Run a student's PyTorch program in the cell; see ``lab.cell``."""
-    return interpret(source, limits)[0]
+    return interpret(source, limits, abandon)[0]

@@ -14,6 +14,7 @@ import math
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -78,11 +79,19 @@ def span(shape) -> int:
     return math.prod(max(int(d), 1) for d in shape)
 
 
+class Abandoned(Exception):
+    """Whoever asked for the run has gone (a closed browser): it stops, with no result."""
+
+
+ABANDON_EVERY = 64                     # steps between two asks whether the run is wanted
+
+
 class Budget:
     """The counters of one run, each checked before the work it pays for."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, abandon: Callable[[], bool] | None = None):
         self.limits = limits
+        self.abandon = abandon
         self.deadline = time.monotonic() + limits.seconds
         self.steps = 0
         self.produced = 0
@@ -100,6 +109,8 @@ class Budget:
         if self.steps > self.limits.max_steps:
             raise Stopped(Message("cell.too_many_steps", limit=self.limits.max_steps))
         self.check_time()
+        if self.abandon is not None and self.steps % ABANDON_EVERY == 0 and self.abandon():
+            raise Abandoned()
 
     def extend(self, seconds: float) -> None:
         """Give back time the process spent on a one-time start-up, not on this program."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lab.cell import CellResult, explain
+from lab.cell import Abandoned, CellResult, explain
 from lab.cell.limits import Limits
 from lab.i18n import localized
 from lab.site import BY_ID
@@ -40,7 +40,11 @@ def program_box(name: str, label: str, height: int = 260) -> str:
 
 
 def run(program: str) -> CellResult:
-    return cached.cell_run(program)
+    """The program's run; if its browser has gone meanwhile, this run of the page ends."""
+    try:
+        return cached.cell_run(program)
+    except Abandoned:
+        st.stop()
 
 
 def _error(result: CellResult) -> None:

@@ -49,7 +49,7 @@ import pkgutil
 import sys
 import threading
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 
 from lab.ui.network import send_replies_at_once
 
@@ -173,6 +173,9 @@ def install_lanes() -> bool:
     lanes = FairLanes(script_runner.exec_func_with_error_handling,
                       fair=os.environ.get("LAB_FAIR") != "0")
     script_runner.exec_func_with_error_handling = lanes.run
+    from lab.ui import lanes as heavy_work
+
+    heavy_work.install(lanes)
     return True
 
 
@@ -305,11 +308,13 @@ class FairLanes:
         self.runs = 0
         self.light_started: dict[str, float] = {}  # session -> its last light run's start
         self.watchdog: threading.Thread | None = None
+        self.local = threading.local()         # this thread's run: its session, its lane
 
     # The replacement of exec_func_with_error_handling(func, ctx).
     def run(self, func, ctx):
         self._start_watchdog()
         session = getattr(ctx, "session_id", "")
+        self.local.session, self.local.me, self.local.on_heavy = session, None, False
         freeze_after_imports()
         if not self.fair:
             with self.gate:
@@ -324,15 +329,50 @@ class FairLanes:
         ``HEAVY_DUTY`` of the time: after a heavy run of d seconds it stays closed for
         d * (1 / HEAVY_DUTY - 1), however many sessions are heavy."""
         with self.heavy_lane:
-            while True:
-                now = time.monotonic()
-                if now >= self.heavy_open_at or not self.others_busy(session, now):
-                    break
-                time.sleep(min(self.heavy_open_at - now, 0.1))
+            self._wait_for_duty(session)
             started = time.monotonic()
+            self.local.on_heavy = True
             try:
                 return self._timed(func, ctx, session, charge_wall=True)
             finally:
+                ended = time.monotonic()
+                self.heavy_open_at = ended + (ended - started) * (1 / self.duty - 1)
+
+    def _wait_for_duty(self, session: str) -> None:
+        while True:
+            now = time.monotonic()
+            if now >= self.heavy_open_at or not self.others_busy(session, now):
+                return
+            time.sleep(min(self.heavy_open_at - now, 0.1))
+
+    def step_aside(self) -> None:
+        """This thread's light run gives the gate up (it finishes beside the next run)."""
+        me = getattr(self.local, "me", None)
+        with self.lock:
+            if me is not None and self.holder == me:
+                self.holder = None
+                self.released_early.add(me[1])
+                self.gate.release()
+
+    @contextmanager
+    def heavy_work(self):
+        """Work that a run's input says is heavy (lab.ui.lanes), whichever session asks:
+        the run gives the light gate up, so the class's runs go on, and the work waits for
+        the heavy lane, shared by the whole server, busy at most ``HEAVY_DUTY`` of the time
+        while the class works. A run already on the heavy lane just does it."""
+        if not self.fair or getattr(self.local, "on_heavy", False):
+            yield
+            return
+        self.step_aside()
+        session = getattr(self.local, "session", "")
+        with self.heavy_lane:
+            self._wait_for_duty(session)
+            started = time.monotonic()
+            self.local.on_heavy = True
+            try:
+                yield
+            finally:
+                self.local.on_heavy = False
                 ended = time.monotonic()
                 self.heavy_open_at = ended + (ended - started) * (1 / self.duty - 1)
 
@@ -393,6 +433,7 @@ class FairLanes:
             self.runs += 1
             me = (_cpu_clock(), self.runs, time.thread_time())
             self.holder = me
+            self.local.me = me
         try:
             return self._timed(func, ctx, session)
         finally:

@@ -26,7 +26,6 @@ from lab.gradients import Curve, GradientRun
 from lab.i18n import Typed, t
 from lab.palette import SCREEN, Palette, palette
 from lab.second import agrees as second_agrees
-from lab.ui.cached import RUNS
 from lab.ui.shell import error_box, lang, lecture, tr
 from lab.ui.verbatim import code_span
 
@@ -34,6 +33,7 @@ MAX_TABLE_ROWS = 500
 MAX_TANGENTS = 60
 INDEX_COLUMNS = ("i", "x_i")       # kept in view while a wide table scrolls sideways
 MAX_ALT_NODES = 24
+FIGURES = 32             # figures kept: ~0.6 MB each at 10,000 points, ~20 MB at most
 TITLE_LINE = 40                  # characters per line of a plot's title
 
 
@@ -187,14 +187,13 @@ def curve_chart(result: GradientRun, tangents: bool = False) -> None:
     st.caption(tr(f"plot.scale_note_{result.reduce}"))
 
 
-@st.cache_resource(max_entries=RUNS, show_spinner=False)
+@st.cache_resource(max_entries=FIGURES, show_spinner=False)
 def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
                  colours: Palette, _curve: Curve) -> dict:
     """The chart's figure as plotly's own dict, built once per input, language and palette.
 
     ``_curve`` (the run's plot points, not hashed: up to 10,000 values) follows from the
-    other arguments. Shared by every session and never changed after it is built; as many
-    are kept as runs (``RUNS``): one for a 10,000-element playground input is ~0.6 MB.
+    other arguments. Shared by every session and never changed after it is built.
     """
     data, width, size = _curve, colours.line_width, colours.marker_size
     traces = [_scatter(data.t, data.f, name=t("plot.f", language), mode="lines",
