@@ -34,6 +34,16 @@ def _known() -> tuple[tuple[str, re.Pattern], ...]:
                  if key.startswith(SECTION))
 
 
+_BUILD_PLACE = re.compile(r"\s*\(Triggered internally at [^)]*\)\.?\s*$")
+
+
+def shown(message: str) -> str:
+    """PyTorch's message as a page shows it: without the place in PyTorch's C++ sources
+    that some warnings end with ("(Triggered internally at /__w/pytorch/…/TensorBody.h:493.)"),
+    a file on PyTorch's build machine that means nothing to a student."""
+    return _BUILD_PLACE.sub("", message)
+
+
 def recognise(message: str) -> tuple[str, dict[str, str]] | None:
     """Which known message this is (its catalogue key) and the parts that vary, or None.
 

@@ -19,6 +19,7 @@ from typing import Callable
 
 import torch
 
+from lab import glosses
 from lab.i18n import comment
 
 
@@ -198,7 +199,8 @@ def run(key: str, mistake: bool) -> MistakeRun:
             EXPERIMENTS[key].body(mistake, out)
         except RuntimeError as problem:
             error, error_type = str(problem), type(problem).__name__
-    warning = next((str(w.message) for w in caught if issubclass(w.category, UserWarning)), "")
+    warning = next((glosses.shown(str(w.message)) for w in caught
+                    if issubclass(w.category, UserWarning)), "")
     return MistakeRun(key, mistake, code(key, bool(mistake)), "\n".join(printed), error,
                       error_type, warning)
 

@@ -64,6 +64,7 @@ class CPython:
     def close(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=30)
+        self.process.stdout.close()
 
 
 @pytest.fixture(scope="module")

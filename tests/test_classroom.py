@@ -254,7 +254,10 @@ def test_lecture_mode_hands_its_palette_to_plots_graphs_and_tables():
 
     torchviz = open_page("pages/3_torchviz.py", query={"lecture": "true"})
     dot = torchviz.get("graphviz_chart")[0].proto.spec
-    assert 'bgcolor="#FFFFFF"' in dot and 'fontsize="28"' in dot and 'penwidth="2.5"' in dot
+    node_defaults = re.search(r"\tnode \[([^\]]*)\]", dot).group(1)
+    assert 'bgcolor="#FFFFFF"' in dot
+    assert re.search(r'fontsize="?28"?', node_defaults) and re.search(r'penwidth="?2.5"?',
+                                                                         node_defaults)
     inside = open_page("pages/7_inside_backward.py", query={"lecture": "true", "step": "2"})
     dot = inside.get("graphviz_chart")[0].proto.spec
     assert 'fontsize="24"' in dot and 'penwidth="8"' in dot and "▶ AddBackward0" in dot

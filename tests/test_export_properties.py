@@ -88,6 +88,7 @@ def exported(tmp_path_factory):
     yield run_script
     worker.stdin.close()
     worker.wait(timeout=30)
+    worker.stdout.close()
 
 
 NUMBER = re.compile(r"-?inf|nan|-?\d+\.?\d*(?:e[+-]?\d+)?")

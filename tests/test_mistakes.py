@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from lab import mistakes
+from lab import glosses, mistakes
 
 
 def run_shown_code(code: str):
@@ -30,7 +30,7 @@ def test_lab_reports_exactly_what_the_shown_code_does(key, mistake):
     printed, error, warning = run_shown_code(result.code)
     assert result.output == printed
     assert (f"{result.error_type}: {result.error}" if result.error else "") == error
-    assert result.warning == warning
+    assert result.warning == glosses.shown(warning) and warning.startswith(result.warning)
     assert result.code == mistakes.code(key, mistake)
 
 
@@ -65,3 +65,10 @@ def test_surprising_outputs_verbatim():
     assert "is at version 1; expected version 0 instead" in mistakes.run("inplace", True).error
     # the fixed double backward accumulates: twice exp(x)
     assert mistakes.run("twice", False).output == "tensor([ 5.4366, 14.7781, 40.1711])"
+
+
+def test_a_warning_is_shown_without_the_place_in_pytorchs_build():
+    _, _, warning = run_shown_code(mistakes.run("nonleaf", True).code)
+    assert "(Triggered internally at /" in warning
+    shown = mistakes.run("nonleaf", True).warning
+    assert shown.endswith("for more information.") and "Triggered" not in shown

@@ -209,10 +209,18 @@ def glossary() -> list[list[str]]:
     return rows
 
 
+def loanwords() -> list[str]:
+    """English terms the glossary keeps as they are, in italics (its Spanish column: *hook*)."""
+    return [row[0].strip("*") for row in glossary() if row[0].startswith("*")]
+
+
 def prose(key: str, text: str) -> str:
     """A catalogue text without what is code: code spans, {placeholders}, the English term
-    given for reference after its Spanish one, and in code comments the quoted code."""
+    given for reference after its Spanish one, the glossary's loanwords in italics, and in
+    code comments the quoted code."""
     text = re.sub(r"(`+).+?\1", " ", text, flags=re.S)
+    for word in loanwords():
+        text = re.sub(rf"\*{re.escape(word)}s?\*", " ", text)
     text = re.sub(r"\{\w+\}", " ⋯ ", text)
     text = re.sub(r"\(\*[^*]+\*", "(", text)
     if ".code_" in key:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from lab import glosses
 from lab.i18n import Message, Typed
 
 
@@ -223,6 +224,6 @@ def captured_warnings(into: list[str]):
             yield
         finally:
             for warning in caught:
-                text = str(warning.message)
+                text = glosses.shown(str(warning.message))
                 if not issubclass(warning.category, HIDDEN_WARNINGS) and text not in into:
                     into.append(text)
