@@ -202,6 +202,10 @@ class Session:
         # Like the browser: the state of every widget on the page that it knows of.
         client.widget_states.widgets.extend(self.states.values())
 
+    def rerun(self) -> Run:
+        """The whole page run again with the widgets as they are (as Streamlit's "Rerun")."""
+        return self._rerun()
+
     def _rerun(self, fragment_id: str = "") -> Run:
         if self.ws is None:
             self.connect()
@@ -244,6 +248,8 @@ class Session:
                     texts.append(getattr(element, element.WhichOneof("type")).body)
                 elif element.WhichOneof("type") == "code":
                     texts.append(element.code.code_text)
+                elif element.WhichOneof("type") == "graphviz_chart":
+                    texts.append(element.graphviz_chart.spec)
                 found = _widget_of(element)
                 if found:
                     widget_kind, proto = found

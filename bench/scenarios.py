@@ -20,6 +20,10 @@ from urllib.parse import urlencode
 
 LONGEST_FORMULA = "*".join(["x"] * 61)                  # 60 operations: the formula limit
 TWENTY_VALUES = ", ".join(f"{i / 10:g}" for i in range(1, 21))
+EXERCISE_3_SOLVED = ("import torch\nfrom torchviz import make_dot\n"
+                     "x = torch.arange(1, 6, dtype=torch.float32, requires_grad=True)\n"
+                     "y = (torch.sin(x) * torch.exp(x) + 1 / (x + 2)).mean()\n"
+                     "make_dot(y, params={'x': x})\ny.backward()\nprint(y, x.grad)\n")
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,9 @@ SCENARIOS = (
     Scenario("torchviz", "heavy", "a", (1.5, 2.0, 2.5, 1.0),
              {"n": "20", "show_attrs": "true", "show_saved": "true"}, expect="show_saved=True"),
     Scenario("exercises", "default", "ex2_check", (True, False), {"exercise": "2"}),
-    Scenario("exercises", "heavy", "ex2_check", (True, False),
-             {"exercise": "3", "ex3_reveal": "true"}, expect="SinBackward0"),
+    Scenario("exercises", "heavy", "ex3_reference", (False, True),
+             {"exercise": "3", "ex3_code": EXERCISE_3_SOLVED, "ex3_reference": "true"},
+             expect="SinBackward0"),
     Scenario("playground", "default", "x1", (4.0, 5.0, 6.0, 3.0)),
     Scenario("playground", "heavy", "r", ("sum", "mean"),
              {"f": "sin(x)*exp(x) + 1/(x+2)", "x0": "0", "x1": "1000", "dx": "0.1"},
