@@ -3,6 +3,7 @@ then over 3,000 distinct playground formulas.
 
     python -m bench.memory
     python -m bench.memory --sessions --reruns 0 --formulas 3000      # the formulas only
+    python -m bench.memory --sessions --reruns 0 --formulas 3000 --mix   # over four pages
 
 After the instructor's warm-up (every page opened once), sessions open one after
 another, spread over every page and state of bench/scenarios.py, and stay connected;
@@ -23,10 +24,12 @@ import argparse
 import os
 import sys
 import time
+from urllib.parse import urlencode
 
 from bench.common import PROFILES, machine, save, slope
 from bench.protocol import ProtocolError, Session
-from bench.scenarios import NOISY, SCENARIOS, costliest_formula, warm_up
+from bench.scenarios import (NOISY, SCENARIOS, TWENTY_VALUES, costliest_formula,
+                             costliest_program, warm_up)
 from bench.server import Server
 
 
@@ -63,10 +66,53 @@ def submit_formulas(server: Server, count: int, sample_every: int, failures: lis
     return samples
 
 
+# --mix: each distinct input goes to one of these in turn, as a class spreads over the lab.
+# (page, query, widget, the k-th distinct value)
+MIX = (
+    ("playground", NOISY.query, "f", distinct_formula),
+    ("inside_backward", {"comp": "formula", "xs": TWENTY_VALUES}, "f", distinct_formula),
+    ("learning", {"reveal": "true"}, "steps", lambda k: 1 + k % 200),
+    ("code", {}, "program", lambda k: costliest_program(k) if k % 20 == 19 else (
+        "import torch\nx = torch.linspace(-2, 2, 200, requires_grad=True)\n"
+        f"y = (torch.sin(x * {1 + k / 1000}) * x).sum()\ny.backward()\nprint(x.grad[:3])\n")),
+)
+
+
+def submit_mix(server: Server, count: int, sample_every: int, failures: list,
+               quiet: bool) -> list[tuple[int, float]]:
+    """``count`` distinct inputs spread over ``MIX``: formulas on the playground and inside
+    backward(), training runs on the learning page, programs in the cell. Each page's k-th
+    input is the k-th of its stream (the learning page's w0 moves on every 200)."""
+    samples, sessions = [], []
+    try:
+        for page, query, _, _ in MIX:
+            session = Session(server.base, page, urlencode(query), timeout=120)
+            session.connect()
+            session.open()
+            sessions.append(session)
+        for k in range(count):
+            page, _, key, value = MIX[k % len(MIX)]
+            session = sessions[k % len(MIX)]
+            j = k // len(MIX)
+            if page == "learning" and j % 200 == 0:
+                session.set("w0", -5.0 + 0.5 * (j // 200 % 21))
+            run_ = session.set(key, value(j))
+            if not run_.ok:
+                failures.append(f"{page} {k}: {run_.exceptions[:1]}")
+            if (k + 1) % sample_every == 0:
+                samples.append((k + 1, round(server.rss_mb(), 1)))
+                if not quiet and (k + 1) % (sample_every * 5) == 0:
+                    print(f"{k + 1:5} inputs: RSS {samples[-1][1]} MB", flush=True)
+    finally:
+        for session in sessions:
+            session.close()
+    return samples
+
+
 def run(milestones=(10, 50, 150), reruns: int = 2000, sample_every: int = 100,
         profile: str = "config", root: str | None = None, out: str | None = "memory",
         quiet: bool = False, settle: float = 2.0, formulas: int = 3000,
-        env: dict | None = None) -> dict:
+        env: dict | None = None, mix: bool = False) -> dict:
     context = machine()
     sessions: list[tuple[Session, object]] = []
     failures: list[str] = []
@@ -101,8 +147,8 @@ def run(milestones=(10, 50, 150), reruns: int = 2000, sample_every: int = 100,
                     samples.append((i + 1, round(server.rss_mb(), 1)))
             cpu_ms = (server.cpu_seconds() - cpu_before) / max(reruns, 1) * 1000
             if formulas:
-                formula_samples = submit_formulas(server, formulas, sample_every, failures,
-                                                  quiet)
+                submit = submit_mix if mix else submit_formulas
+                formula_samples = submit(server, formulas, sample_every, failures, quiet)
         except (ProtocolError, OSError) as problem:
             failures.append(f"{type(problem).__name__}: {problem}")
             cpu_ms = None
@@ -125,7 +171,8 @@ def run(milestones=(10, 50, 150), reruns: int = 2000, sample_every: int = 100,
                    "after_formulas": formula_samples[-1][1] if formula_samples else None,
                    "peak": max(every + [rss_closed]),
                    "after_closing_all": rss_closed},
-        "formulas": formulas, "rss_during_formulas": formula_samples,
+        "formulas": formulas, "mix": [page for page, *_ in MIX] if mix else ["playground"],
+        "rss_during_formulas": formula_samples,
         "formula_examples": [distinct_formula(k) for k in range(4)] + [distinct_formula(19)],
         "mb_per_session": round(per_session, 2) if per_session is not None else None,
         "reruns": reruns, "rerun_cpu_ms": round(cpu_ms, 1) if cpu_ms else None,
@@ -159,12 +206,15 @@ def main(argv=None) -> int:
                         help="environment of the lab's server, e.g. LAB_MALLOC=0")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="config")
     parser.add_argument("--root", help="run the lab from this copy of the project")
+    parser.add_argument("--mix", action="store_true",
+                        help="the distinct inputs spread over the playground, inside "
+                             "backward(), the learning page and the cell (MIX)")
     parser.add_argument("--out", default="memory")
     args = parser.parse_args(argv)
     result = run(tuple(args.sessions), args.reruns,
                  max(1, min(100, max(args.reruns, args.formulas) // 4)), args.profile,
                  args.root, args.out, formulas=args.formulas,
-                 env=dict(pair.split("=", 1) for pair in args.env))
+                 env=dict(pair.split("=", 1) for pair in args.env), mix=args.mix)
     return 1 if result["failures"] else 0
 
 

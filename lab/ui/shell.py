@@ -59,10 +59,20 @@ def navigate() -> None:
         links.seed(param)
     st.set_page_config(layout="wide", page_icon=":material/functions:",
                        initial_sidebar_state="collapsed" if lecture() else "auto")
-    chosen = st.navigation([st.Page(page.script, title=title(page), icon=page.icon,
-                                    url_path=page.url or None, default=page.number == 0)
-                            for page in PAGES])
+    chosen = st.navigation(_pages(lang()))
     chosen.run()
+
+
+def _pages(language: str) -> list:
+    """The navigation's pages in ``language``, made once per session and language (making
+    them resolves every script's path: ~7% of a page's run). Kept per session, not per
+    process: a page object carries per-run state that another session's run must not touch."""
+    made = st.session_state.setdefault("lab.pages", {})
+    if language not in made:
+        made[language] = [st.Page(page.script, title=title(page, language), icon=page.icon,
+                                  url_path=page.url or None, default=page.number == 0)
+                          for page in PAGES]
+    return made[language]
 
 
 def carried_parameters() -> dict[str, str]:
