@@ -121,6 +121,23 @@ def test_memory_smoke(tmp_path):
                                      "after_closing_all"}
 
 
+def test_memory_mix_smoke_reaches_every_page_of_the_mix(tmp_path):
+    result = bench(tmp_path, "memory", "--sessions", "--reruns", "0", "--formulas", "8", "--mix")
+    assert result["failures"] == 0, result["failure_examples"]
+    assert result["mix"] == ["playground", "inside_backward", "learning", "code"]
+    assert [k for k, _ in result["rss_during_formulas"]] == [2, 4, 6, 8]
+
+
+def test_noisy_programs_from_fresh_sessions_smoke(tmp_path):
+    """Noisy clients sending the costliest cell program, each request from a new session."""
+    result = bench(tmp_path, "load", "--users", "2", "--ramp", "1", "--duration", "4",
+                   "--noisy", "1", "--noisy-kind", "program", "--noisy-fresh")
+    assert result["failures"] == 0 and result["sessions"]["dropped"] == 0
+    noise = result["noise"]
+    assert noise["kind"] == "program" and noise["fresh_sessions"] and noise["failures"] == 0
+    assert noise["runs"]["count"] >= 1 and "for i in range(1800)" in noise["example"]
+
+
 def test_every_page_widget_but_the_language_reruns_its_section_only(tmp_path):
     """Over the real websocket: the widget each scenario moves sits in an st.fragment, so
     its rerun sends the section, not the page frame (sidebar, navigation, title). A
