@@ -10,13 +10,13 @@ from lab.site import BY_ID
 from lab.ui import cached, cell_views, views
 from lab.ui.cell_views import code_panel
 from lab.ui.links import linked, linked_tabs
-from lab.ui.shell import page, section, tr
+from lab.ui.shell import page, page_object, section, tr
 
 
 def exercise_1() -> None:
     """Exercise 1 is asked on page 2, before backward() answers it."""
     st.markdown(tr("exercises.ex1_task"))
-    st.page_link(BY_ID["backward"].script, label=tr("exercises.ex1_link"),
+    st.page_link(page_object(BY_ID["backward"]), label=tr("exercises.ex1_link"),
                  icon=":material/arrow_forward:")
 
 

@@ -17,7 +17,7 @@ from lab.i18n import localized
 from lab.site import BY_ID
 from lab.ui import cached
 from lab.ui.links import PROGRAM_LINK_MAX, in_link, link_length, linked
-from lab.ui.shell import current, error_box, lang, lecture, page_address, tr
+from lab.ui.shell import current, error_box, lang, lecture, page_address, page_object, tr
 from lab.ui.verbatim import code_span
 from lab.ui.views import fmt, graph_panel, pytorch_said, table
 
@@ -118,7 +118,7 @@ def open_in_cell(code: str) -> None:
     if link_length(shown) > PROGRAM_LINK_MAX:
         st.caption(tr("code.too_long_to_open"))
         return
-    st.page_link(BY_ID["code"].script, label=tr("code.open"), icon=":material/code:",
+    st.page_link(page_object(BY_ID["code"]), label=tr("code.open"), icon=":material/code:",
                  query_params={"program": shown, "lang": lang()})
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lab.site import PAGES
-from lab.ui.shell import carried_parameters, page, title, tr
+from lab.ui.shell import carried_parameters, page, page_object, title, tr
 
 
 def render() -> None:
@@ -12,6 +12,6 @@ def render() -> None:
         st.markdown(tr("home.how"))
         st.header(tr("home.sections"), anchor=False)
         for info in PAGES[1:]:
-            st.page_link(info.script, label=title(info), icon=info.icon,
+            st.page_link(page_object(info), label=title(info), icon=info.icon,
                          query_params=carried_parameters())
             st.caption(tr(f"{info.id}.summary"))

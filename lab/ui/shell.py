@@ -63,6 +63,12 @@ def navigate() -> None:
     chosen.run()
 
 
+def page_object(page: Page):
+    """The navigation's page for ``page``, for ``st.page_link`` (a script path would be
+    resolved on the disk at every link, ~20% of the home page's run)."""
+    return _pages(lang())[page.number]
+
+
 def _pages(language: str) -> list:
     """The navigation's pages in ``language``, made once per session and language (making
     them resolves every script's path: ~7% of a page's run). Kept per session, not per
@@ -202,7 +208,7 @@ def _ending(frame: Frame) -> None:
     following = PAGES[(info.number + 1) % len(PAGES)]
     label = tr("app.back_home" if following.number == 0 else "app.next",
                title=title(following))
-    st.page_link(following.script, label=label, icon=":material/arrow_forward:",
+    st.page_link(page_object(following), label=label, icon=":material/arrow_forward:",
                  query_params=carried_parameters())
 
 
