@@ -10,6 +10,7 @@ graphviz's attributes, its words read from the autograd graph it draws, not from
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -297,8 +298,10 @@ def draw_torchviz(y, x, show_attrs: bool = False, show_saved: bool = False) -> D
 
 # ---- export ------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1)
 def dot_available() -> bool:
-    """True when Graphviz's ``dot`` program is installed (needed for SVG/PNG only)."""
+    """True when Graphviz's ``dot`` program is installed (needed for SVG/PNG only); asked
+    once per process (every graph panel asks)."""
     return shutil.which("dot") is not None
 
 

@@ -9,6 +9,7 @@ the home page stays light.
 from __future__ import annotations
 
 import functools
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +25,31 @@ from lab.ui.links import linked
 from lab.ui.verbatim import code_list, say
 
 
+# What a run reads again and again (the language: every text) and that cannot change
+# before the run ends, kept for the run: reading the session's state takes a lock each time.
+_RUN = threading.local()
+
+
+def new_run() -> None:
+    """A run begins (the page's, or a section's alone): forget what the last one read."""
+    _RUN.memo = {}
+
+
+def _per_run(name: str, read):
+    memo = getattr(_RUN, "memo", None)
+    if memo is None:
+        return read()
+    if name not in memo:
+        memo[name] = read()
+    return memo[name]
+
+
 def lang() -> str:
     """The page language: the sidebar's choice, else the link's, else the browser's."""
-    chosen = links.value("lang")
-    return chosen if chosen in LANGUAGES else links.browser_language()
+    def read() -> str:
+        chosen = links.value("lang")
+        return chosen if chosen in LANGUAGES else links.browser_language()
+    return _per_run("lang", read)
 
 
 def tr(key: str, **values) -> str:
@@ -38,7 +60,7 @@ def tr(key: str, **values) -> str:
 
 def lecture() -> bool:
     """Lecture mode: large type and only the essentials, for projection."""
-    return bool(links.value("lecture", False))
+    return _per_run("lecture", lambda: bool(links.value("lecture", False)))
 
 
 def title(page: Page, language: str | None = None) -> str:
@@ -54,6 +76,7 @@ def navigate() -> None:
     The language and lecture mode are read from a link before the titles are written, so
     a Spanish link opens with Spanish titles.
     """
+    new_run()
     links.start_run()
     for param in links.EVERY_PAGE:
         links.seed(param)
@@ -247,6 +270,7 @@ def section(func):
     @st.fragment
     @functools.wraps(func)
     def fragment(*args, **kwargs):
+        new_run()
         func(*args, **kwargs)
         frame = current()
         if frame is None:
