@@ -200,6 +200,7 @@ def test_answers_are_held_counted_live_and_revealed_to_every_student(store):
         assert any(t("answers.notice_queued", "en") in c.value for c in at.caption)
     late = students[3]                                            # has not answered
     assert waiting(late) and "int64" not in texts(late)
+    assert late.session_state["lab.class_held"] == {"ex2": 0, "ex3_code": 0}   # one watch
     assert store.flush()
     teacher.run()
     assert bars(teacher) == {t("answers.ex2_works", "en"): "**1** (33 %)",
@@ -213,6 +214,7 @@ def test_answers_are_held_counted_live_and_revealed_to_every_student(store):
     assert teacher.button(key="class_reveal_ex2").disabled
     late.run()
     assert not late.exception and not waiting(late) and "int64" in texts(late)
+    assert late.session_state["lab.class_held"] == {"ex3_code": 0}
     assert any("no prediction" in box.value for box in late.info)
     students[0].run()
     assert any("Right: PyTorch refuses" in box.value for box in students[0].success)

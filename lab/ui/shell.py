@@ -174,6 +174,7 @@ def _close(frame: Frame) -> None:
         frame.notice.info(tr("app.url_fallback", names=code_list(reset)),
                           icon=":material/link_off:")
     share_box(frame)
+    class_views.watch()
     _ending(frame)
     frame.full_run = False
 
