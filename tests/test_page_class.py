@@ -8,6 +8,8 @@ process, as they are separate sessions of one server.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from lab import answers, questions
@@ -304,6 +306,20 @@ def test_the_instructors_lecture_view_projects_the_code_the_link_and_the_qr_code
                for c in projected.code)
     student = join(member.code, query={"lecture": "true"})
     assert not [e for e in student.main.expander if code in e.label]
+
+
+def test_a_class_that_expires_opens_the_gates_and_says_it_is_over(store):
+    teacher, member = start(query=EX2)
+    student = join(member.code, query=EX2)
+    assert waiting(student)
+    later = datetime.now(timezone.utc) + timedelta(hours=25)
+    assert store.expire(now=later) == 1            # deleted, rows and all
+    store.classes.forget(lambda cached: True)      # the process's 1 s cache of classes
+    send_ex2(student, "error")
+    assert not student.exception and not waiting(student) and "int64" in texts(student)
+    assert t("answers.notice_unknown_class", "en") in [w.value for w in student.sidebar.warning]
+    teacher.run()
+    assert not teacher.exception and not bars(teacher)
 
 
 # ---- the store down ----------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def _whole(question: str) -> str:
 
 def _link(code: str, key: str | None = None) -> str:
     """The page's join link (with ``key``: the instructor's link) in the page language."""
-    page = site.BY_ID.get(st.session_state.get("_url_page", "home"), site.HOME)
+    page = site.BY_ID.get(links.drawn_page(), site.HOME)
     query = {"class": code, **({"teach": key} if key else {}), "lang": links.language()}
     return f"{links.page_address(page.url)}?{urlencode(query)}"
 
@@ -241,6 +241,9 @@ def sidebar() -> None:
             st.code(_link(member.code, member.key), language=None, wrap_lines=True)
     else:
         st.markdown(_tr("answers.joined", code=shown_code(member.code)))
+        store = answers.store()
+        if store.healthy and not store.join(member.code):     # expired, or deleted
+            st.warning(_tr("answers.notice_unknown_class"), icon=":material/group_off:")
     st.button(_tr("answers.leave"), on_click=_leave, icon=":material/logout:",
               key="class_leave")
 

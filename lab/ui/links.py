@@ -356,6 +356,11 @@ def _page() -> str:
     return st.session_state.get(_PAGE, "home")
 
 
+def drawn_page() -> str:
+    """The id of the page being drawn (``open_page``)."""
+    return _page()
+
+
 def _written() -> dict:
     return st.session_state.setdefault(_WRITTEN, {})
 
