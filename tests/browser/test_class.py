@@ -20,6 +20,7 @@ import pytest
 
 from lab.i18n import t
 from lab.ui.class_views import WATCH_EVERY, shown_code
+from tests.browser.checks import axe_violations, horizontal_overflow
 from tests.browser.conftest import new_context, serve, tab
 from tests.browser.lab_browser import (LOAD_TIMEOUT_MS, PHONE, PROJECTOR, exception_count,
                                        settle, shows_text)
@@ -66,6 +67,7 @@ def start_class(page, server, lang: str) -> tuple[str, str]:
     settle(page)
     start = page.get_by_role("button", name=t("answers.start_class", lang))
     shot(page, f"laptop-join-form-{lang}", start)
+    assert axe_violations(page) == []
     start.click()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stSidebar\"]').innerText"
@@ -81,6 +83,7 @@ def start_class(page, server, lang: str) -> tuple[str, str]:
     instructor_link = next(c for c in sidebar_codes(page) if "teach=" in c)
     shot(page, f"laptop-instructor-{lang}",
          page.locator('[data-testid="stSidebar"] [data-testid="stCode"]'))
+    assert axe_violations(page) == []
     share = [c for c in sidebar_codes(page) if "exercise=2" in c]
     assert share and all("teach" not in c for c in share)     # "Link to this state"
     return code, instructor_link
@@ -149,6 +152,7 @@ def test_a_projected_class_answers_is_counted_live_and_sees_the_reveal(browser, 
         assert t("answers.waiting", lang) in main_text(late)
         shot(late, f"phone-waiting-{lang}",
              late.locator(waiting, has_text=t("answers.waiting", lang)))
+        assert axe_violations(late) == [] and horizontal_overflow(late) == {"page": 0, "main": 0}
 
         # The projector counts them without a reload, then reveals.
         works, error = t("answers.ex2_works", lang), t("answers.ex2_runtime_error", lang)
@@ -161,6 +165,7 @@ def test_a_projected_class_answers_is_counted_live_and_sees_the_reveal(browser, 
         assert projected.locator("summary").inner_text().strip().endswith(shown)
         panel = screen.locator(".st-key-class_panel_ex2")
         shot(screen, f"lecture-counted-{lang}", panel)
+        assert axe_violations(screen) == []
         screen.get_by_role("button", name=t("answers.reveal", lang)).click()
         wait_for_text(screen, t("answers.right", lang, right=2, total=3))
         settle(screen)
