@@ -1,11 +1,12 @@
 """The questions a class answers together: one table, one entry per question.
 
 A page that asks students to commit to an answer before it shows the result records that
-answer under a question id from ``QUESTIONS`` (``lab.answers.Store.record``). Each entry
-says which options a student can commit to, which of them are right (or that the page
-decides, as on the learning page, where rightness depends on the learning rate the student
-chose) and the catalogue keys of its title and of each option (``answers.<id>`` and
-``answers.<id>_<option>``). Adding a question is one entry here plus its texts in
+answer under a question id from ``QUESTIONS`` (``lab.answers.Store.record``; the views are
+``lab.ui.class_views``). Each entry says which options a student can commit to, which of
+them are right (or that the page decides, as on the learning page, where rightness depends
+on the learning rate the student chose) and the catalogue keys of its title and of each
+option (``answers.<id>`` and ``answers.<id>_<option>``); the ``*_option`` functions turn a
+page's own check into an option. Adding a question is one entry here plus its texts in
 ``[answers]`` of both catalogues.
 
 A question asked once per element (exercise 1: one partial derivative per ``xᵢ``) has
@@ -43,18 +44,53 @@ class Question:
 
 
 QUESTIONS: dict[str, Question] = {q.id: q for q in (
-    # Exercise 1: each typed partial derivative, classified the way the page's hint is.
-    Question("ex1", ("right", "forgot_n", "chain", "other"), frozenset({"right"}), parts=6),
-    # Exercise 2: does `torch.tensor([2, 3], requires_grad=True)` work?
+    # Exercise 1 (page 2): each typed partial derivative, classified as the page's hint is
+    # (``ex1_option``).
+    Question("ex1", ("right", "rounding", "forgot_n", "chain", "other"), frozenset({"right"}),
+             parts=6),
+    # Exercise 2 (page 4): does `torch.tensor([2, 3], requires_grad=True)` work?
     Question("ex2", ("works", "runtime_error"), frozenset({"runtime_error"})),
-    # Exercise 3: the student's y, bucketed by the page.
-    Question("ex3_guess", ("right", "sum_not_mean", "other"), frozenset({"right"})),
-    # Exercise 3: the student's implementation, right or which mistake.
+    # Exercise 3 (page 4): the student's implementation, right or its first mistake
+    # (``ex3_code_option``).
     Question("ex3_code", ("right", "sum_not_mean", "wrong_x", "no_grad", "other"),
              frozenset({"right"})),
-    # The learning page: what the chosen learning rate does (right depends on it: the page decides).
-    Question("learning", ("converges_smoothly", "converges_zigzag", "diverges"), None),
+    # Learning with gradients: what the chosen learning rate does, one of
+    # lab.training.BEHAVIOURS (right depends on the student's rate: the page decides).
+    Question("learning", ("converges_smoothly", "converges_zigzag", "keeps_swinging",
+                          "diverges"), None),
 )}
+
+# How a page's own check becomes an option: the catalogue key of exercise 1's hint
+# (lab.chain.check_answers) and of exercise 3's first message (lab.cell.grading).
+EX1_HINTS = {"backward.hint_round_less": "rounding", "backward.hint_forgot_n": "forgot_n",
+             "backward.hint_sum_no_n": "forgot_n", "backward.hint_chain": "chain"}
+EX3_CODE_MESSAGES = {"cell.grade_right": "right", "cell.grade_sum": "sum_not_mean",
+                     "cell.grade_arange": "wrong_x", "cell.grade_x_values": "wrong_x",
+                     "cell.grade_no_x": "wrong_x", "cell.grade_no_requires_grad": "no_grad"}
+EX2_GUESSES = {"works": "works", "error": "runtime_error"}     # lab.tensors.GUESSES
+
+
+def ex1_option(correct: bool | None, hint: str) -> str | None:
+    """One box of exercise 1 as an option: None when there is nothing to count (an empty
+    box, or text that is not a number)."""
+    if correct:
+        return "right"
+    if correct is None:
+        return None
+    return EX1_HINTS.get(hint, "other")
+
+
+def ex2_option(guess: str | None) -> str | None:
+    return EX2_GUESSES.get(guess) if isinstance(guess, str) else None
+
+
+def ex3_code_option(correct: bool, first_message: str | None) -> str:
+    """Exercise 3's grade as an option: right, or what its first message names."""
+    if correct:
+        return "right"
+    option = EX3_CODE_MESSAGES.get(first_message or "", "other")
+    return "other" if option == "right" else option
+
 
 _ID = re.compile(r"([a-z][a-z0-9_]*)(?:\.([0-9]{1,2}))?")
 MAX_ID = 40                 # characters of a question id (the store's column holds this)

@@ -3,8 +3,8 @@
 
 import streamlit as st
 
-from lab import chain
-from lab.ui import cached, views
+from lab import chain, questions
+from lab.ui import cached, class_views, views
 from lab.ui.inputs import chain_inputs
 from lab.ui.links import linked
 from lab.ui.cell_views import code_panel
@@ -28,9 +28,18 @@ def chain_page() -> None:
                     label=f"∂y/∂x{i}  (x{i} = {views.fmt(result.x[i])})") for i in range(shown)]
     if result.n > shown:
         st.caption(tr("backward.ex1_first", shown=shown, n=result.n))
-    views.answer_feedback(chain.check_answers(typed, result))
-    if not linked(st.toggle, "backward", label=tr("backward.run")):
-        st.info(tr("backward.not_yet"), icon=":material/hourglass_empty:")
+    checks = chain.check_answers(typed, result)
+    gate = class_views.gate("ex1", commit="backward")       # in a class: held till revealed
+    views.answer_feedback(checks, judged=not gate.held)
+    ran = linked(st.toggle, "backward", label=tr("backward.run"))
+    if ran:                                                  # committed: sent to a class
+        for i, check in enumerate(checks):
+            class_views.commit(questions.part_id("ex1", i),
+                               questions.ex1_option(check.correct, check.hint))
+    class_views.at_question("ex1", gate)
+    if gate.held or not (ran or gate.revealed):
+        if not ran:
+            st.info(tr("backward.not_yet"), icon=":material/hourglass_empty:")
         code_panel(result.code, name="backward")
         return
     views.formulas(result, y=False)

@@ -3,11 +3,11 @@ then sees."""
 
 import streamlit as st
 
-from lab import chain, graphs, tensors
+from lab import chain, graphs, questions, tensors
 from lab.cell.examples import EXERCISE_3
 from lab.i18n import Typed
 from lab.site import BY_ID
-from lab.ui import cached, cell_views, views
+from lab.ui import cached, cell_views, class_views, views
 from lab.ui.cell_views import code_panel
 from lab.ui.links import linked, linked_tabs
 from lab.ui.shell import page, page_object, section, tr
@@ -30,8 +30,14 @@ def exercise_2() -> None:
                    options=tensors.GUESSES, format_func=labels.get)
     # The student's reason stays in this page: not in the link, not sent anywhere.
     why = st.text_area(tr("exercises.ex2_why"), key="ex2_why", max_chars=1000, height=80)
-    if not linked(st.toggle, "ex2_check", label=tr("exercises.ex2_check")):
-        st.caption(tr("exercises.ex2_ask"))
+    gate = class_views.gate("ex2", commit="ex2_check")      # in a class: held till revealed
+    checked = linked(st.toggle, "ex2_check", label=tr("exercises.ex2_check"))
+    if checked:                                              # committed: sent to a class
+        class_views.commit("ex2", questions.ex2_option(guess))
+    class_views.at_question("ex2", gate)
+    if gate.held or not (checked or gate.revealed):
+        if not checked:
+            st.caption(tr("exercises.ex2_ask"))
         return
     views.verdict(None if guess is None else guess == "error",
                   tr("exercises.ex2_guess_right"), tr("exercises.ex2_guess_wrong"),
@@ -50,27 +56,40 @@ def exercise_2() -> None:
 def exercise_3() -> None:
     st.markdown(tr("exercises.ex3_task"))
     program = cell_views.program_box("ex3_code", tr("code.program"), height=300)
+    gate = class_views.gate("ex3_code")                     # in a class: held till revealed
+    result = grade = None
     if program.strip() == EXERCISE_3.strip():         # nothing written yet: nothing to check
         st.caption(tr("exercises.ex3_start"))
+    else:
+        result = cell_views.run(program)
+        cell_views.output(result, "ex3", graphs=False)
+        grade = cached.exercise_3_grade(program)
+        st.markdown(f"**{tr('exercises.ex3_check')}**")
+        text = "\n\n".join(tr(m.key, **m.values) for m in grade.messages)
+        (st.success if grade.correct else st.warning)(
+            text, icon=":material/check_circle:" if grade.correct else ":material/info:")
+        first = grade.messages[0].key if grade.messages else None       # each run: sent
+        class_views.commit("ex3_code", questions.ex3_code_option(grade.correct, first),
+                           token=class_views.program_token(program))
+    class_views.at_question("ex3_code", gate, sends="answers.sends_code")
+    if gate.held or grade is None and not gate.revealed:
         return
-    result = cell_views.run(program)
-    cell_views.output(result, "ex3", graphs=False)
-    grade = cached.exercise_3_grade(program)
-    st.markdown(f"**{tr('exercises.ex3_check')}**")
-    text = "\n\n".join(tr(m.key, **m.values) for m in grade.messages)
-    (st.success if grade.correct else st.warning)(
-        text, icon=":material/check_circle:" if grade.correct else ":material/info:")
-    if not linked(st.toggle, "ex3_reference", label=tr("exercises.ex3_reference")):
+    if not gate.revealed and not linked(st.toggle, "ex3_reference",
+                                        label=tr("exercises.ex3_reference")):
         st.caption(tr("exercises.ex3_reference_help"))
         return
     text, x_spec = chain.exercise_3_input(1, 5)
     reference = cached.gradient_run(text, x_spec, "mean", "float32", graph=True)
-    views.comparison(tr("exercises.ex3_compare"), grade)
-    yours, lab = st.columns(2)
-    with yours:
-        st.markdown(f"**{tr('exercises.ex3_yours')}**")
-        for index, drawing in enumerate(result.drawings):
-            views.graph_panel(drawing, f"exercise3_yours_{index + 1}", key=f"ex3_yours_{index}")
+    if grade is not None:
+        views.comparison(tr("exercises.ex3_compare"), grade)
+        yours, lab = st.columns(2)
+        with yours:
+            st.markdown(f"**{tr('exercises.ex3_yours')}**")
+            for index, drawing in enumerate(result.drawings):
+                views.graph_panel(drawing, f"exercise3_yours_{index + 1}",
+                                  key=f"ex3_yours_{index}")
+    else:                                 # revealed to a class before this student wrote
+        lab = st.container()
     with lab:
         st.markdown(f"**{tr('exercises.ex3_lab')}**")
         views.graph_panel(reference.drawing, "exercise3_graph", key="ex3_graph")

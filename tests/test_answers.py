@@ -62,7 +62,7 @@ def timed(call):
 
 @quick
 def test_every_question_has_options_a_title_and_option_names_in_both_languages():
-    assert set(questions.QUESTIONS) == {"ex1", "ex2", "ex3_guess", "ex3_code", "learning"}
+    assert set(questions.QUESTIONS) == {"ex1", "ex2", "ex3_code", "learning"}
     for entry in questions.QUESTIONS.values():
         assert len(set(entry.options)) == len(entry.options) >= 2, entry.id
         assert entry.right is None or entry.right <= set(entry.options), entry.id
@@ -72,13 +72,20 @@ def test_every_question_has_options_a_title_and_option_names_in_both_languages()
             assert all(key in catalogue(lang) for key in keys), (entry.id, lang)
     assert questions.QUESTIONS["ex2"].right == {"runtime_error"}
     assert questions.QUESTIONS["learning"].right is None        # the page decides
+    assert questions.QUESTIONS["learning"].options == training_behaviours()
+
+
+def training_behaviours() -> tuple[str, ...]:
+    from lab.training import BEHAVIOURS          # torch: imported by this test alone
+
+    return BEHAVIOURS
 
 
 @quick
 def test_question_ids_with_and_without_parts():
     assert questions.question_ids()[:6] == [f"ex1.{i}" for i in range(6)]
     assert [qid for qid in questions.question_ids() if "." not in qid] == [
-        "ex2", "ex3_guess", "ex3_code", "learning"]
+        "ex2", "ex3_code", "learning"]
     for good in ("ex2", "ex1.0", "ex1.5", "learning"):
         assert questions.question(good) is not None, good
     for bad in ("ex1", "ex1.6", "ex1.05", "ex1.-1", "ex1.٣", "ex2.0", "EX2", "ex2 ", "",

@@ -112,7 +112,7 @@ def test_chain_asks_for_the_derivatives_before_backward_gives_them():
     assert any("right" in s.value for s in at.success)
     assert any("divided by n" in e.value for e in at.error)
     at.slider(key="n").set_value(8).run()                  # boxes for the first six
-    assert [box.key for box in at.text_input][-1] == "ex1_5"
+    assert [box.key for box in at.main.text_input][-1] == "ex1_5"
     assert any("first 6 of the 8" in c.value for c in at.caption)
     at.toggle(key="backward").set_value(True).run()
     assert not at.exception and len(table(at)) == 8

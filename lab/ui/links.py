@@ -25,7 +25,7 @@ import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 import streamlit as st
 
@@ -178,9 +178,41 @@ def browser_language() -> str:
     return language_for_locale(getattr(st.context, "locale", None))
 
 
+@dataclass(frozen=True)
+class ClassCode(Codec):
+    """A class's code as a join link carries it (``lab.answers.normalise_code``)."""
+
+    def one(self, raw: str) -> str:
+        from lab.answers import normalise_code
+
+        code = normalise_code(raw)
+        if code is None:
+            raise ValueError(raw[:20])
+        return code
+
+
+@dataclass(frozen=True)
+class Secret(Codec):
+    """An instructor's key as the instructor's link carries it: URL-safe characters only."""
+
+    max_chars: int = 60
+
+    def one(self, raw: str) -> str:
+        if not 0 < len(raw) <= self.max_chars or not all(
+                char.isascii() and (char.isalnum() or char in "-_") for char in raw):
+            raise ValueError(raw[:20])
+        return raw
+
+
 FLAG = Flag()
 EVERY_PAGE = (Param("lang", Choice(LANGUAGES), browser_language, shared=True),
               Param("lecture", FLAG, False, shared=True))
+# A class (issue 24, lab.ui.class_views): ?class= joins it from any page; ?teach= is the
+# instructor's key, read once and taken out of the address at once (a projected address
+# bar shows it, a shared link would carry it). Neither follows a link to another page:
+# the session keeps the class.
+CLASS = (Param("class", ClassCode(), None), Param("teach", Secret(), None))
+SECRET = frozenset({"teach"})          # never in a link the lab writes or shows
 
 
 def _reduction(name: str) -> Param:
@@ -304,8 +336,9 @@ TABLES: dict[str, Callable[[], tuple[Param, ...]]] = {
 
 @functools.lru_cache(maxsize=None)
 def params(page: str) -> tuple[Param, ...]:
-    """Every URL parameter of ``page``: the language, lecture mode, then its own."""
-    return EVERY_PAGE + TABLES[page]()
+    """Every URL parameter of ``page``: the language, lecture mode, the class, then its
+    own."""
+    return EVERY_PAGE + CLASS + TABLES[page]()
 
 
 def declared(page: str, name: str) -> Param | None:
@@ -321,6 +354,11 @@ def open_page(page: str) -> None:
 
 def _page() -> str:
     return st.session_state.get(_PAGE, "home")
+
+
+def drawn_page() -> str:
+    """The id of the page being drawn (``open_page``)."""
+    return _page()
 
 
 def _written() -> dict:
@@ -351,6 +389,20 @@ def value(name: str, default=None):
     """A shared setting's value now (the language, lecture mode), wherever it is drawn:
     a change made in its widget reaches the session before the run (``_remember``)."""
     return _shared().get(name, default)
+
+
+def language() -> str:
+    """The page language: the sidebar's choice, else the link's, else the browser's."""
+    chosen = value("lang")
+    return chosen if chosen in LANGUAGES else browser_language()
+
+
+def page_address(page_url: str) -> str:
+    """A page's address in the browser, built from the page's own URL path."""
+    parts = urlsplit(getattr(st.context, "url", None) or "")
+    if not parts.netloc:
+        return f"/{page_url}"
+    return f"{parts.scheme}://{parts.netloc}/{page_url}"
 
 
 def put(name: str, new) -> None:
@@ -466,6 +518,11 @@ def linked_tabs(name: str, labels: list[str]):
     tabs = st.tabs(labels, key=name, on_change=_remember_tab, args=(name, tuple(labels)))
     keep(param, number)
     return tabs
+
+
+def written(name: str) -> list[str] | None:
+    """What this session last wrote to the address for ``name`` (None: nothing)."""
+    return _written().get(name)
 
 
 def in_link(name: str) -> bool:

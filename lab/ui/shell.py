@@ -13,15 +13,15 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from lab import site
 from lab.i18n import LANGUAGES, Message, has, localized, t
 from lab.site import PAGES, Page
-from lab.ui import links
-from lab.ui.links import linked
+from lab.ui import class_views, links
+from lab.ui.links import linked, page_address  # noqa: F401 - page_address: the pages' too
 from lab.ui.verbatim import code_list, say
 
 
@@ -46,10 +46,7 @@ def _per_run(name: str, read):
 
 def lang() -> str:
     """The page language: the sidebar's choice, else the link's, else the browser's."""
-    def read() -> str:
-        chosen = links.value("lang")
-        return chosen if chosen in LANGUAGES else links.browser_language()
-    return _per_run("lang", read)
+    return _per_run("lang", links.language)
 
 
 def tr(key: str, **values) -> str:
@@ -166,8 +163,8 @@ def current_page() -> str:
 def page(page_id: str, asks_first: bool = False):
     """Open a page, run its body, close it: ``with page("backward"): ...``.
 
-    Opening: the shared sidebar (language, lecture mode, link box), the title, the intro
-    and the page's "try this". Closing: the notice for link parameters that were refused,
+    Opening: the shared sidebar (language, lecture mode, the class, link box), the title,
+    the class's projection or news (``class_views``), the intro and the page's "try this". Closing: the notice for link parameters that were refused,
     the link to this state, what to remember and the link to the next page. A page that
     ``asks_first`` shows what to remember itself, once the student has answered
     (``remember``). An exception in the body skips the closing, as a stopped run should.
@@ -182,11 +179,13 @@ def _open(info: Page) -> Frame:
     frame = Frame(info, "", {name: st.query_params.get_all(name) for name in st.query_params})
     st.session_state[_FRAME] = frame
     links.open_page(info.id)
+    class_views.arrive()
     with st.sidebar:
         linked(st.segmented_control, "lang", label=t("app.language", lang()),
                options=LANGUAGES, required=True)
         linked(st.toggle, "lecture", label=tr("app.lecture"))
         st.caption(tr("app.lecture_help"))
+        class_views.sidebar()
     frame.title = title(info)
     st.set_page_config(page_title=f"{frame.title} · Autograd Lab")
     with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
@@ -197,6 +196,7 @@ def _open(info: Page) -> Frame:
             unsafe_allow_javascript=True)
     st.title(frame.title, anchor=False)
     frame.notice = st.empty()
+    class_views.top()
     if not lecture():
         st.markdown(tr(f"{info.id}.intro"))
     st.info(f"**{tr('app.try_this')}:** {tr(f'{info.id}.try_this')}",
@@ -211,6 +211,7 @@ def _close(frame: Frame) -> None:
         frame.notice.info(tr("app.url_fallback", names=code_list(reset)),
                           icon=":material/link_off:")
     share_box(frame)
+    class_views.watch()
     _ending(frame)
     frame.full_run = False
 
@@ -235,21 +236,14 @@ def _ending(frame: Frame) -> None:
                  query_params=carried_parameters())
 
 
-def page_address(page_url: str) -> str:
-    """This page's address in the browser, built from the page's own URL path."""
-    parts = urlsplit(getattr(st.context, "url", None) or "")
-    if not parts.netloc:
-        return f"/{page_url}"
-    return f"{parts.scheme}://{parts.netloc}/{page_url}"
-
-
 def shared_parameters() -> dict[str, list[str]]:
     """What a shared link carries: every parameter of the address with all its values
     (a range slider has two), and always the language, which the address leaves out when
-    it is the browser's: the link opens in the sender's language for everyone."""
+    it is the browser's: the link opens in the sender's language for everyone. An
+    instructor's key (``links.SECRET``) is never in it."""
     params = {"lang": [lang()]}
     params.update({name: st.query_params.get_all(name) for name in st.query_params
-                   if name != "lang"})
+                   if name != "lang" and name not in links.SECRET})
     return params
 
 

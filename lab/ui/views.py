@@ -398,10 +398,11 @@ def guess_feedback(check) -> None:
         tr(key, typed=Typed(check.typed.strip()), y=fmt(check.expected)))
 
 
-def answer_feedback(checks) -> None:
-    """Exercise 1: which typed partial derivatives match autograd, with hints."""
+def answer_feedback(checks, judged: bool = True) -> None:
+    """Exercise 1: which typed partial derivatives match autograd, with hints. Not
+    ``judged`` (a class waits for the reveal): only what is not a number is said."""
     for i, check in enumerate(checks):
-        if check.correct is None and not check.hint:
+        if check.correct is None and not check.hint or check.correct is not None and not judged:
             continue
         if check.correct:
             st.success(tr("backward.answer_right", i=i, value=fmt(check.expected)),
@@ -410,5 +411,5 @@ def answer_feedback(checks) -> None:
             # The typed answer is shown as typed (a code span), never as markdown.
             wrong = tr("backward.answer_wrong", i=i, typed=Typed(check.typed.strip()))
             st.error(f"{wrong} {tr(check.hint)}", icon=":material/cancel:")
-    if checks and all(check.correct for check in checks):
+    if judged and checks and all(check.correct for check in checks):
         st.balloons()
