@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 
 import numpy as np
@@ -308,6 +309,25 @@ def graph_alt(dot_source: str, current: str = "") -> str:
     return f"{text} {current}".strip()
 
 
+# A label that starts with a line break: torchviz writes one for every tensor it has no
+# name for ("\n (3)": the output, the saved tensors). See ``drawable``.
+_EMPTY_FIRST_LINE = re.compile(r'(\blabel\s*=\s*")(\n|\\[nlr])')
+
+
+def drawable(dot_source: str) -> str:
+    """``dot_source`` as the browser can lay it out: a label's empty first line holds a space.
+
+    Streamlit 1.67 lays graphs out with Graphviz compiled to WebAssembly (@hpcc-js/wasm,
+    driven by d3-graphviz). A label whose first line is empty makes a later layout in the
+    same page fail ("table index is out of bounds": 9 of 400 layouts of the lab's own
+    graphs failed, every one of them such a graph; 0 of 400 with the space). d3-graphviz
+    then keeps the drawing it had and stays busy until a layout succeeds, so the page
+    showed the previous graph under the new text alternative. The space changes nothing
+    that is drawn: the line stays blank.
+    """
+    return _EMPTY_FIRST_LINE.sub(r"\1 \2", dot_source)
+
+
 def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_LEGEND,
                 key: str = "graph", current: str = "", restyle: bool = True) -> None:
     """The graph laid out in the browser at its own size (never wider than the page), in
@@ -316,7 +336,8 @@ def graph_panel(dot_source: str, filename: str, legend: tuple = graphs.TORCHVIZ_
     (SVG/PNG need ``dot``)."""
     if restyle:
         dot_source = graphs.styled(dot_source, shown_palette())
-    st.graphviz_chart(dot_source, width="content", alt=graph_alt(dot_source, current))
+    st.graphviz_chart(drawable(dot_source), width="content",
+                      alt=graph_alt(dot_source, current))
     if legend:      # a graph that draws its own legend passes ()
         st.caption(" · ".join(tr(label) for label in legend))
         st.caption(tr("graph.reading"))
