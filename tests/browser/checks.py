@@ -37,7 +37,8 @@ def axe_violations(page, impacts=BLOCKING) -> list[dict]:
              const nodes = v.nodes.filter(n => !allowed.some(
                ([rule, selector]) => rule === v.id && n.element.matches(selector)));
              return {rule: v.id, impact: v.impact, help: v.help, count: nodes.length,
-                     targets: nodes.map(n => n.target.join(' ')).slice(0, 5)};
+                     targets: nodes.map(n => n.target.join(' ')).slice(0, 5),
+                     why: nodes.map(n => n.failureSummary.split('\\n').slice(-1)[0]).slice(0, 5)};
            }).filter(v => v.count > 0))""",
         [WCAG_AA, [list(pair) for pair in ALLOWED]])
     return [v for v in result if v["impact"] in impacts]

@@ -1,20 +1,17 @@
-"""Page 6 in a real browser at 1280×900: the annotated graph's text is as large as the body
+"""Page 7 (inside backward()) in a real browser at 1280×900: the annotated graph's text is as large as the body
 text, tensors of up to six elements are shown whole, and no formula is wider than the page."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pytest
 
-from lab import chain
 from tests.browser.lab_browser import VIEWPORT, exception_count, open_page, wait_for_graphs
 
 pytestmark = pytest.mark.browser
 
-EX3 = urlencode({"comp": chain.EXERCISE_3})
+EX3 = "comp=ex3"
 QUERIES = {"seed chain": "step=3", "exercise 3": f"{EX3}&step=9",
-           "typed, in Spanish": "comp=f%28x%29&step=4&lang=es"}
+           "typed, in Spanish": "comp=formula&step=4&lang=es"}
 
 MEASURE = """() => {
   const main = document.querySelector('[data-testid="stMainBlockContainer"]');

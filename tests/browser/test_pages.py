@@ -3,8 +3,8 @@
 In each theme the same visit also runs axe-core (WCAG 2.0/2.1 A and AA: no serious or
 critical violation) and checks the heading levels (no level skipped).
 
-The page list is the home page plus ``lab.ui.shell.PAGES``: a page registered there is covered
-here without editing this file. Screenshots go to docs/screenshots/<url>-<theme>.png (home is
+The page list is ``lab.site.PAGES`` (the home page first): a page declared there is covered
+here without editing this file. Screenshots go to docs/screenshots/<id>-<theme>.png (home is
 ``home``); the README embeds them, so a test run keeps them current.
 """
 
@@ -14,35 +14,20 @@ import json
 
 import pytest
 
-from lab.i18n import MISSING, t
-from lab.ui.shell import PAGES
+from lab.i18n import MISSING
+from lab.site import PAGES
+from lab.ui.shell import title
 from tests.browser.lab_browser import (alerts, background_luminance, exception_count, graphs_drawn,
                                        metric_values, open_page, plots_drawn, screenshot, settle,
-                                       wait_for_graphs, wait_for_plots, words)
+                                       wait_for_graphs, wait_for_plots)
 from tests.browser.checks import axe_violations, focus_rings
 from tests.conftest import open_page as open_app_test
 
 pytestmark = pytest.mark.browser
 
-# (url path, screenshot name, script for AppTest, catalogue section)
-HOME = ("", "home", None, "home")
-EVERY_PAGE = [HOME] + [(info.url, info.url, info.path, info.section) for info in PAGES]
+# (url path, screenshot name, script for AppTest, page id): every page of lab.site
+EVERY_PAGE = [(info.url, info.id, info.script, info.id) for info in PAGES]
 IDS = [name for _, name, _, _ in EVERY_PAGE]
-
-
-def deliberate_errors(url: str) -> list[str]:
-    """PyTorch errors a page shows on purpose at its defaults, as the lab's core reports them.
-
-    The mistakes page makes each classic mistake and quotes what PyTorch raised (exercise 2
-    asks for a prediction first: no error until then). Any other error box at defaults
-    fails the test.
-    """
-    if url == "mistakes":
-        from lab import mistakes
-
-        return [run.error for run in (mistakes.run(key, True) for key in mistakes.KEYS)
-                if run.error]
-    return []
 
 
 # Relative luminance of the app background: below DARK is a dark theme, above LIGHT a light one.
@@ -65,10 +50,11 @@ def accessible(page) -> None:
     graph has a text alternative; every keyboard stop shows a focus ring of at least 2 px
     and 3:1 against its surroundings."""
     violations = axe_violations(page)
-    assert violations == [], [(v["rule"], v["targets"]) for v in violations]
+    assert violations == [], [(v["rule"], v["targets"], v["why"]) for v in violations]
     levels = page.evaluate(HEADINGS)
     assert levels[:1] == [1] and all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
-    assert page.locator('[data-testid="stTooltipIcon"]').count() == 0
+    # (a button's own tooltip, shown on hover, wraps the button: no stop of its own)
+    assert page.locator('[data-testid="stTooltipIcon"]:not(:has(button))').count() == 0
     for graph in page.locator('[data-testid="stGraphVizChart"]').all():
         assert graph.get_attribute("role") == "figure"
         assert "nodes" in (graph.get_attribute("aria-label") or "")
@@ -91,16 +77,14 @@ def test_page_at_defaults_light_and_dark(lab, browser_page, url, name, script, s
     open_page(page, lab, url)
     ready(page)
 
-    assert page.locator("h1").first.inner_text().strip() == t(f"{section}.title", "en")
+    info = next(info for info in PAGES if info.id == section)
+    assert page.locator("h1").first.inner_text().strip() == title(info, "en")
     assert exception_count(page) == 0
     assert page.lab_errors == []
     assert MISSING.split("{")[0] not in page.locator('[data-testid="stMain"]').inner_text()
-
-    expected = deliberate_errors(url)
-    shown = [words(text) for text in alerts(page, "Error")]
-    assert len(shown) == len(expected), shown
-    for message, box in zip(expected, shown):
-        assert words(message) in box
+    # Every page asks before it tells: no error box at its defaults (the mistakes page shows
+    # PyTorch's error only once a card is run).
+    assert alerts(page, "Error") == []
 
     for graph in graphs_drawn(page):
         assert graph["svg"] and graph["nodes"] >= 1, graph
