@@ -208,7 +208,10 @@ def loss_figure(loop: Loop, language: str, colours: Palette, _run: TrainingRun) 
                "line": {"dash": "dot", "color": colours.tangent, "width": 2 * k}}]
     layout = {"title": {"text": t("learning.loss_title", language)},
               "xaxis": {"title": {"text": t("learning.col_step", language)}},
+              # projected, a label per decade: with 2 and 5 between them, 24 px labels
+              # overlapped (13 pairs)
               "yaxis": {"type": "log", "tickformat": ".2~g",
+                        **({"dtick": 1} if colours.name == "lecture" else {}),
                         "title": {"text": t("learning.col_loss", language)}},
               "height": LINE_HEIGHT, "margin": MARGIN, "legend": LEGEND}
     return figure_spec(traces, palette_layout(layout, colours))
