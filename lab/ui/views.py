@@ -184,8 +184,32 @@ def curve_chart(result: GradientRun, tangents: bool = False) -> None:
         return
     spec = curve_figure(result.text, result.x_spec, result.dtype, lang(), tangents,
                         shown_palette(), _curve=result.curve)
-    st.plotly_chart(_Built(spec), width="stretch")
+    figure_chart(spec, curve_alt(result.curve, tangents))
     st.caption(tr(f"plot.scale_note_{result.reduce}"))
+
+
+def _span(values) -> str:
+    """How a curve's finite values range, in words ("goes from 1 to 7", "is 2 everywhere")."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return t("plot.alt_constant", lang(), value="—")
+    low, high = fmt(min(finite)), fmt(max(finite))
+    if low == high:
+        return t("plot.alt_constant", lang(), value=low)
+    return t("plot.alt_span", lang(), low=low, high=high)
+
+
+def curve_alt(curve: Curve, tangents: bool = False) -> str:
+    """The curve plot in words, for screen readers (its text alternative): what is drawn,
+    over which t, and the range of each curve."""
+    finite = [v for v in curve.t if math.isfinite(v)] or [math.nan]
+    parts = [t("plot.alt", lang(), low=fmt(min(finite)), high=fmt(max(finite)),
+               n=len(curve.x), f=_span(curve.f), df=_span(curve.df))]
+    if curve.d2f is not None:
+        parts.append(t("plot.alt_second", lang(), d2f=_span(curve.d2f)))
+    if tangents:
+        parts.append(t("plot.alt_tangents", lang()))
+    return " ".join(parts)
 
 
 @st.cache_resource(max_entries=RUNS, show_spinner=False)
@@ -268,10 +292,11 @@ def palette_layout(layout: dict, colours: Palette) -> dict:
     return scaled
 
 
-def figure_chart(spec: dict) -> None:
-    """A plotly figure given as plotly's own dict (built once, cached), drawn as it is."""
+def figure_chart(spec: dict, alt: str) -> None:
+    """A plotly figure given as plotly's own dict (built once, cached), drawn as it is, with
+    its text alternative ``alt`` (the chart's accessible name: a screen reader says it)."""
     keyboard_scrollers()
-    st.plotly_chart(_Built(spec), width="stretch")
+    st.plotly_chart(_Built(spec), width="stretch", alt=alt)
 
 
 def figure_spec(traces: list[dict], layout: dict) -> dict:
