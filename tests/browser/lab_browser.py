@@ -255,3 +255,45 @@ def screenshot(page, name: str) -> Path | None:
     target = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(target), animations="disabled", caret="hide")
     return target
+
+
+TABLES_DRAWN = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+  .filter(g => g.checkVisibility() && !g.closest('details:not([open])'))
+  .every(g => g.querySelector('table[role="grid"] td'))"""
+
+
+def ready(page) -> None:
+    """Graphs laid out, plots drawn, every visible data grid's cells in the page, fonts
+    loaded: what a screenshot or a measurement should see."""
+    wait_for_graphs(page)
+    wait_for_plots(page)
+    page.wait_for_function(TABLES_DRAWN, timeout=LOAD_TIMEOUT_MS, polling=100)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+
+
+DARK_BACKGROUND = """() => {
+  const [r, g, b] = getComputedStyle(document.querySelector('[data-testid="stApp"]'))
+    .backgroundColor.match(/\\d+/g).map(Number);
+  return r + g + b < 150;
+}"""
+
+
+def to_dark(page, redraw: bool = True) -> None:
+    """The browser asks for the dark theme. With no ``base`` in config.toml the lab follows
+    it live; plotly charts keep the grid colours they were drawn with (their text follows
+    the theme: lab/ui/css/base.css), so a page with charts is reloaded unless ``redraw`` is
+    False (as a student who switches sees it)."""
+    page.emulate_media(color_scheme="dark")
+    if redraw and page.locator('[data-testid="stPlotlyChart"]').count():
+        page.reload(timeout=LOAD_TIMEOUT_MS)
+        settle(page)
+    page.wait_for_function(DARK_BACKGROUND, timeout=LOAD_TIMEOUT_MS)
+    ready(page)
+
+
+def figures(page) -> list[tuple[str | None, str | None]]:
+    """(role, accessible name) of every visible plot and graph."""
+    return page.locator('[data-testid="stPlotlyChart"], [data-testid="stGraphVizChart"]'
+                        ).evaluate_all(
+        """charts => charts.filter(c => c.checkVisibility())
+                      .map(c => [c.getAttribute('role'), c.getAttribute('aria-label')])""")

@@ -45,3 +45,28 @@ def test_graph_text_is_as_large_as_the_body_text_and_no_formula_is_cut(lab, brow
     if query.startswith(EX3):        # exercise 3's five gradients, whole, on x's node
         for gradient in ("0.728988", "0.716283", "-3.41801", "-15.4071", "-20.0476"):
             assert gradient in measured["words"], gradient
+
+
+def test_next_keeps_the_keyboard_focus_at_the_last_step(lab, browser_page):
+    """Next and Previous are never disabled: at the last step Next does nothing and keeps
+    the focus (a disabled button dropped it to <body>), and Shift+Tab goes on from there."""
+    from lab.i18n import t
+    from tests.browser.lab_browser import after_change, query, settle
+    from tests.browser.test_untrusted_text import run_started
+
+    page = browser_page
+    open_page(page, lab, "inside_backward", "step=4")
+    following = page.get_by_role("button", name=t("inside_backward.next", "en"), exact=True)
+    following.focus()
+    page.keyboard.press("Enter")
+    after_change(page, "() => location.search.includes('step=5')")
+    page.keyboard.press("Enter")                      # the last step: nothing to do
+    run_started(page)
+    settle(page)
+    assert query(page)["step"] == ["5"]
+    focused = page.evaluate("() => [document.activeElement.tagName, "
+                            "document.activeElement.innerText]")
+    assert focused[0] == "BUTTON" and focused[1].endswith(t("inside_backward.next", "en"))
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("() => document.activeElement.innerText").strip().endswith(
+        t("inside_backward.previous", "en"))

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from lab.i18n import t
 from lab.site import BY_ID
 from lab.training import Loop, train
 from lab.ui.views import fmt
@@ -36,6 +37,11 @@ def test_revealed_run_draws_every_plot_in_both_languages(lab, browser_page, lang
     assert metric_values(page)[1] == fmt(run.loss[-1])
     drawn = plots_drawn(page)
     assert drawn == traces(at) and len(drawn) == 3            # loss, path, line
+    # each plot's text alternative, in the page's language, as the page wrote it
+    names = page.locator('[data-testid="stPlotlyChart"]').evaluate_all(
+        "cs => cs.map(c => [c.getAttribute('role'), c.getAttribute('aria-label')])")
+    assert names == [["figure", chart.proto.alt] for chart in at.get("plotly_chart")]
+    assert names[0][1].startswith(t("learning.loss_alt", lang).split("{")[0])
     assert page.locator('[data-testid="stPlotlyChart"] .contour').count() >= 1
     assert page.locator('[data-testid="stDataFrame"]').count() == 1
 

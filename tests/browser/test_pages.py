@@ -1,7 +1,8 @@
 """Every page in a real browser at its defaults, in light then dark theme, with screenshots.
 
 In each theme the same visit also runs axe-core (WCAG 2.0/2.1 A and AA: no serious or
-critical violation) and checks the heading levels (no level skipped).
+critical violation), checks the heading levels (no level skipped), the text alternative of
+every plot and graph, and the keyboard's focus rings.
 
 The page list is ``lab.site.PAGES`` (the home page first): a page declared there is covered
 here without editing this file. Screenshots go to docs/screenshots/<id>-<theme>.png (home is
@@ -17,10 +18,10 @@ import pytest
 from lab.i18n import MISSING
 from lab.site import PAGES
 from lab.ui.shell import title
-from tests.browser.lab_browser import (alerts, background_luminance, exception_count, graphs_drawn,
-                                       metric_values, open_page, plots_drawn, screenshot, settle,
-                                       wait_for_graphs, wait_for_plots)
 from tests.browser.checks import axe_violations, focus_rings
+from tests.browser.lab_browser import (alerts, background_luminance, exception_count, figures,
+                                       graphs_drawn, metric_values, open_page, plots_drawn,
+                                       ready, screenshot, to_dark)
 from tests.conftest import open_page as open_app_test
 
 pytestmark = pytest.mark.browser
@@ -29,15 +30,8 @@ pytestmark = pytest.mark.browser
 EVERY_PAGE = [(info.url, info.id, info.script, info.id) for info in PAGES]
 IDS = [name for _, name, _, _ in EVERY_PAGE]
 
-
 # Relative luminance of the app background: below DARK is a dark theme, above LIGHT a light one.
 DARK, LIGHT = 0.05, 0.8
-DARK_BACKGROUND = """() => {
-  const [r, g, b] = getComputedStyle(document.querySelector('[data-testid="stApp"]'))
-    .backgroundColor.match(/\\d+/g).map(Number);
-  return r + g + b < 150;
-}"""
-
 
 HEADINGS = """() => [...document.querySelectorAll('[data-testid="stMain"] :is(h1,h2,h3,h4,h5,h6)')]
   .filter(h => h.offsetParent !== null).map(h => Number(h.tagName[1]))"""
@@ -47,28 +41,19 @@ def accessible(page) -> None:
     """axe-core finds no serious or critical WCAG A/AA violation; headings go down one
     level at a time (h1, h2, h3: none skipped); no control has a "?" help button of its own
     (a tab stop each: the help sits behind one button per group, or in a caption); every
-    graph has a text alternative; every keyboard stop shows a focus ring of at least 2 px
-    and 3:1 against its surroundings."""
+    plot and graph is a figure with a text alternative; every keyboard stop shows a focus
+    ring of at least 2 px and 3:1 against its surroundings."""
     violations = axe_violations(page)
     assert violations == [], [(v["rule"], v["targets"], v["why"]) for v in violations]
     levels = page.evaluate(HEADINGS)
     assert levels[:1] == [1] and all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
     # (a button's own tooltip, shown on hover, wraps the button: no stop of its own)
     assert page.locator('[data-testid="stTooltipIcon"]:not(:has(button))').count() == 0
-    for graph in page.locator('[data-testid="stGraphVizChart"]').all():
-        assert graph.get_attribute("role") == "figure"
-        assert "nodes" in (graph.get_attribute("aria-label") or "")
+    assert all(role == "figure" and name for role, name in figures(page)), figures(page)
     rings = focus_rings(page)
     assert len(rings) > 5
     weak = [ring for ring in rings if ring["width"] < 2 or ring["contrast"] < 3]
     assert weak == [], weak
-
-
-def ready(page) -> None:
-    """Graphs laid out, plots drawn, fonts loaded: what a screenshot should show."""
-    wait_for_graphs(page)
-    wait_for_plots(page)
-    page.evaluate("() => document.fonts.ready.then(() => true)")
 
 
 @pytest.mark.parametrize("url, name, script, section", EVERY_PAGE, ids=IDS)
@@ -89,29 +74,27 @@ def test_page_at_defaults_light_and_dark(lab, browser_page, url, name, script, s
     for graph in graphs_drawn(page):
         assert graph["svg"] and graph["nodes"] >= 1, graph
 
-    # The browser shows the numbers AppTest computes for the same page, and draws every
-    # trace of every plotly figure.
+    # The browser shows the numbers AppTest computes for the same page, draws every trace
+    # of every plotly figure, and gives each plot the text alternative the page wrote.
     at = open_app_test(script)
     assert not at.exception
     assert metric_values(page) == [metric.value for metric in at.metric]
-    figures = [len(json.loads(chart.proto.spec)["data"]) for chart in at.get("plotly_chart")]
+    charts = at.get("plotly_chart")
+    figures_sent = [len(json.loads(chart.proto.spec)["data"]) for chart in charts]
     drawn = plots_drawn(page)
     assert all(traces >= 1 for traces in drawn)
-    if len(drawn) == len(figures):          # no chart hidden in a closed tab
-        assert drawn == figures
+    if len(drawn) == len(figures_sent):          # no chart hidden in a closed tab
+        assert drawn == figures_sent
+        plot_names = [name for name in page.locator('[data-testid="stPlotlyChart"]')
+                      .evaluate_all("cs => cs.map(c => c.getAttribute('aria-label'))")]
+        assert plot_names == [chart.proto.alt for chart in charts]
+        assert all(plot_names)
 
     screenshot(page, f"{name}-light")
     assert background_luminance(page) > LIGHT
     accessible(page)
 
-    # With no `base` in config.toml the lab follows the system's colour scheme, live; plotly
-    # charts keep the palette they were drawn with, so a page with charts is reloaded.
-    page.emulate_media(color_scheme="dark")
-    if drawn:
-        page.reload()
-        settle(page)
-    page.wait_for_function(DARK_BACKGROUND)
-    ready(page)
+    to_dark(page)
     assert background_luminance(page) < DARK
     assert exception_count(page) == 0
     screenshot(page, f"{name}-dark")
