@@ -16,7 +16,7 @@ from lab.cell.limits import Limits
 from lab.i18n import localized
 from lab.site import BY_ID
 from lab.ui import cached
-from lab.ui.links import PROGRAM_LINK_MAX, in_link, link_length, linked
+from lab.ui.links import PROGRAM_LINK_MAX, link_length, linked
 from lab.ui.shell import current, error_box, lang, lecture, page_address, tr
 from lab.ui.verbatim import code_span
 from lab.ui.views import fmt, graph_panel, pytorch_said, table
@@ -34,7 +34,9 @@ def program_box(name: str, label: str, height: int = 260) -> str:
     row.button(tr("code.run"), key=f"{name}_button", type="primary",
                icon=":material/play_arrow:")
     row.caption(tr("code.run_help"))
-    if not in_link(name) and program.strip():
+    # Only a program too long for a link is left out of it: the page's own starting
+    # program is left out too (a default is never written), and needs no note.
+    if link_length(program) > PROGRAM_LINK_MAX:
         st.caption(tr("code.not_linked", length=link_length(program), limit=PROGRAM_LINK_MAX))
     return program
 
