@@ -246,10 +246,14 @@ def relative_luminance(rgb) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def screenshot_wanted() -> bool:
+    return os.environ.get("LAB_SCREENSHOTS", "") not in ("", "0")
+
+
 def screenshot(page, name: str) -> Path | None:
     """Redraw docs/screenshots/<name>.png, only when asked: LAB_SCREENSHOTS=1 (a plain test
     run leaves the committed pictures alone)."""
-    if os.environ.get("LAB_SCREENSHOTS", "") in ("", "0"):
+    if not screenshot_wanted():
         return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"

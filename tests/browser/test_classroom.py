@@ -20,8 +20,8 @@ from tests.browser.checks import (axe_violations, clipped_formulas, horizontal_o
                                   steady_state)
 from tests.browser.conftest import new_context, tab
 from tests.browser.lab_browser import (LOAD_TIMEOUT_MS, after_change, exception_count,
-                                       metric_values, open_page, ready, screenshot, settle,
-                                       shows_metric, to_dark)
+                                       metric_values, open_page, ready, screenshot,
+                                       screenshot_wanted, settle, shows_metric, to_dark)
 from tests.browser.test_pages import EVERY_PAGE, IDS
 from tests.conftest import open_page as open_app_test
 
@@ -210,6 +210,14 @@ def test_every_page_in_lecture_mode_on_a_projector(lab, projector, url, name, sc
                                    timeout=LOAD_TIMEOUT_MS)
             assert page.evaluate(PAGE_SCROLLED) == 0
         assert axe_violations(page) == []
+        if url == "inside_backward" and screenshot_wanted():
+            # the picture shows what the lecturer scrolls to: the step beside its graph
+            page.locator(".st-key-annotated_graph").evaluate(
+                """e => { e.closest('[data-testid="stHorizontalBlock"]')
+                            .scrollIntoView({block: 'start'});
+                          for (const s of document.querySelectorAll(
+                              '[data-testid="stMain"], [data-testid="stAppViewContainer"]'))
+                            s.scrollTop -= 100; }""")          # under the app's header
         screenshot(page, f"{name}-lecture")
         readable_from_the_back_row(page)
         to_dark(page, redraw=False)

@@ -19,9 +19,9 @@ from lab.i18n import MISSING
 from lab.site import PAGES
 from lab.ui.shell import title
 from tests.browser.checks import axe_violations, focus_rings
-from tests.browser.lab_browser import (alerts, background_luminance, exception_count, figures,
-                                       graphs_drawn, metric_values, open_page, plots_drawn,
-                                       ready, screenshot, to_dark)
+from tests.browser.lab_browser import (DARK_BACKGROUND, alerts, background_luminance,
+                                       exception_count, figures, graphs_drawn, metric_values,
+                                       open_page, plots_drawn, ready, screenshot, to_dark)
 from tests.conftest import open_page as open_app_test
 
 pytestmark = pytest.mark.browser
@@ -41,8 +41,7 @@ def accessible(page) -> None:
     """axe-core finds no serious or critical WCAG A/AA violation; headings go down one
     level at a time (h1, h2, h3: none skipped); no control has a "?" help button of its own
     (a tab stop each: the help sits behind one button per group, or in a caption); every
-    plot and graph is a figure with a text alternative; every keyboard stop shows a focus
-    ring of at least 2 px and 3:1 against its surroundings."""
+    plot and graph is a figure with a text alternative."""
     violations = axe_violations(page)
     assert violations == [], [(v["rule"], v["targets"], v["why"]) for v in violations]
     levels = page.evaluate(HEADINGS)
@@ -50,6 +49,12 @@ def accessible(page) -> None:
     # (a button's own tooltip, shown on hover, wraps the button: no stop of its own)
     assert page.locator('[data-testid="stTooltipIcon"]:not(:has(button))').count() == 0
     assert all(role == "figure" and name for role, name in figures(page)), figures(page)
+
+
+def focus_visible(page) -> None:
+    """Every keyboard stop shows a focus ring of at least 2 px and 3:1 against its
+    surroundings (Tab goes once round the page: it scrolls and leaves the focus somewhere,
+    so it comes after the screenshots)."""
     rings = focus_rings(page)
     assert len(rings) > 5
     weak = [ring for ring in rings if ring["width"] < 2 or ring["contrast"] < 3]
@@ -99,6 +104,10 @@ def test_page_at_defaults_light_and_dark(lab, browser_page, url, name, script, s
     assert exception_count(page) == 0
     screenshot(page, f"{name}-dark")
     accessible(page)
+    focus_visible(page)
+    page.emulate_media(color_scheme="light")           # the theme follows at once
+    page.wait_for_function(f"() => !({DARK_BACKGROUND})()")
+    focus_visible(page)
 
 
 def test_resident_memory_after_every_page(lab, browser_page, record_property):
