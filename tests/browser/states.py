@@ -44,7 +44,6 @@ ANSWERED = {
     "tensors": {"dtype": "int64", "requires_grad": "true", "backward": "true",
                 "cell": REFUSED},
     "backward": {"n": "4", "ex1_0": "0.5", "ex1_1": "9", "backward": "true"},
-    "torchviz": {"show_attrs": "true", "show_saved": "true"},
     "exercises": {"exercise": "2", "ex2_guess": "works", "ex2_check": "true"},
     "exercises#3": {"exercise": "3", "ex3_code": EXERCISE_3, "ex3_reference": "true"},
     "playground": {"f": "x^2 + foo(x)"},
