@@ -301,3 +301,26 @@ def figures(page) -> list[tuple[str | None, str | None]]:
                         ).evaluate_all(
         """charts => charts.filter(c => c.checkVisibility())
                       .map(c => [c.getAttribute('role'), c.getAttribute('aria-label')])""")
+
+
+WATCH_RUNS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.labRuns = 0;
+  window.labRunWatch?.disconnect();
+  window.labRunWatch = new MutationObserver(() => {
+    if (app.dataset.testScriptState === 'running') window.labRuns += 1; });
+  window.labRunWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def rerun_after(page, action) -> None:
+    """Do ``action`` (a key press, a click) and wait for the script run it starts to end.
+
+    The run is seen starting by an observer installed before the action, so a run that
+    starts and ends between two polls is not missed (waiting for the "running" state to
+    be polled cost a timeout whenever a run was quicker than the polling).
+    """
+    page.evaluate(WATCH_RUNS)
+    action()
+    page.wait_for_function("() => window.labRuns > 0", timeout=LOAD_TIMEOUT_MS, polling=50)
+    settle(page)

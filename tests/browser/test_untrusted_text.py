@@ -15,11 +15,10 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lab.site import PAGES
 from lab.ui.verbatim import MAX_NAMES
-from tests.browser.lab_browser import exception_count, open_page, settle
+from tests.browser.lab_browser import exception_count, open_page, rerun_after
 from tests.untrusted import (ADDRESSES, HIDDEN, MARK, PAYLOADS, crafted_query,
                              name_groups, states)
 
@@ -89,16 +88,6 @@ def visits() -> list[tuple[str, dict, dict]]:
     return links
 
 
-def run_started(page) -> None:
-    """Wait (briefly) for the rerun a typed text starts; ``settle`` then waits for its end."""
-    try:
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=\"stApp\"]')"
-            ".dataset.testScriptState === 'running'", timeout=3000, polling=50)
-    except PlaywrightTimeout:
-        pass          # already over
-
-
 def test_crafted_links_and_typed_payloads_are_only_text(lab, chromium):
     page = chromium.new_page()
     errors, elsewhere, requested = [], [], []
@@ -128,10 +117,9 @@ def test_crafted_links_and_typed_payloads_are_only_text(lab, chromium):
                 box = page.locator(f".st-key-{key} :is(input, textarea)")
                 box.fill(payload)
                 # a text area takes Enter as a new line: Ctrl+Enter commits it
-                box.press("Control+Enter" if box.evaluate("e => e.tagName") == "TEXTAREA"
+                commit = ("Control+Enter" if box.evaluate("e => e.tagName") == "TEXTAREA"
                           else "Enter")
-                run_started(page)
-                settle(page)
+                rerun_after(page, lambda: box.press(commit))
                 assert_only_text((url, key, payload))
         assert len(requested) > 50                        # the listener saw the pages load
         leaving = [u for u in requested if urlsplit(u).netloc not in ("", origin)]
