@@ -33,7 +33,7 @@ class Palette:
     df: str                     # f'(t) and the points f'(x_i)
     d2f: str                    # f''(t), the playground's second derivative
     tangent: str
-    ticks: str | None           # None: the theme's
+    ticks: str | None           # None: the theme's (its text colour: lab/ui/css/base.css)
     # graphs (Graphviz)
     graph_background: str
     graph_ink: str              # text and borders
@@ -54,7 +54,7 @@ SCREEN = Palette(
 
 LECTURE = Palette(
     name="lecture", plot_height=620, line_width=5, marker_size=18, font_size=24,
-    title_size=30, f=BLUE, df=VERMILLION, d2f=GREEN, tangent=MID_GREY, ticks=MID_GREY,
+    title_size=30, f=BLUE, df=VERMILLION, d2f=GREEN, tangent=MID_GREY, ticks=None,
     graph_background="#FFFFFF", graph_ink="#000000", graph_line="#000000",
     graph_font_scale=2, graph_edge_width=2.5, graph_node_width=2.5, graph_current_width=8,
     graph_size="40,40")

@@ -37,7 +37,7 @@ def experiment() -> None:
 @section
 def tutorial_cells() -> None:
     """The tutorial's own cells, to run and change (lab.cell)."""
-    st.subheader(tr("tensors.cells_title"), anchor=False)
+    st.header(tr("tensors.cells_title"), anchor=False)
     st.markdown(tr("tensors.cells_task"))
     program = cell_views.program_box("cell", tr("code.program"), height=240)
     cell_views.output(cell_views.run(program), "tensors_cell")

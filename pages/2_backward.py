@@ -20,7 +20,7 @@ def chain_page() -> None:
     result = cached.chain_run(**inputs)
     st.latex(result.shown.y)                      # the function: the derivative is the task
     views.value_metric(result)
-    st.subheader(tr("backward.ex1_title"), anchor=False)
+    st.header(tr("backward.ex1_title"), anchor=False)
     st.markdown(tr("backward.ex1_task"))
     shown = min(result.n, ANSWER_BOXES)
     columns = st.columns(shown)

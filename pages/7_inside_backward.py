@@ -1,7 +1,5 @@
 """Inside backward(): both passes walked step by step over the annotated autograd graph."""
 
-from contextlib import nullcontext
-
 import streamlit as st
 
 from lab.formula import FormulaError
@@ -18,17 +16,28 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
     step = inside_views.step_controls(len(trace.steps(mode)))
     for note in trace.notes:
         st.warning(tr(note.key, **note.values), icon=":material/warning:")
-    # Projected, the step's explanation and the graph stand side by side (both in view).
-    panel, drawing = st.columns([2, 3], gap="large") if lecture() else (nullcontext(),) * 2
-    with panel:
-        inside_views.step_panel(trace, mode, step - 1)
-    with drawing:
+
+    def drawing() -> None:
         if torchviz:
             views.graph_panel(cached.torchviz_drawing(text, x_spec, reduce, dtype, False, False),
                               "torchviz_graph", key="inside_graph")
             st.caption(tr("inside_backward.torchviz_note"))
         else:
             inside_views.annotated_graph(trace, mode, step - 1)
+
+    if lecture():
+        # Projected, the step's explanation and the graph stand side by side (both in view).
+        panel, graph = st.columns([2, 3], gap="large")
+        with panel:
+            inside_views.step_panel(trace, mode, step - 1)
+        with graph:
+            drawing()
+    else:
+        # The step's heading, its node in the graph, then its maths: the graph right under
+        # Previous/Next, where a phone shows it (it was 700-900 px further down).
+        inside_views.step_heading(trace, mode, step - 1)
+        drawing()
+        inside_views.step_panel(trace, mode, step - 1, heading=False)
     inside_views.order_table(trace, mode, step - 1)
 
 

@@ -34,7 +34,9 @@ def program_box(name: str, label: str, height: int = 260) -> str:
     row.button(tr("code.run"), key=f"{name}_button", type="primary",
                icon=":material/play_arrow:")
     row.caption(tr("code.run_help"))
-    if not in_link(name) and program.strip():
+    # Only a program too long for a link is left out of it: the page's own starting
+    # program is left out too (a default is never written), and needs no note.
+    if link_length(program) > PROGRAM_LINK_MAX:
         st.caption(tr("code.not_linked", length=link_length(program), limit=PROGRAM_LINK_MAX))
     return program
 

@@ -8,6 +8,7 @@ from lab import chain
 from lab.ops import REDUCTIONS
 from lab.ui.links import linked, put
 from lab.ui.shell import help_button, tr
+from lab.ui.views import keyboard_scrollers
 
 
 def _nudge(name: str, delta, low, high, kind) -> None:
@@ -20,7 +21,8 @@ def stepped_slider(slider: chain.Slider):
     40 px drag, a button by exactly one step. The buttons stay enabled at the ends (a
     disabled button drops the keyboard's focus to the page); there they do nothing."""
     name, low, high, step, kind = slider.name, slider.low, slider.high, slider.step, slider.kind
-    with st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall", wrap=False):
+    with st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall", wrap=False,
+                      key=f"{name}_stepper"):      # its buttons' size: lab/ui/css/base.css
         st.button(f"−{step:g}", key=f"{name}_down", on_click=_nudge,
                   args=(name, -step, low, high, kind), type="tertiary",
                   help=tr("app.step_down", name=name, step=f"{step:g}"))
@@ -63,6 +65,8 @@ def chain_inputs() -> dict:
 
     They follow the student between those pages and live in the URL (lab.ui.links).
     """
+    # The pages with the chain show its formulas, which scroll when wider than a phone.
+    keyboard_scrollers()
     # One horizontal row that wraps on a narrow screen (every block is one more message
     # per rerun; docs/performance.md).
     with st.container(horizontal=True, gap="medium"):

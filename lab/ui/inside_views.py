@@ -20,7 +20,7 @@ from lab.recording import ACCUMULATE
 from lab.ui import views
 from lab.ui.inputs import chain_inputs, stepper
 from lab.ui.links import linked
-from lab.ui.shell import help_button, lang, lecture, tr
+from lab.ui.shell import help_button, lang, tr
 from lab.ui.views import fmt, table
 
 # How each computation is named in the radio (the options are ids: lab.backward).
@@ -110,9 +110,6 @@ def _announce(trace: BackwardTrace, mode: str, index: int) -> None:
 
 
 def _forward_panel(trace: BackwardTrace, step: ForwardStep, index: int, count: int) -> None:
-    st.markdown(tr("inside_backward.forward_step", k=index + 1, n=count,
-                   tensor=trace.tensor(step.tensor).label))
-    _announce(trace, "forward", index)
     st.code(step.statement, language="python", wrap_lines=True)
     for latex in step.latex:
         st.latex(latex)
@@ -121,8 +118,6 @@ def _forward_panel(trace: BackwardTrace, step: ForwardStep, index: int, count: i
 
 
 def _backward_panel(trace: BackwardTrace, step: BackwardStep, index: int, count: int) -> None:
-    st.markdown(tr("inside_backward.backward_step", k=index + 1, n=count, name=step.name))
-    _announce(trace, "backward", index)
     if step.name == ACCUMULATE:
         st.markdown(tr("inside_backward.accumulate"))
         for latex in step.latex:
@@ -168,11 +163,25 @@ def _x_grad_so_far(trace: BackwardTrace, step: BackwardStep) -> None:
         st.caption(tr("inside_backward.elements_cut", shown=shown, total=x.size))
 
 
-def step_panel(trace: BackwardTrace, mode: str, index: int) -> None:
-    """What happens at one step: the code and values (forward) or the chain rule (backward).
+def step_heading(trace: BackwardTrace, mode: str, index: int) -> None:
+    """The step in one line ("Step 2 of 5 of the backward pass: **AddBackward0** runs"),
+    which a screen reader hears as it changes (``_announce``)."""
+    steps = trace.steps(mode)
+    step = steps[index]
+    if mode == "forward":
+        st.markdown(tr("inside_backward.forward_step", k=index + 1, n=len(steps),
+                       tensor=trace.tensor(step.tensor).label))
+    else:
+        st.markdown(tr("inside_backward.backward_step", k=index + 1, n=len(steps),
+                       name=step.name))
+    _announce(trace, mode, index)
 
-    A screen reader hears each new step (``_announce``).
-    """
+
+def step_panel(trace: BackwardTrace, mode: str, index: int, heading: bool = True) -> None:
+    """What happens at one step: the code and values (forward) or the chain rule (backward),
+    under its heading (``heading=False``: drawn already, by ``step_heading``)."""
+    if heading:
+        step_heading(trace, mode, index)
     steps = trace.steps(mode)
     if mode == "forward":
         _forward_panel(trace, steps[index], index, len(steps))
@@ -188,10 +197,14 @@ def step_words(trace: BackwardTrace, mode: str, index: int) -> str:
     return tr(f"inside_backward.{mode}_step_plain", k=index + 1, n=len(steps), name=name)
 
 
-# Lecture mode keeps the current step's node in view: the graph stands beside the step's
-# explanation in a box as tall as the screen allows (lab/ui/css/lecture.css), and this
-# script scrolls the box (and the page, no more than needed) to the node once the browser
-# has drawn it (the node marked ▶ with that id). Streamlit cannot scroll to an element.
+# The current step's node stays in view. In lecture mode the graph stands beside the
+# step's explanation in a box as tall as the screen allows (lab/ui/css/lecture.css); on a
+# phone the graph is wider than the screen and scrolls sideways (lab/ui/css/base.css).
+# Once the browser has drawn the graph, this script scrolls each box that scrolls (the
+# lecture box, the graph's own) so that the node (marked ▶, with that id) is at its
+# centre. It never scrolls the page: a projected page opens at its top (scrolling the node
+# "into view" pinned it to the screen's bottom edge, 340 px down). Streamlit cannot scroll
+# to an element.
 KEEP_IN_VIEW = """<script>/* {state} */
 (() => {{
   const wanted = {ids}, started = Date.now();
@@ -201,11 +214,12 @@ KEEP_IN_VIEW = """<script>/* {state} */
       .find(g => wanted.includes(g.querySelector("title")?.textContent)
                  && g.textContent.includes("▶"));
     if (!node) {{ if (Date.now() - started < 4000) setTimeout(look, 100); return; }}
-    const box = node.closest('.st-key-{graph}');
-    const n = node.getBoundingClientRect(), b = box.getBoundingClientRect();
-    box.scrollTop += (n.top + n.height / 2) - (b.top + b.height / 2);
-    box.scrollLeft += (n.left + n.width / 2) - (b.left + b.width / 2);
-    node.scrollIntoView({{block: "nearest", inline: "nearest"}});
+    const outer = node.closest('.st-key-{graph}');
+    for (const box of [outer, outer.querySelector('[data-testid="stGraphVizChart"]')]) {{
+      const n = node.getBoundingClientRect(), b = box.getBoundingClientRect();
+      box.scrollTop += (n.top + n.height / 2) - (b.top + b.height / 2);
+      box.scrollLeft += (n.left + n.width / 2) - (b.left + b.width / 2);
+    }}
   }};
   look();
 }})();
@@ -213,10 +227,8 @@ KEEP_IN_VIEW = """<script>/* {state} */
 
 
 def keep_in_view(trace: BackwardTrace, mode: str, index: int) -> None:
-    """In lecture mode, the script that scrolls the current step's node into view
+    """The script that scrolls the current step's node to the centre of its box
     (KEEP_IN_VIEW; it runs again whenever the step changes its text)."""
-    if not lecture():
-        return
     step = trace.steps(mode)[index]
     ids = list(step.nodes) if mode == "forward" else [step.node]
     st.html(KEEP_IN_VIEW.format(state=escape(f"{mode} {index}"), ids=json.dumps(ids),

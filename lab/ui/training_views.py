@@ -208,7 +208,10 @@ def loss_figure(loop: Loop, language: str, colours: Palette, _run: TrainingRun) 
                "line": {"dash": "dot", "color": colours.tangent, "width": 2 * k}}]
     layout = {"title": {"text": t("learning.loss_title", language)},
               "xaxis": {"title": {"text": t("learning.col_step", language)}},
+              # projected, a label per decade: with 2 and 5 between them, 24 px labels
+              # overlapped (13 pairs)
               "yaxis": {"type": "log", "tickformat": ".2~g",
+                        **({"dtick": 1} if colours.name == "lecture" else {}),
                         "title": {"text": t("learning.col_loss", language)}},
               "height": LINE_HEIGHT, "margin": MARGIN, "legend": LEGEND}
     return figure_spec(traces, palette_layout(layout, colours))
@@ -284,14 +287,39 @@ def line_figure(loop: Loop, step: int, language: str, colours: Palette,
 
 # ---- the page's two states ----------------------------------------------------------------
 
+# ---- the plots in words (their text alternatives) ----------------------------------------
+
+def loss_alt(run: TrainingRun, step: int) -> str:
+    return tr("learning.loss_alt", first=fmt(run.loss[0]), final=fmt(run.loss[-1]),
+              last=run.last, best=fmt(run.best[2]), step=step, value=fmt(run.loss[step]))
+
+
+def surface_alt(run: TrainingRun, step: int | None) -> str:
+    """The surface, its minimum and start, and (``step`` given: revealed) the path."""
+    surface = run.surface
+    text = tr("learning.surface_alt", w_low=fmt(surface.w[0]), w_high=fmt(surface.w[-1]),
+              b_low=fmt(surface.b[0]), b_high=fmt(surface.b[-1]), w_best=fmt(run.best[0]),
+              b_best=fmt(run.best[1]), w0=fmt(run.loop.w0), b0=fmt(run.loop.b0))
+    if step is None:
+        return text
+    return text + " " + tr("learning.surface_alt_path", last=run.last, w_final=fmt(run.w[-1]),
+                           b_final=fmt(run.b[-1]), step=step)
+
+
+def line_alt(run: TrainingRun, step: int) -> str:
+    return tr("learning.line_alt", n=len(run.x), best=_line(run.best[0], run.best[1]),
+              step=step, line=_line(run.w[step], run.b[step]))
+
+
 def before_reveal(run: TrainingRun) -> None:
     """The question only: the data with the starting line, and the surface with the start."""
     st.info(tr("learning.hidden"), icon=":material/visibility_off:")
     left, right = st.columns(2)
     with left:
-        figure_chart(line_figure(run.loop, 0, lang(), shown_palette(), run))
+        figure_chart(line_figure(run.loop, 0, lang(), shown_palette(), run), line_alt(run, 0))
     with right:
-        figure_chart(surface_figure(run.loop, lang(), False, shown_palette(), run))
+        figure_chart(surface_figure(run.loop, lang(), False, shown_palette(), run),
+                     surface_alt(run, None))
 
 
 def after_reveal(run: TrainingRun, guess: str | None) -> None:
@@ -308,13 +336,16 @@ def after_reveal(run: TrainingRun, guess: str | None) -> None:
     left, right = st.columns(2)
     with left:
         figure_chart(_with_marker(loss_figure(run.loop, lang(), shown_palette(), run), step,
-                                  _floats([run.loss[step]])[0], tr("learning.plot_step")))
+                                  _floats([run.loss[step]])[0], tr("learning.plot_step")),
+                     loss_alt(run, step))
     with right:
         figure_chart(_with_marker(surface_figure(run.loop, lang(), True, shown_palette(), run),
-                                  run.w[step], run.b[step], tr("learning.plot_step")))
+                                  run.w[step], run.b[step], tr("learning.plot_step")),
+                     surface_alt(run, step))
     left, right = st.columns([2, 3])
     with left:
-        figure_chart(line_figure(run.loop, step, lang(), shown_palette(), run))
+        figure_chart(line_figure(run.loop, step, lang(), shown_palette(), run),
+                     line_alt(run, step))
     with right:
         st.markdown(f"**{tr('learning.table_title')}**")
         steps_table(run, step)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 
 import numpy as np
@@ -67,6 +68,7 @@ def table(columns: dict[str, list], pinned: tuple[str, ...] = INDEX_COLUMNS) -> 
     draws on a canvas at a fixed 13 px that no style reaches.
     """
     data = pa.table(columns)
+    keyboard_scrollers()
     if lecture():
         st.table(data, hide_index=True)
         return
@@ -84,6 +86,7 @@ def formulas(result: GradientRun, y: bool = True) -> None:
     lab.derivation)."""
     if result.shown is None:
         return
+    keyboard_scrollers()
     for formula in ((result.shown.y,) if y else ()) + (result.shown.derivative,):
         if formula:
             st.latex(formula)
@@ -183,8 +186,32 @@ def curve_chart(result: GradientRun, tangents: bool = False) -> None:
         return
     spec = curve_figure(result.text, result.x_spec, result.dtype, lang(), tangents,
                         shown_palette(), _curve=result.curve)
-    st.plotly_chart(_Built(spec), width="stretch")
+    figure_chart(spec, curve_alt(result.curve, tangents))
     st.caption(tr(f"plot.scale_note_{result.reduce}"))
+
+
+def _span(values) -> str:
+    """How a curve's finite values range, in words ("goes from 1 to 7", "is 2 everywhere")."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return t("plot.alt_constant", lang(), value="—")
+    low, high = fmt(min(finite)), fmt(max(finite))
+    if low == high:
+        return t("plot.alt_constant", lang(), value=low)
+    return t("plot.alt_span", lang(), low=low, high=high)
+
+
+def curve_alt(curve: Curve, tangents: bool = False) -> str:
+    """The curve plot in words, for screen readers (its text alternative): what is drawn,
+    over which t, and the range of each curve."""
+    finite = [v for v in curve.t if math.isfinite(v)] or [math.nan]
+    parts = [t("plot.alt", lang(), low=fmt(min(finite)), high=fmt(max(finite)),
+               n=len(curve.x), f=_span(curve.f), df=_span(curve.df))]
+    if curve.d2f is not None:
+        parts.append(t("plot.alt_second", lang(), d2f=_span(curve.d2f)))
+    if tangents:
+        parts.append(t("plot.alt_tangents", lang()))
+    return " ".join(parts)
 
 
 @st.cache_resource(max_entries=FIGURES, show_spinner=False)
@@ -266,9 +293,11 @@ def palette_layout(layout: dict, colours: Palette) -> dict:
     return scaled
 
 
-def figure_chart(spec: dict) -> None:
-    """A plotly figure given as plotly's own dict (built once, cached), drawn as it is."""
-    st.plotly_chart(_Built(spec), width="stretch")
+def figure_chart(spec: dict, alt: str) -> None:
+    """A plotly figure given as plotly's own dict (built once, cached), drawn as it is, with
+    its text alternative ``alt`` (the chart's accessible name: a screen reader says it)."""
+    keyboard_scrollers()
+    st.plotly_chart(_Built(spec), width="stretch", alt=alt)
 
 
 def figure_spec(traces: list[dict], layout: dict) -> dict:
@@ -308,13 +337,79 @@ def graph_alt(drawing: Drawing, current: str = "") -> str:
     return f"{text} {current}".strip()
 
 
+# A label that starts with a line break: torchviz writes one for every tensor it has no
+# name for ("\n (3)": the output, the saved tensors). See ``drawable``.
+_EMPTY_FIRST_LINE = re.compile(r'(\blabel\s*=\s*")(\n|\\[nlr])')
+
+
+def drawable(dot_source: str) -> str:
+    """``dot_source`` as the browser can lay it out: a label's empty first line holds a space.
+
+    Streamlit 1.67 lays graphs out with Graphviz compiled to WebAssembly (@hpcc-js/wasm,
+    driven by d3-graphviz). A label whose first line is empty makes a later layout in the
+    same page fail ("table index is out of bounds": 9 of 400 layouts of the lab's own
+    graphs failed, every one of them such a graph; 0 of 400 with the space). d3-graphviz
+    then keeps the drawing it had and stays busy until a layout succeeds, so the page
+    showed the previous graph under the new text alternative. The space changes nothing
+    that is drawn: the line stays blank.
+    """
+    return _EMPTY_FIRST_LINE.sub(r"\1 \2", dot_source)
+
+
+# Boxes that scroll when their content is wider (or taller) than the room they have: a graph
+# (it keeps its own size: lab/ui/css/base.css), page 7's lecture-mode box, a displayed
+# formula, a lecture-mode table, a help popover longer than a phone's screen. A box that scrolls takes the keyboard's focus, so that the
+# arrow keys scroll it (WCAG 2.1.1; axe's "scrollable-region-focusable", serious, on a phone
+# and a projector); one that fits takes none (a tab stop with nothing to do). Streamlit sets
+# no attribute on an element: this script does, for every such box the page shows from
+# then on (it installs itself once per browser tab; ``keyboard_scrollers``).
+SCROLLERS = """<script>
+(() => {
+  if (window.labScrollers) return;
+  window.labScrollers = true;
+  const boxes = ['[data-testid="stGraphVizChart"]', '.st-key-annotated_graph',
+                 '.katex-display', '[data-testid="stTable"] > div',
+                 '[data-testid="stPopoverBody"]'].join(", ");
+  const mark = () => {
+    for (const box of document.querySelectorAll(boxes)) {
+      const style = getComputedStyle(box);
+      const scrolls =
+        (/auto|scroll/.test(style.overflowX) && box.scrollWidth > box.clientWidth + 1)
+        || (/auto|scroll/.test(style.overflowY) && box.scrollHeight > box.clientHeight + 1);
+      if (scrolls && box.getAttribute("tabindex") !== "0") box.setAttribute("tabindex", "0");
+      if (!scrolls && box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    }
+  };
+  let queued = false;
+  const soon = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; mark(); });
+  };
+  // a box's size can change without a new element (a popover placed, a graph laid out)
+  new MutationObserver(soon).observe(document.body, {childList: true, subtree: true,
+                                                     attributes: true,
+                                                     attributeFilter: ["style", "width"]});
+  window.addEventListener("resize", soon);
+  soon();
+})();
+</script>"""
+
+
+def keyboard_scrollers() -> None:
+    """Install SCROLLERS in the browser tab: called by every view that draws a box that may
+    scroll (graphs, formulas, tables); the tab runs it once, whatever the page."""
+    st.html(SCROLLERS, unsafe_allow_javascript=True)
+
+
 def graph_panel(drawing: Drawing, filename: str, legend: tuple = TORCHVIZ_LEGEND,
                 key: str = "graph", current: str = "") -> None:
     """The graph laid out in the browser at its own size (never wider than the page), in
     this page's palette, with a text alternative (``current``: the step shown), its legend,
     and downloads of what is shown (SVG/PNG need ``dot``)."""
     dot_source = drawing.dot(shown_palette())
-    st.graphviz_chart(dot_source, width="content", alt=graph_alt(drawing, current))
+    keyboard_scrollers()
+    st.graphviz_chart(drawable(dot_source), width="content", alt=graph_alt(drawing, current))
     if legend:      # a graph that draws its own legend passes ()
         st.caption(" · ".join(tr(label) for label in legend))
         st.caption(tr("graph.reading"))

@@ -70,10 +70,13 @@ def chromium(browser):
 
 
 @pytest.fixture(scope="package")
-def phone(browser):
+def phone(browser, playwright_driver):
     """A phone in a student's hand: 390×844 CSS pixels, touch (one pixel per CSS pixel, so
-    that screenshots are 390×844)."""
-    context = new_context(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    that screenshots are 390×844), and a phone's Chrome as the user agent: Streamlit tells
+    a phone by it (closing the sidebar after a page link, for one)."""
+    user_agent = playwright_driver.devices["Pixel 7"]["user_agent"]
+    context = new_context(browser, viewport=PHONE, is_mobile=True, has_touch=True,
+                          user_agent=user_agent)
     yield context
     context.close()
 

@@ -246,12 +246,81 @@ def relative_luminance(rgb) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def screenshot_wanted() -> bool:
+    return os.environ.get("LAB_SCREENSHOTS", "") not in ("", "0")
+
+
 def screenshot(page, name: str) -> Path | None:
     """Redraw docs/screenshots/<name>.png, only when asked: LAB_SCREENSHOTS=1 (a plain test
     run leaves the committed pictures alone)."""
-    if os.environ.get("LAB_SCREENSHOTS", "") in ("", "0"):
+    if not screenshot_wanted():
         return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(target), animations="disabled", caret="hide")
     return target
+
+
+TABLES_DRAWN = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+  .filter(g => g.checkVisibility() && !g.closest('details:not([open])'))
+  .every(g => g.querySelector('table[role="grid"] td'))"""
+
+
+def ready(page) -> None:
+    """Graphs laid out, plots drawn, every visible data grid's cells in the page, fonts
+    loaded: what a screenshot or a measurement should see."""
+    wait_for_graphs(page)
+    wait_for_plots(page)
+    page.wait_for_function(TABLES_DRAWN, timeout=LOAD_TIMEOUT_MS, polling=100)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+
+
+DARK_BACKGROUND = """() => {
+  const [r, g, b] = getComputedStyle(document.querySelector('[data-testid="stApp"]'))
+    .backgroundColor.match(/\\d+/g).map(Number);
+  return r + g + b < 150;
+}"""
+
+
+def to_dark(page, redraw: bool = True) -> None:
+    """The browser asks for the dark theme. With no ``base`` in config.toml the lab follows
+    it live; plotly charts keep the grid colours they were drawn with (their text follows
+    the theme: lab/ui/css/base.css), so a page with charts is reloaded unless ``redraw`` is
+    False (as a student who switches sees it)."""
+    page.emulate_media(color_scheme="dark")
+    if redraw and page.locator('[data-testid="stPlotlyChart"]').count():
+        page.reload(timeout=LOAD_TIMEOUT_MS)
+        settle(page)
+    page.wait_for_function(DARK_BACKGROUND, timeout=LOAD_TIMEOUT_MS)
+    ready(page)
+
+
+def figures(page) -> list[tuple[str | None, str | None]]:
+    """(role, accessible name) of every visible plot and graph."""
+    return page.locator('[data-testid="stPlotlyChart"], [data-testid="stGraphVizChart"]'
+                        ).evaluate_all(
+        """charts => charts.filter(c => c.checkVisibility())
+                      .map(c => [c.getAttribute('role'), c.getAttribute('aria-label')])""")
+
+
+WATCH_RUNS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.labRuns = 0;
+  window.labRunWatch?.disconnect();
+  window.labRunWatch = new MutationObserver(() => {
+    if (app.dataset.testScriptState === 'running') window.labRuns += 1; });
+  window.labRunWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def rerun_after(page, action) -> None:
+    """Do ``action`` (a key press, a click) and wait for the script run it starts to end.
+
+    The run is seen starting by an observer installed before the action, so a run that
+    starts and ends between two polls is not missed (waiting for the "running" state to
+    be polled cost a timeout whenever a run was quicker than the polling).
+    """
+    page.evaluate(WATCH_RUNS)
+    action()
+    page.wait_for_function("() => window.labRuns > 0", timeout=LOAD_TIMEOUT_MS, polling=50)
+    settle(page)

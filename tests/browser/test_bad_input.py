@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 
 from lab import chain, formula, gradients, xvalues
-from lab.ui.shell import PAGES
+from lab.site import PAGES
 from tests.browser.lab_browser import (alerts, code_blocks, exception_count, metric_values,
                                        open_page, query, settle, words)
 
@@ -44,16 +44,21 @@ def notes_of(make_run: Callable[[], gradients.GradientRun]) -> Callable[[], list
     return expected
 
 
-def exercise_3_run(low: int, high: int) -> gradients.GradientRun:
-    text, x_spec = chain.exercise_3_input(low, high)
-    return gradients.run(text, x_spec, "mean", "float32")
+def cell_error(program: str) -> Callable[[], list[str]]:
+    """How the cell ends ``program``: PyTorch's words, or the lab's refusal (lab.cell)."""
+    def expected() -> list[str]:
+        from lab.cell import run_program
+
+        error = run_program(program).error
+        assert error is not None, "this program was meant to fail"
+        return [error.render(LANG)]
+    return expected
 
 
 @dataclass
 class BadInput:
     params: dict = field(default_factory=dict)   # opened as a link with these parameters
     typed: tuple[str, str] | None = None         # (text box label, text), then Enter
-    tab: str = ""                                # a tab to open first
     kind: str = "Error"                          # alert kind: Error or Warning
     expected: Callable[[], list[str]] | None = None   # None: a tampered link, defaults
     dropped: tuple[str, ...] = ()                # tampered parameters Streamlit must drop
@@ -64,22 +69,28 @@ VALUES = (xvalues.parse_values, xvalues.InputError)
 BAD_INPUTS = {
     "": BadInput(params={"lang": "xx"}, dropped=("lang",)),
     "tensors": BadInput(typed=("Values of t1", "abc"), expected=refusal(*VALUES, "abc")),
-    "backward": BadInput(params={"a": "0.0", "p": "-1.0"}, kind="Warning",
+    "backward": BadInput(params={"a": "0.0", "p": "-1.0", "backward": "true"}, kind="Warning",
                          expected=notes_of(lambda: chain.run_chain(3, 0.0, -1.0, 2.0, "mean"))),
     "torchviz": BadInput(params={"n": "abc", "show_saved": "maybe"},
                          dropped=("n", "show_saved")),
-    "exercises": BadInput(params={"ex3_range": ["-2", "5"], "ex3_reveal": "true"},
-                          tab="3 · A new function",
-                          kind="Warning", expected=notes_of(lambda: exercise_3_run(-2, 5))),
+    # Exercise 3 implemented with an integer x: PyTorch's own error, at the student's line.
+    "exercises": BadInput(params={"exercise": "3",
+                                  "ex3_code": "import torch\nx = torch.arange(1, 6, "
+                                              "requires_grad=True)\n"},
+                          expected=cell_error("import torch\nx = torch.arange(1, 6, "
+                                              "requires_grad=True)\n")),
     "playground": BadInput(params={"f": "x^2"}, expected=refusal(*FORMULA, "x^2")),
+    # A program that reaches for the machine: refused, with the line and why.
+    "code": BadInput(params={"program": "import os\nos.remove('x')\n"},
+                     expected=cell_error("import os\nos.remove('x')\n")),
     # A hostile formula on page 6: refused, and its name shown as typed (not as markdown).
-    "inside_backward": BadInput(params={"comp": "f(x)", "f": "__import__('os')"},
+    "inside_backward": BadInput(params={"comp": "formula", "f": "__import__('os')"},
                                 expected=refusal(*FORMULA, "__import__('os')")),
     "mistakes": BadInput(params={"acc": "maybe", "twice": "7"}, dropped=("acc", "twice")),
     "learning": BadInput(params={"lr": "0.25", "steps": "9999", "biglr": "maybe"},
                          dropped=("lr", "steps", "biglr")),
 }
-URLS = [""] + [info.url for info in PAGES]
+URLS = [info.url for info in PAGES]
 
 
 def state(page) -> tuple:
@@ -95,8 +106,6 @@ def test_bad_input_shows_the_labs_own_message(lab, browser_page, url):
     case = BAD_INPUTS[url]
     page = browser_page
     open_page(page, lab, url, urlencode(case.params, doseq=True))
-    if case.tab:
-        page.get_by_role("tab", name=case.tab, exact=True).click()
     if case.typed:
         label, text = case.typed
         box = page.get_by_role("textbox", name=label, exact=True)
@@ -116,5 +125,6 @@ def test_bad_input_shows_the_labs_own_message(lab, browser_page, url):
         return
     shown = [words(text) for text in alerts(page, case.kind)]
     for message in case.expected():
+        message = message.replace("`", "")               # code spans' marks are not shown
         assert any(words(message) in text for text in shown), (message, shown)
     assert not any("Traceback" in text for text in alerts(page, "Error"))

@@ -1,20 +1,17 @@
-"""Page 6 in a real browser at 1280×900: the annotated graph's text is as large as the body
+"""Page 7 (inside backward()) in a real browser at 1280×900: the annotated graph's text is as large as the body
 text, tensors of up to six elements are shown whole, and no formula is wider than the page."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pytest
 
-from lab import chain
 from tests.browser.lab_browser import VIEWPORT, exception_count, open_page, wait_for_graphs
 
 pytestmark = pytest.mark.browser
 
-EX3 = urlencode({"comp": chain.EXERCISE_3})
+EX3 = "comp=ex3"
 QUERIES = {"seed chain": "step=3", "exercise 3": f"{EX3}&step=9",
-           "typed, in Spanish": "comp=f%28x%29&step=4&lang=es"}
+           "typed, in Spanish": "comp=formula&step=4&lang=es"}
 
 MEASURE = """() => {
   const main = document.querySelector('[data-testid="stMainBlockContainer"]');
@@ -48,3 +45,25 @@ def test_graph_text_is_as_large_as_the_body_text_and_no_formula_is_cut(lab, brow
     if query.startswith(EX3):        # exercise 3's five gradients, whole, on x's node
         for gradient in ("0.728988", "0.716283", "-3.41801", "-15.4071", "-20.0476"):
             assert gradient in measured["words"], gradient
+
+
+def test_next_keeps_the_keyboard_focus_at_the_last_step(lab, browser_page):
+    """Next and Previous are never disabled: at the last step Next does nothing and keeps
+    the focus (a disabled button dropped it to <body>), and Shift+Tab goes on from there."""
+    from lab.i18n import t
+    from tests.browser.lab_browser import after_change, query, rerun_after
+
+    page = browser_page
+    open_page(page, lab, "inside_backward", "step=4")
+    following = page.get_by_role("button", name=t("inside_backward.next", "en"), exact=True)
+    following.focus()
+    page.keyboard.press("Enter")
+    after_change(page, "() => location.search.includes('step=5')")
+    rerun_after(page, lambda: page.keyboard.press("Enter"))   # the last step: nothing to do
+    assert query(page)["step"] == ["5"]
+    focused = page.evaluate("() => [document.activeElement.tagName, "
+                            "document.activeElement.innerText]")
+    assert focused[0] == "BUTTON" and focused[1].endswith(t("inside_backward.next", "en"))
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("() => document.activeElement.innerText").strip().endswith(
+        t("inside_backward.previous", "en"))

@@ -1,10 +1,11 @@
 """Every page in a real browser at its defaults, in light then dark theme, with screenshots.
 
 In each theme the same visit also runs axe-core (WCAG 2.0/2.1 A and AA: no serious or
-critical violation) and checks the heading levels (no level skipped).
+critical violation), checks the heading levels (no level skipped), the text alternative of
+every plot and graph, and the keyboard's focus rings.
 
-The page list is the home page plus ``lab.ui.shell.PAGES``: a page registered there is covered
-here without editing this file. Screenshots go to docs/screenshots/<url>-<theme>.png (home is
+The page list is ``lab.site.PAGES`` (the home page first): a page declared there is covered
+here without editing this file. Screenshots go to docs/screenshots/<id>-<theme>.png (home is
 ``home``); the README embeds them, so a test run keeps them current.
 """
 
@@ -14,45 +15,23 @@ import json
 
 import pytest
 
-from lab.i18n import MISSING, t
-from lab.ui.shell import PAGES
-from tests.browser.lab_browser import (alerts, background_luminance, exception_count, graphs_drawn,
-                                       metric_values, open_page, plots_drawn, screenshot, settle,
-                                       wait_for_graphs, wait_for_plots, words)
+from lab.i18n import MISSING
+from lab.site import PAGES
+from lab.ui.shell import title
 from tests.browser.checks import axe_violations, focus_rings
+from tests.browser.lab_browser import (DARK_BACKGROUND, alerts, background_luminance,
+                                       exception_count, figures, graphs_drawn, metric_values,
+                                       open_page, plots_drawn, ready, screenshot, to_dark)
 from tests.conftest import open_page as open_app_test
 
 pytestmark = pytest.mark.browser
 
-# (url path, screenshot name, script for AppTest, catalogue section)
-HOME = ("", "home", None, "home")
-EVERY_PAGE = [HOME] + [(info.url, info.url, info.path, info.section) for info in PAGES]
+# (url path, screenshot name, script for AppTest, page id): every page of lab.site
+EVERY_PAGE = [(info.url, info.id, info.script, info.id) for info in PAGES]
 IDS = [name for _, name, _, _ in EVERY_PAGE]
-
-
-def deliberate_errors(url: str) -> list[str]:
-    """PyTorch errors a page shows on purpose at its defaults, as the lab's core reports them.
-
-    The mistakes page makes each classic mistake and quotes what PyTorch raised (exercise 2
-    asks for a prediction first: no error until then). Any other error box at defaults
-    fails the test.
-    """
-    if url == "mistakes":
-        from lab import mistakes
-
-        return [run.error for run in (mistakes.run(key, True) for key in mistakes.KEYS)
-                if run.error]
-    return []
-
 
 # Relative luminance of the app background: below DARK is a dark theme, above LIGHT a light one.
 DARK, LIGHT = 0.05, 0.8
-DARK_BACKGROUND = """() => {
-  const [r, g, b] = getComputedStyle(document.querySelector('[data-testid="stApp"]'))
-    .backgroundColor.match(/\\d+/g).map(Number);
-  return r + g + b < 150;
-}"""
-
 
 HEADINGS = """() => [...document.querySelectorAll('[data-testid="stMain"] :is(h1,h2,h3,h4,h5,h6)')]
   .filter(h => h.offsetParent !== null).map(h => Number(h.tagName[1]))"""
@@ -62,27 +41,24 @@ def accessible(page) -> None:
     """axe-core finds no serious or critical WCAG A/AA violation; headings go down one
     level at a time (h1, h2, h3: none skipped); no control has a "?" help button of its own
     (a tab stop each: the help sits behind one button per group, or in a caption); every
-    graph has a text alternative; every keyboard stop shows a focus ring of at least 2 px
-    and 3:1 against its surroundings."""
+    plot and graph is a figure with a text alternative."""
     violations = axe_violations(page)
-    assert violations == [], [(v["rule"], v["targets"]) for v in violations]
+    assert violations == [], [(v["rule"], v["targets"], v["why"]) for v in violations]
     levels = page.evaluate(HEADINGS)
     assert levels[:1] == [1] and all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
-    assert page.locator('[data-testid="stTooltipIcon"]').count() == 0
-    for graph in page.locator('[data-testid="stGraphVizChart"]').all():
-        assert graph.get_attribute("role") == "figure"
-        assert "nodes" in (graph.get_attribute("aria-label") or "")
+    # (a button's own tooltip, shown on hover, wraps the button: no stop of its own)
+    assert page.locator('[data-testid="stTooltipIcon"]:not(:has(button))').count() == 0
+    assert all(role == "figure" and name for role, name in figures(page)), figures(page)
+
+
+def focus_visible(page) -> None:
+    """Every keyboard stop shows a focus ring of at least 2 px and 3:1 against its
+    surroundings (Tab goes once round the page: it scrolls and leaves the focus somewhere,
+    so it comes after the screenshots)."""
     rings = focus_rings(page)
     assert len(rings) > 5
     weak = [ring for ring in rings if ring["width"] < 2 or ring["contrast"] < 3]
     assert weak == [], weak
-
-
-def ready(page) -> None:
-    """Graphs laid out, plots drawn, fonts loaded: what a screenshot should show."""
-    wait_for_graphs(page)
-    wait_for_plots(page)
-    page.evaluate("() => document.fonts.ready.then(() => true)")
 
 
 @pytest.mark.parametrize("url, name, script, section", EVERY_PAGE, ids=IDS)
@@ -91,47 +67,47 @@ def test_page_at_defaults_light_and_dark(lab, browser_page, url, name, script, s
     open_page(page, lab, url)
     ready(page)
 
-    assert page.locator("h1").first.inner_text().strip() == t(f"{section}.title", "en")
+    info = next(info for info in PAGES if info.id == section)
+    assert page.locator("h1").first.inner_text().strip() == title(info, "en")
     assert exception_count(page) == 0
     assert page.lab_errors == []
     assert MISSING.split("{")[0] not in page.locator('[data-testid="stMain"]').inner_text()
-
-    expected = deliberate_errors(url)
-    shown = [words(text) for text in alerts(page, "Error")]
-    assert len(shown) == len(expected), shown
-    for message, box in zip(expected, shown):
-        assert words(message) in box
+    # Every page asks before it tells: no error box at its defaults (the mistakes page shows
+    # PyTorch's error only once a card is run).
+    assert alerts(page, "Error") == []
 
     for graph in graphs_drawn(page):
         assert graph["svg"] and graph["nodes"] >= 1, graph
 
-    # The browser shows the numbers AppTest computes for the same page, and draws every
-    # trace of every plotly figure.
+    # The browser shows the numbers AppTest computes for the same page, draws every trace
+    # of every plotly figure, and gives each plot the text alternative the page wrote.
     at = open_app_test(script)
     assert not at.exception
     assert metric_values(page) == [metric.value for metric in at.metric]
-    figures = [len(json.loads(chart.proto.spec)["data"]) for chart in at.get("plotly_chart")]
+    charts = at.get("plotly_chart")
+    figures_sent = [len(json.loads(chart.proto.spec)["data"]) for chart in charts]
     drawn = plots_drawn(page)
     assert all(traces >= 1 for traces in drawn)
-    if len(drawn) == len(figures):          # no chart hidden in a closed tab
-        assert drawn == figures
+    if len(drawn) == len(figures_sent):          # no chart hidden in a closed tab
+        assert drawn == figures_sent
+        plot_names = [name for name in page.locator('[data-testid="stPlotlyChart"]')
+                      .evaluate_all("cs => cs.map(c => c.getAttribute('aria-label'))")]
+        assert plot_names == [chart.proto.alt for chart in charts]
+        assert all(plot_names)
 
     screenshot(page, f"{name}-light")
     assert background_luminance(page) > LIGHT
     accessible(page)
 
-    # With no `base` in config.toml the lab follows the system's colour scheme, live; plotly
-    # charts keep the palette they were drawn with, so a page with charts is reloaded.
-    page.emulate_media(color_scheme="dark")
-    if drawn:
-        page.reload()
-        settle(page)
-    page.wait_for_function(DARK_BACKGROUND)
-    ready(page)
+    to_dark(page)
     assert background_luminance(page) < DARK
     assert exception_count(page) == 0
     screenshot(page, f"{name}-dark")
     accessible(page)
+    focus_visible(page)
+    page.emulate_media(color_scheme="light")           # the theme follows at once
+    page.wait_for_function(f"() => !({DARK_BACKGROUND})()")
+    focus_visible(page)
 
 
 def test_resident_memory_after_every_page(lab, browser_page, record_property):

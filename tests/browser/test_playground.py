@@ -69,9 +69,9 @@ def test_a_long_value_list_stays_out_of_the_link_and_the_link_reopens(lab, brows
     """8,000 typed values (~47 KB) made a 72 KB link the server refused. Now the list stays
     out of the link, a note says so, and the link opens (HTTP 200) with the defaults; a
     short list stays in the link and reopens as it was."""
-    from lab.ui.carried import LINK_MAX
-    from lab.ui.playground_views import DEFAULT_VALUES, EXAMPLES
-    from lab.xvalues import parse_values
+    from lab.formula import EXAMPLES
+    from lab.ui.links import LINK_MAX
+    from lab.xvalues import DEFAULT_VALUES, parse_values
     from tests.browser.lab_browser import settle
 
     page = browser_page

@@ -1,6 +1,6 @@
 """Issue 11 in Chromium: crafted links and typed payloads are shown as text, never run.
 
-One browser tab walks every page (``lab.ui.shell.PAGES`` and home) through crafted links:
+One browser tab walks every page (``lab.site.PAGES``) through crafted links:
 payloads (tests/untrusted.py) in every URL parameter the lab defines, as parameter names,
 and typed into every kind of text box. After each, nothing a payload holds may have become
 a link (``a[href]``), an image, a KaTeX formula, an HTML element or an attribute; text
@@ -15,16 +15,15 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from lab.ui.shell import PAGES
+from lab.site import PAGES
 from lab.ui.verbatim import MAX_NAMES
-from tests.browser.lab_browser import exception_count, open_page, settle
+from tests.browser.lab_browser import exception_count, open_page, rerun_after
 from tests.untrusted import (ADDRESSES, HIDDEN, MARK, PAYLOADS, crafted_query,
                              name_groups, states)
 
 pytestmark = pytest.mark.browser
-URLS = [""] + [info.url for info in PAGES]
+URLS = [info.url for info in PAGES]
 
 INTERPRETED = """([marks, hidden]) => {
   const marked = s => !!s && marks.some(m => s.includes(m));
@@ -57,11 +56,15 @@ INTERPRETED = """([marks, hidden]) => {
 
 # One payload typed into each kind of text box: (page, state, widget key, payload).
 TYPED = {
-    ("tensors", 0): {"values": f"1, https://example.invalid/{MARK}, 2"},
-    ("exercises", 1): {"ex1_answer_0": f"[{MARK}](https://example.invalid/login)",
-                       "ex1_answer_5": f"$\\Huge {MARK}$ www.{MARK}.example.invalid"},
+    ("tensors", 0): {"values": f"1, https://example.invalid/{MARK}, 2",
+                     "cell": f"print('[{MARK}](https://example.invalid/login)')"},
+    ("backward", 1): {"ex1_0": f"[{MARK}](https://example.invalid/login)",
+                      "ex1_5": f"$\\Huge {MARK}$ www.{MARK}.example.invalid"},
+    ("exercises", 1): {"ex2_why": f"<b>{MARK}</b> ![{MARK}](http://127.0.0.1:9/x.png)"},
+    ("exercises", 2): {"ex3_code": f"x = 1\n{MARK}(https://example.invalid/{MARK})"},
     ("playground", 1): {"f": f"x + www.{MARK}.example.invalid",
                         "xs": f"1, ![{MARK}](http://127.0.0.1:9/x.png)"},
+    ("code", 0): {"program": f"import torch\nprint('$\\Huge {MARK}$')\n<b>{MARK}</b>"},
     ("inside_backward", 1): {"f": f"x + {MARK}\u202egnp",
                              "xs": f'1, <img src="http://127.0.0.1:9/i" alt="{MARK}">'},
 }
@@ -83,16 +86,6 @@ def visits() -> list[tuple[str, dict, dict]]:
     links += [("mistakes", {name: "1" for name in group}, {})
               for group in name_groups(MAX_NAMES)]
     return links
-
-
-def run_started(page) -> None:
-    """Wait (briefly) for the rerun a typed text starts; ``settle`` then waits for its end."""
-    try:
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=\"stApp\"]')"
-            ".dataset.testScriptState === 'running'", timeout=3000, polling=50)
-    except PlaywrightTimeout:
-        pass          # already over
 
 
 def test_crafted_links_and_typed_payloads_are_only_text(lab, chromium):
@@ -121,11 +114,12 @@ def test_crafted_links_and_typed_payloads_are_only_text(lab, chromium):
             open_page(page, lab, url, urlencode(params))
             assert_only_text(f"/{url}?{urlencode(params)[:300]}")
             for key, payload in typed.items():
-                box = page.locator(f".st-key-{key} input")
+                box = page.locator(f".st-key-{key} :is(input, textarea)")
                 box.fill(payload)
-                box.press("Enter")
-                run_started(page)
-                settle(page)
+                # a text area takes Enter as a new line: Ctrl+Enter commits it
+                commit = ("Control+Enter" if box.evaluate("e => e.tagName") == "TEXTAREA"
+                          else "Enter")
+                rerun_after(page, lambda: box.press(commit))
                 assert_only_text((url, key, payload))
         assert len(requested) > 50                        # the listener saw the pages load
         leaving = [u for u in requested if urlsplit(u).netloc not in ("", origin)]

@@ -13,12 +13,12 @@ import shutil
 import pytest
 
 from lab.i18n import t
-from lab.ui.shell import PAGES
+from lab.site import PAGES
 from tests.browser.lab_browser import (exception_count, graphs_drawn, open_page, path_without,
                                        wait_for_graphs)
 
 pytestmark = pytest.mark.browser
-URLS = [""] + [info.url for info in PAGES]
+URLS = [info.url for info in PAGES]
 
 
 def shown(markdown: str) -> str:
