@@ -239,9 +239,30 @@ def _torchviz_style(palette: Palette) -> dict[str, dict[str, str]]:
                      "penwidth": f"{palette.graph_edge_width:g}"}}
 
 
-def _autograd_words(outputs, params: dict) -> tuple[tuple[str, ...], int]:
+def _saved_words(node, nodes: dict, edges: list) -> None:
+    """The tensors ``node`` saved for backward, as torchviz's ``show_saved`` draws them: one
+    node per tensor object (a saved leaf is the leaf's node, named as the leaf, as Graphviz
+    shows torchviz's DOT: its last label wins)."""
+    import torch
+
+    for attribute in dir(node):
+        if not attribute.startswith("_saved_"):
+            continue
+        value, name = getattr(node, attribute), attribute[len("_saved_"):]
+        tensors = ([(name, value)] if torch.is_tensor(value) else
+                   [(f"{name}[{i}]", t) for i, t in enumerate(value) if torch.is_tensor(t)]
+                   if isinstance(value, tuple) else [])
+        for label, tensor in tensors:
+            key = f"tensor{id(tensor)}"
+            nodes.setdefault(key, f"{label} ({', '.join(map(str, tensor.shape))})")
+            edges.append((key, id(node)))
+
+
+def _autograd_words(outputs, params: dict, show_saved: bool = False
+                    ) -> tuple[tuple[str, ...], int]:
     """What torchviz draws of the graph behind ``outputs``: a node per backward function,
-    per named leaf (with its shape) and per output, from the inputs on; and its arrows."""
+    per named leaf (with its shape), per output and (``show_saved``) per saved tensor, as
+    torchviz names it ("self (3)"), from the inputs on; and its arrows."""
     names = {id(tensor): name for name, tensor in params.items()}
     nodes, edges, stack, seen = {}, [], [], set()
     for number, output in enumerate(outputs):
@@ -258,7 +279,7 @@ def _autograd_words(outputs, params: dict) -> tuple[tuple[str, ...], int]:
         nodes[id(node)] = node.name().rsplit("::", 1)[-1]
         variable = getattr(node, "variable", None)
         if variable is not None:
-            leaf = f"leaf{id(variable)}"
+            leaf = f"tensor{id(variable)}"
             shape = ", ".join(map(str, variable.shape))
             nodes[leaf] = f"{names.get(id(variable), '')} ({shape})".strip()
             edges.append((leaf, id(node)))
@@ -266,13 +287,17 @@ def _autograd_words(outputs, params: dict) -> tuple[tuple[str, ...], int]:
             if child is not None:
                 edges.append((id(child), id(node)))
                 stack.append(child)
+        if show_saved:
+            _saved_words(node, nodes, edges)
     order = _inputs_first(list(nodes), edges)
     return tuple(nodes[key] for key in order), len(edges)
 
 
-def torchviz_drawing(digraph: graphviz.Digraph, outputs, params: dict | None = None) -> Drawing:
+def torchviz_drawing(digraph: graphviz.Digraph, outputs, params: dict | None = None,
+                     show_saved: bool = False) -> Drawing:
     """torchviz's ``make_dot`` result as a ``Drawing``: its DOT in every palette (set through
-    graphviz's own attributes), its words from the autograd graph of ``outputs``."""
+    graphviz's own attributes), its words from the autograd graph of ``outputs`` (with the
+    saved tensors when ``make_dot`` was asked to draw them)."""
     dots = {}
     for palette in PALETTES:
         styled = digraph.copy()                  # the program's own Digraph stays as made
@@ -283,7 +308,7 @@ def torchviz_drawing(digraph: graphviz.Digraph, outputs, params: dict | None = N
         dots[palette.name] = _stable_ids(styled.source)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     words, arrows = _autograd_words([o for o in outputs if hasattr(o, "grad_fn")],
-                                    params or {})
+                                    params or {}, show_saved)
     return Drawing(dots, words, arrows)
 
 
@@ -293,7 +318,7 @@ def draw_torchviz(y, x, show_attrs: bool = False, show_saved: bool = False) -> D
     from torchviz import make_dot
 
     digraph = make_dot(y, params={"x": x}, show_attrs=show_attrs, show_saved=show_saved)
-    return torchviz_drawing(digraph, y, {"x": x})
+    return torchviz_drawing(digraph, y, {"x": x}, show_saved)
 
 
 # ---- export ------------------------------------------------------------------------------------

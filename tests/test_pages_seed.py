@@ -159,8 +159,11 @@ def test_torchviz_graph_and_toggles():
     assert "self_sym_numel" not in dot
     at.toggle(key="show_attrs").set_value(True).run()
     assert "exponent:            2.0" in at.get("graphviz_chart")[0].proto.spec
+    assert "self (" not in at.get("graphviz_chart")[0].proto.alt
     at.toggle(key="show_saved").set_value(True).run()
     assert "fillcolor=orange" in at.get("graphviz_chart")[0].proto.spec
+    # the text alternative names what is drawn: PowBackward0's saved input, too
+    assert "self (3)" in at.get("graphviz_chart")[0].proto.alt
     at.slider(key="n").set_value(7).run()
     assert "x\n (7)" in at.get("graphviz_chart")[0].proto.spec
     at.radio(key="reduce").set_value("sum").run()

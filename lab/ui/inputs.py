@@ -8,7 +8,6 @@ from lab import chain
 from lab.ops import REDUCTIONS
 from lab.ui.links import linked, put
 from lab.ui.shell import help_button, tr
-from lab.ui.views import keyboard_scrollers
 
 
 def _nudge(name: str, delta, low, high, kind) -> None:
@@ -66,7 +65,6 @@ def chain_inputs() -> dict:
     They follow the student between those pages and live in the URL (lab.ui.links).
     """
     # The pages with the chain show its formulas, which scroll when wider than a phone.
-    keyboard_scrollers()
     # One horizontal row that wraps on a narrow screen (every block is one more message
     # per rerun; docs/performance.md).
     with st.container(horizontal=True, gap="medium"):

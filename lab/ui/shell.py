@@ -129,6 +129,46 @@ SIDEBAR_SCRIPT = """<script>/* page: {page}, lecture: {lecture} */
 </script>"""
 
 
+# Boxes that scroll when their content is wider (or taller) than the room they have: a graph
+# (it keeps its own size: lab/ui/css/base.css), page 7's lecture-mode box, a displayed
+# formula, a lecture-mode table, a help popover longer than a phone's screen. A box that scrolls takes the keyboard's focus, so that the
+# arrow keys scroll it (WCAG 2.1.1; axe's "scrollable-region-focusable", serious, on a phone
+# and a projector); one that fits takes none (a tab stop with nothing to do). Streamlit sets
+# no attribute on an element: this script does, for every such box the page shows from
+# then on (it installs itself once per browser tab, with the sidebar's script: ``_open``).
+SCROLLERS = """<script>
+(() => {
+  if (window.labScrollers) return;
+  window.labScrollers = true;
+  const boxes = ['[data-testid="stGraphVizChart"]', '.st-key-annotated_graph',
+                 '.katex-display', '[data-testid="stTable"] > div',
+                 '[data-testid="stPopoverBody"]'].join(", ");
+  const mark = () => {
+    for (const box of document.querySelectorAll(boxes)) {
+      const style = getComputedStyle(box);
+      const scrolls =
+        (/auto|scroll/.test(style.overflowX) && box.scrollWidth > box.clientWidth + 1)
+        || (/auto|scroll/.test(style.overflowY) && box.scrollHeight > box.clientHeight + 1);
+      if (scrolls && box.getAttribute("tabindex") !== "0") box.setAttribute("tabindex", "0");
+      if (!scrolls && box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    }
+  };
+  let queued = false;
+  const soon = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; mark(); });
+  };
+  // a box's size can change without a new element (a popover placed, a graph laid out)
+  new MutationObserver(soon).observe(document.body, {childList: true, subtree: true,
+                                                     attributes: true,
+                                                     attributeFilter: ["style", "width"]});
+  window.addEventListener("resize", soon);
+  soon();
+})();
+</script>"""
+
+
 @dataclass
 class Frame:
     """The frame around one page: what its opening leaves for its closing and sections.
@@ -192,7 +232,7 @@ def _open(info: Page) -> Frame:
         st.caption(tr("app.share_help"))
         frame.share = st.empty()           # filled when the page closes (share_box)
     st.html(BASE_CSS + (LECTURE_CSS if lecture() else ""))
-    st.html(SIDEBAR_SCRIPT.format(page=info.id, lecture=str(lecture()).lower()),
+    st.html(SIDEBAR_SCRIPT.format(page=info.id, lecture=str(lecture()).lower()) + SCROLLERS,
             unsafe_allow_javascript=True)
     st.title(frame.title, anchor=False)
     frame.notice = st.empty()

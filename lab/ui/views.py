@@ -68,7 +68,6 @@ def table(columns: dict[str, list], pinned: tuple[str, ...] = INDEX_COLUMNS) -> 
     draws on a canvas at a fixed 13 px that no style reaches.
     """
     data = pa.table(columns)
-    keyboard_scrollers()
     if lecture():
         st.table(data, hide_index=True)
         return
@@ -86,7 +85,6 @@ def formulas(result: GradientRun, y: bool = True) -> None:
     lab.derivation)."""
     if result.shown is None:
         return
-    keyboard_scrollers()
     for formula in ((result.shown.y,) if y else ()) + (result.shown.derivative,):
         if formula:
             st.latex(formula)
@@ -296,7 +294,6 @@ def palette_layout(layout: dict, colours: Palette) -> dict:
 def figure_chart(spec: dict, alt: str) -> None:
     """A plotly figure given as plotly's own dict (built once, cached), drawn as it is, with
     its text alternative ``alt`` (the chart's accessible name: a screen reader says it)."""
-    keyboard_scrollers()
     st.plotly_chart(_Built(spec), width="stretch", alt=alt)
 
 
@@ -356,59 +353,12 @@ def drawable(dot_source: str) -> str:
     return _EMPTY_FIRST_LINE.sub(r"\1 \2", dot_source)
 
 
-# Boxes that scroll when their content is wider (or taller) than the room they have: a graph
-# (it keeps its own size: lab/ui/css/base.css), page 7's lecture-mode box, a displayed
-# formula, a lecture-mode table, a help popover longer than a phone's screen. A box that scrolls takes the keyboard's focus, so that the
-# arrow keys scroll it (WCAG 2.1.1; axe's "scrollable-region-focusable", serious, on a phone
-# and a projector); one that fits takes none (a tab stop with nothing to do). Streamlit sets
-# no attribute on an element: this script does, for every such box the page shows from
-# then on (it installs itself once per browser tab; ``keyboard_scrollers``).
-SCROLLERS = """<script>
-(() => {
-  if (window.labScrollers) return;
-  window.labScrollers = true;
-  const boxes = ['[data-testid="stGraphVizChart"]', '.st-key-annotated_graph',
-                 '.katex-display', '[data-testid="stTable"] > div',
-                 '[data-testid="stPopoverBody"]'].join(", ");
-  const mark = () => {
-    for (const box of document.querySelectorAll(boxes)) {
-      const style = getComputedStyle(box);
-      const scrolls =
-        (/auto|scroll/.test(style.overflowX) && box.scrollWidth > box.clientWidth + 1)
-        || (/auto|scroll/.test(style.overflowY) && box.scrollHeight > box.clientHeight + 1);
-      if (scrolls && box.getAttribute("tabindex") !== "0") box.setAttribute("tabindex", "0");
-      if (!scrolls && box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
-    }
-  };
-  let queued = false;
-  const soon = () => {
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => { queued = false; mark(); });
-  };
-  // a box's size can change without a new element (a popover placed, a graph laid out)
-  new MutationObserver(soon).observe(document.body, {childList: true, subtree: true,
-                                                     attributes: true,
-                                                     attributeFilter: ["style", "width"]});
-  window.addEventListener("resize", soon);
-  soon();
-})();
-</script>"""
-
-
-def keyboard_scrollers() -> None:
-    """Install SCROLLERS in the browser tab: called by every view that draws a box that may
-    scroll (graphs, formulas, tables); the tab runs it once, whatever the page."""
-    st.html(SCROLLERS, unsafe_allow_javascript=True)
-
-
 def graph_panel(drawing: Drawing, filename: str, legend: tuple = TORCHVIZ_LEGEND,
                 key: str = "graph", current: str = "") -> None:
     """The graph laid out in the browser at its own size (never wider than the page), in
     this page's palette, with a text alternative (``current``: the step shown), its legend,
     and downloads of what is shown (SVG/PNG need ``dot``)."""
     dot_source = drawing.dot(shown_palette())
-    keyboard_scrollers()
     st.graphviz_chart(drawable(dot_source), width="content", alt=graph_alt(drawing, current))
     if legend:      # a graph that draws its own legend passes ()
         st.caption(" · ".join(tr(label) for label in legend))

@@ -89,7 +89,7 @@ def test_exercise_3_implemented_by_keyboard(lab, request, device, lang):
         wait_for_graphs(page)
         text, x_spec = exercise_3_input(1, 5)
         theirs, labs = run_program(SUM).graphs[0], gradients.run(text, x_spec,
-                                                                 graph=True).dot
+                                                                 graph=True).drawing
         assert drawn(page, theirs, 0) == node_texts(theirs)
         assert drawn(page, labs, 1) == node_texts(labs)
         assert exception_count(page) == 0 and page.lab_errors == []

@@ -11,6 +11,9 @@ page, for the svg's own node texts to be those of the new DOT, computed by lab's
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from lab import chain, graphs
@@ -35,9 +38,25 @@ DRAWN_NODES = """(index) => {
 }"""
 
 
-def node_texts(dot: str) -> list[str]:
-    """The DOT's node labels as the drawing shows them (whitespace collapsed), sorted."""
-    return sorted(graphs.drawing(dot).nodes)
+# A node statement and its label: quoted (torchviz's line breaks inside), HTML-like, or a word.
+_NODE_LABEL = re.compile(r'^\s*("?[\w.]+"?) \[label=("(?:[^"\\]|\\.)*"|<<.*?>>|[^\s\]]+)',
+                         re.MULTILINE | re.DOTALL)
+
+
+def node_texts(dot) -> list[str]:
+    """The DOT's node labels as the drawing shows them (whitespace collapsed), sorted;
+    ``dot`` is DOT text or a ``lab.drawing.Drawing`` (its screen palette's DOT)."""
+    dot = dot if isinstance(dot, str) else dot.dot()
+    texts = {}                  # a node stated again takes its last label, as in Graphviz
+    for name, label in _NODE_LABEL.findall(dot):
+        if name.strip('"') in ("graph", "node", "edge") or name.strip('"').startswith("legend_"):
+            continue
+        if label.startswith("<<"):
+            label = re.sub(r"<[^>]*>", " ", label[1:-1])
+        else:
+            label = re.sub(r"\\[nlr]", " ", label.strip('"')).replace('\\"', '"')
+        texts[name.strip('"')] = " ".join(html.unescape(label).split())
+    return sorted(texts.values())
 
 
 def alt_mentions(text: str, index: int = 0) -> str:
@@ -69,21 +88,21 @@ def test_playground_draws_each_new_formula_right_after_load(lab, browser_page):
     open_page(page, lab, "playground")
     wait_for_graphs(page)
     x = XSpec.arange(0, 3)
-    first = run(EXAMPLES[0], x, graph=True).dot
+    first = run(EXAMPLES[0], x, graph=True).drawing
     assert drawn(page, first) == node_texts(first)
     box = page.get_by_role("textbox", name="Formula f(x)", exact=True)
     for formula, node in (("sin(x)", "SinBackward0"), ("tanh(x)", "TanhBackward0")):
         box.fill(formula)
         box.press("Enter")
         after_change(page, alt_mentions(node))
-        expected = run(formula, x, graph=True).dot
+        expected = run(formula, x, graph=True).drawing
         assert drawn(page, expected) == node_texts(expected), formula
 
     # The example picker (a callback fills the box): exercise 3's graph, drawn.
     page.get_by_role("combobox", name="Examples").click()
     page.get_by_role("option", name=EXAMPLES[1], exact=True).click()
     after_change(page, alt_mentions("ExpBackward0"))
-    expected = run(EXAMPLES[1], x, graph=True).dot
+    expected = run(EXAMPLES[1], x, graph=True).drawing
     assert drawn(page, expected) == node_texts(expected)
 
 
@@ -92,10 +111,10 @@ def test_torchviz_draws_the_saved_tensors_once_show_saved_is_on(lab, browser_pag
     open_page(page, lab, "torchviz")
     wait_for_graphs(page)
     text, x = chain.chain_input(**{s.name: s.default for s in chain.SLIDERS})
-    before = graphs.torchviz_dot(text, x, "mean", "float32", False, False)
+    before = graphs.torchviz_drawing(text, x, "mean", "float32", False, False)
     assert drawn(page, before) == node_texts(before)
 
-    saved = graphs.torchviz_dot(text, x, "mean", "float32", False, True)
+    saved = graphs.torchviz_drawing(text, x, "mean", "float32", False, True)
     added = sorted(set(node_texts(saved)) - set(node_texts(before)))
     assert added, "show_saved adds the saved tensors' nodes"
     page.get_by_role("switch", name="show_saved", exact=True).focus()
@@ -103,7 +122,7 @@ def test_torchviz_draws_the_saved_tensors_once_show_saved_is_on(lab, browser_pag
     after_change(page, alt_mentions(added[0]))
     assert drawn(page, saved) == node_texts(saved)
 
-    attrs = graphs.torchviz_dot(text, x, "mean", "float32", True, True)
+    attrs = graphs.torchviz_drawing(text, x, "mean", "float32", True, True)
     page.get_by_role("switch", name="show_attrs", exact=True).focus()
     page.keyboard.press("Space")
     after_change(page, "() => location.search.includes('show_attrs=true')")

@@ -115,11 +115,15 @@ def test_crafted_links_and_typed_payloads_are_only_text(lab, chromium):
             assert_only_text(f"/{url}?{urlencode(params)[:300]}")
             for key, payload in typed.items():
                 box = page.locator(f".st-key-{key} :is(input, textarea)")
+                unchanged = box.input_value() == payload      # the link already carried it
                 box.fill(payload)
                 # a text area takes Enter as a new line: Ctrl+Enter commits it
                 commit = ("Control+Enter" if box.evaluate("e => e.tagName") == "TEXTAREA"
                           else "Enter")
-                rerun_after(page, lambda: box.press(commit))
+                if unchanged:                  # the same text again: Streamlit runs nothing
+                    box.press(commit)
+                else:
+                    rerun_after(page, lambda: box.press(commit))
                 assert_only_text((url, key, payload))
         assert len(requested) > 50                        # the listener saw the pages load
         leaving = [u for u in requested if urlsplit(u).netloc not in ("", origin)]
