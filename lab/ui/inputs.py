@@ -64,7 +64,6 @@ def chain_inputs() -> dict:
 
     They follow the student between those pages and live in the URL (lab.ui.links).
     """
-    # The pages with the chain show its formulas, which scroll when wider than a phone.
     # One horizontal row that wraps on a narrow screen (every block is one more message
     # per rerun; docs/performance.md).
     with st.container(horizontal=True, gap="medium"):

@@ -131,11 +131,12 @@ SIDEBAR_SCRIPT = """<script>/* page: {page}, lecture: {lecture} */
 
 # Boxes that scroll when their content is wider (or taller) than the room they have: a graph
 # (it keeps its own size: lab/ui/css/base.css), page 7's lecture-mode box, a displayed
-# formula, a lecture-mode table, a help popover longer than a phone's screen. A box that scrolls takes the keyboard's focus, so that the
-# arrow keys scroll it (WCAG 2.1.1; axe's "scrollable-region-focusable", serious, on a phone
-# and a projector); one that fits takes none (a tab stop with nothing to do). Streamlit sets
-# no attribute on an element: this script does, for every such box the page shows from
-# then on (it installs itself once per browser tab, with the sidebar's script: ``_open``).
+# formula, a lecture-mode table, a help popover longer than a phone's screen. A box that
+# scrolls takes the keyboard's focus, so that the arrow keys scroll it (WCAG 2.1.1; axe's
+# "scrollable-region-focusable", serious, on a phone and a projector); one that fits takes
+# none (a tab stop with nothing to do). Streamlit sets no attribute on an element: this script
+# does, for every such box the page shows from then on (it installs itself once per browser
+# tab, with the sidebar's script: ``_open``).
 SCROLLERS = """<script>
 (() => {
   if (window.labScrollers) return;
@@ -203,11 +204,12 @@ def current_page() -> str:
 def page(page_id: str, asks_first: bool = False):
     """Open a page, run its body, close it: ``with page("backward"): ...``.
 
-    Opening: the shared sidebar (language, lecture mode, the class, link box), the title,
-    the class's projection or news (``class_views``), the intro and the page's "try this". Closing: the notice for link parameters that were refused,
-    the link to this state, what to remember and the link to the next page. A page that
-    ``asks_first`` shows what to remember itself, once the student has answered
-    (``remember``). An exception in the body skips the closing, as a stopped run should.
+    Opening: the shared sidebar (language, lecture mode, the class, link box), the title, the
+    class's projection or news (``class_views``), the intro and the page's "try this".
+    Closing: the notice for link parameters that were refused, the link to this state, what to
+    remember and the link to the next page. A page that ``asks_first`` shows what to remember
+    itself, once the student has answered (``remember``). An exception in the body skips the
+    closing, as a stopped run should.
     """
     frame = _open(site.BY_ID[page_id])
     frame.asks_first = asks_first
