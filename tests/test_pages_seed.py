@@ -3,6 +3,7 @@
 import pytest
 
 from lab.site import PAGES
+from tests.browser.states import EXERCISE_3
 from tests.conftest import open_page, texts
 
 pytestmark = pytest.mark.quick
@@ -218,15 +219,7 @@ def test_exercise_2_asks_first_then_shows_the_error_and_lets_the_student_edit():
     assert "tensor([2., 3.], requires_grad=True)" in [c.value for c in at.tabs[1].code]
 
 
-GOOD = """import torch
-from torchviz import make_dot
-x = torch.arange(1, 6, dtype=torch.float32, requires_grad=True)
-y = (torch.sin(x) * torch.exp(x) + 1 / (x + 2)).mean()
-dot = make_dot(y, params={"x": x})
-y.backward()
-print(y)
-print(x.grad)
-"""
+GOOD = EXERCISE_3          # the program the browser tests type
 
 
 @pytest.mark.parametrize("program, said", [

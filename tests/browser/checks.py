@@ -44,14 +44,17 @@ def axe_violations(page, impacts=BLOCKING) -> list[dict]:
     return [v for v in result if v["impact"] in impacts]
 
 
-FOCUS_RING = """() => {
-  const parse = c => (c.match(/[\\d.]+/g) || []).map(Number);
+# WCAG 2.1's contrast: a CSS colour parsed, its relative luminance, the ratio of two.
+CONTRAST = """  const parse = c => (c.match(/[\\d.]+/g) || []).map(Number);
   const lum = ([r, g, b]) => { const f = v => { v /= 255;
     return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
     return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
   const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
     return (x + 0.05) / (y + 0.05); };
-  const ground = e => { for (let n = e; n; n = n.parentElement) {
+"""
+
+FOCUS_RING = """() => {
+""" + CONTRAST + """  const ground = e => { for (let n = e; n; n = n.parentElement) {
       const c = parse(getComputedStyle(n).backgroundColor);
       if (c.length && (c.length < 4 || c[3] > 0.5)) return c.slice(0, 3); }
     return [255, 255, 255]; };
@@ -188,13 +191,7 @@ def steady_state(page, expected: dict | None = None, timeout: float = 20.0) -> d
 # centre, else the ground of the svg's ancestors). Hidden text is skipped: display none,
 # visibility hidden, opacity 0, a closed expander, a screen-reader-only box.
 TEXTS = """([minPx, minRatio]) => {
-  const parse = c => (c.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => { const f = v => { v /= 255;
-    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
-  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
-    return (x + 0.05) / (y + 0.05); };
-  const over = (top, alpha, under) => top.map((c, i) => c * alpha + under[i] * (1 - alpha));
+""" + CONTRAST + """  const over = (top, alpha, under) => top.map((c, i) => c * alpha + under[i] * (1 - alpha));
   const covers = (n, x, y) => { const b = n.getBoundingClientRect();
     return b.left <= x && x <= b.right && b.top <= y && y <= b.bottom; };
   const ground = (e, x, y) => {         // the first opaque background under (x, y) from e up
