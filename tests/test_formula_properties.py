@@ -169,7 +169,12 @@ def test_autograd_symbolic_and_numeric_agree_wherever_finite(text, points, reduc
 def test_inner_reductions_agree_element_by_element(text, n):
     points = [0.3 + 0.45 * i for i in range(n)]
     result = run(text, XSpec.of(points), "sum", "float64")
-    assert result.symbolic is not None and result.numeric is not None, text
+    assert result.numeric is not None, text
+    if result.symbolic is None:
+        # sympy is skipped only for a constant that is not a real number ((-1)**0.5 is nan
+        # in PyTorch, i in sympy), and the page says so
+        assert "checks.symbolic_nonfinite" in [note.key for note in result.notes], text
+        return
     symbolic_marks, numeric_marks = result.symbolic_marks(), result.numeric_marks()
     assert [i for i in range(n) if _comparable(result, i) and symbolic_marks[i] is False] == [], text
     assert [i for i in range(n)
