@@ -263,10 +263,11 @@ def annotated_dot(trace: BackwardTrace, lang: str = "en", mode: str = "backward"
     return to_dot(annotated_graph(trace, lang, mode, step, legend), palette)
 
 
-def _legend(lang: str, highlight: bool, pending: bool) -> Legend:
-    """One sample node per kind, with the catalogue's words, in rows of three beneath y."""
+def _legend(lang: str, highlight: bool, pending: bool, kinds=LEGEND, below: str = "y") -> Legend:
+    """One sample node per kind, with the catalogue's words, in rows of three beneath
+    ``below``."""
     entries = [Node(f"legend_{kind}", t(key, lang), lines=(t(key, lang),),
-                    style=_style(kind)) for kind, key in LEGEND]
+                    style=_style(kind)) for kind, key in kinds]
     if highlight:
         entries.append(Node("legend_current", t("annotated.legend_current", lang),
                             lines=(t("annotated.legend_current", lang),),
@@ -276,4 +277,66 @@ def _legend(lang: str, highlight: bool, pending: bool) -> Legend:
                             lines=(t("annotated.legend_pending", lang),),
                             style=_style("intermediate"), pending=True))
     rows = tuple(tuple(entries[i:i + 3]) for i in range(0, len(entries), 3))
-    return Legend(t("annotated.legend", lang), rows, "y")
+    return Legend(t("annotated.legend", lang), rows, below)
+
+
+# ---- a student's program (lab.cell.stepping) ------------------------------------------------
+
+PROGRAM_LEGEND = (("leaf", "annotated.legend_program_leaf"),
+                  ("function", "annotated.legend_program_function"),
+                  ("output", "annotated.legend_program_output"))
+
+
+def output_label(trace, node) -> str:
+    """What a node's output is called in a ∂: the program's name, else its code."""
+    return node.tensor or (f"({node.code})" if node.code else node.name)
+
+
+def program_graph(trace, lang: str = "en", step: int | None = None,
+                  legend: bool = False) -> Graph:
+    """A program's graph (a ``lab.cell.stepping.ProgramTrace``) at one step of its backward
+    pass: leaves as tables of values beside their ``.grad`` (? until their AccumulateGrad
+    has run), function nodes with PyTorch's name, the code that made them, their values and
+    the gradient they received once they have run. Arrows follow the forward pass."""
+    done = {s.node: s for s in trace.steps[:(len(trace.steps) if step is None else step + 1)]}
+    current = None if step is None else trace.steps[step].node
+    root = trace.nodes[0].id
+    nodes = []
+    for node in trace.nodes:
+        if node.leaf:
+            grad = done[node.id].grad if node.id in done else None
+            name = node.tensor or node.name
+            tensor = TensorNode(node.id, name, "", node.shape, node.values or (), grad)
+            table = _tensor_table(tensor, f"{name}.grad", grad, lang)
+            nodes.append(Node(node.id, name, table=table, style=_style("leaf"),
+                              current=node.id == current))
+            continue
+        lines = [node.name]
+        if node.code:
+            made = f"{node.tensor} = {node.code}" if node.tensor else node.code
+            lines.append(t("annotated.program_line", lang, line=node.line, code=made))
+        if node.values is not None:
+            lines.append(t("annotated.program_value", lang,
+                           values=vector_text(node.values, math.prod(node.shape))))
+        received = done.get(node.id)
+        grad = "?" if received is None else vector_text(received.received,
+                                                        received.received_size)
+        lines += [f"∂{trace.root}/∂{output_label(trace, node)} =", grad]   # two lines: narrower
+        words = f"{node.name} ({node.code})" if node.code else node.name
+        nodes.append(Node(node.id, words, lines=tuple(lines),
+                          style=_style("output" if node.id == root else "function"),
+                          current=node.id == current))
+    edges = tuple(Edge(source, node.id, current=node.id == current)
+                  for node in trace.nodes for source in node.inputs if source is not None)
+    return Graph(tuple(nodes), edges,
+                 _legend(lang, step is not None, False, PROGRAM_LEGEND, root) if legend else None,
+                 graph_style=(("rankdir", "TB"), ("nodesep", "0.2"), ("ranksep", "0.25"),
+                              ("fontname", "Helvetica")),
+                 node_style=(("fontname", "Helvetica"), ("fontsize", FONT_SIZE),
+                             ("fontcolor", INK), ("margin", "0.06,0.03")),
+                 edge_style=(("arrowsize", "0.7"),))
+
+
+def program_drawing(trace, lang: str = "en", step: int | None = None,
+                    legend: bool = False) -> Drawing:
+    return drawing_of(program_graph(trace, lang, step, legend))

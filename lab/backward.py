@@ -31,9 +31,10 @@ from lab.recording import ACCUMULATE, Record
 
 HOOKS_NOTE = comment("inside_backward.code_hooks")     # the code's comment on retain_grad
 TERMS = 4                                 # contributions to x.grad written out per element
-# What the inside-backward page can look inside: the seed's chain, exercise 3, or a formula
-# the student types (ids, the same in every language), and the two passes it walks.
-COMPUTATIONS = ("chain", "ex3", "formula")
+# What the inside-backward page can look inside: the seed's chain, exercise 3, a formula
+# the student types, or a program they write (lab.cell.stepping): ids, the same in every
+# language; and the two passes it walks.
+COMPUTATIONS = ("chain", "ex3", "formula", "program")
 MODES = ("backward", "forward")
 DEFAULT_FORMULA = "x**2 * sigmoid(x) - 1/x"
 DEFAULT_VALUES = "1, 2, 3"

@@ -24,6 +24,7 @@ def notebook() -> None:
                  on_change=_use_example)
     program = cell_views.program_box("program", tr("code.program"), height=320)
     cell_views.output(cell_views.run(program), "code")
+    cell_views.step_through_link(program)
 
 
 with page("code"):

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lab.formula import FormulaError
 from lab.xvalues import InputError
-from lab.ui import cached, inside_views, views
+from lab.ui import cached, cell_views, inside_views, views
 from lab.ui.cell_views import code_panel
 from lab.ui.shell import lang, lecture, page, section, show_problem, tr
 
@@ -41,12 +41,39 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
     inside_views.order_table(trace, mode, step - 1)
 
 
+@section
+def program_walk() -> None:
+    """A student's program: its first backward() stepped node by node (lab.cell.stepping)."""
+    program = cell_views.program_box("program", tr("inside_backward.program"), height=240)
+    trace = cell_views.run(program, stepped=True)
+    if not inside_views.program_problem(trace):
+        step = inside_views.step_controls(len(trace.steps))
+        if lecture():
+            panel, graph = st.columns([2, 3], gap="large")
+            with panel:
+                inside_views.program_heading(trace, step - 1)
+                inside_views.program_panel(trace, step - 1)
+            with graph:
+                inside_views.program_graph(trace, step - 1)
+        else:
+            inside_views.program_heading(trace, step - 1)
+            inside_views.program_graph(trace, step - 1)
+            inside_views.program_panel(trace, step - 1)
+        inside_views.program_order(trace, step - 1)
+    st.subheader(tr("inside_backward.program_output"), anchor=False)
+    cell_views.output(trace.result, "inside_program")
+
+
 with page("inside_backward"):
-    try:
-        text, x_spec, reduce, dtype = inside_views.computation_inputs()
-        trace = cached.backward_trace(text, x_spec, reduce, dtype)
-    except (FormulaError, InputError) as problem:
-        show_problem(problem)
+    choice = inside_views.computation()
+    if choice == "program":
+        program_walk()
     else:
-        walk(trace, text, x_spec, reduce, dtype)
-        code_panel(trace.code_for(lang()), name="inside_backward")     # the same at every step
+        try:
+            text, x_spec, reduce, dtype = inside_views.computation_inputs(choice)
+            trace = cached.backward_trace(text, x_spec, reduce, dtype)
+        except (FormulaError, InputError) as problem:
+            show_problem(problem)
+        else:
+            walk(trace, text, x_spec, reduce, dtype)
+            code_panel(trace.code_for(lang()), name="inside_backward")   # the same at every step

@@ -213,3 +213,68 @@ def test_every_local_derivative_on_the_page_reads_back_as_its_numbers(query, ste
         at.slider(key="step").set_value(step).run()
         checked += check_page_latex(latexes(at))
     assert not at.exception
+
+
+# ---- a student's program (lab.cell.stepping) --------------------------------------------
+
+PROGRAM = "program"
+
+
+def leaf_table(at) -> dict[str, str]:
+    frame = next(f.value for f in at.dataframe if f.value.columns[0] in ("leaf", "hoja"))
+    return dict(zip(frame.iloc[:, 0], frame.iloc[:, 2]))
+
+
+def test_a_program_with_two_leaves_is_stepped_to_the_grads_it_prints():
+    at = open_page(PAGE, {"comp": PROGRAM})
+    assert not at.exception and not at.error
+    assert at.slider(key="step").max == 6
+    assert heading(at) == "Step 1 of 6 of the backward pass: **MeanBackward0** runs"
+    assert highlighted(at) == ["n1"]
+    assert "w.grad = ?" in dot(at) and "line 8: y = torch.sigmoid(w * x + b).mean()" in dot(at)
+    assert leaf_table(at) == {"b": "None", "w": "None"}
+    at.slider(key="step").set_value(4).run()
+    assert heading(at).endswith("**AccumulateGrad** runs") and highlighted(at) == ["n5"]
+    assert leaf_table(at) == {"b": "0.183869", "w": "None"}
+    at.button(key="next").click().run()
+    assert heading(at).endswith("**MulBackward0** runs")
+    passes = next(f.value for f in at.dataframe if f.value.columns[0] == "input")
+    assert passes.values.tolist() == [["w", "0.159701"]]      # summed over x's 3 elements
+    at.button(key="next").click().run()
+    assert leaf_table(at) == {"b": "0.183869", "w": "0.159701"}
+    assert "b.grad = 0.183869, w.grad = 0.159701" in at.success[0].value
+    # what the program printed, from the same run: the grads the steps ended with
+    printed = next(c.value for c in at.code if c.value.startswith("y = "))
+    assert "dy/dw = tensor(0.1597)" in printed and "dy/db = tensor(0.1839)" in printed
+    assert [row[1] for row in order(at)] == ["MeanBackward0", "SigmoidBackward0", "AddBackward0",
+                                            "AccumulateGrad", "MulBackward0", "AccumulateGrad"]
+
+
+def test_a_typed_program_in_spanish_and_the_ones_that_cannot_be_stepped():
+    at = open_page(PAGE, {"comp": PROGRAM, "lang": "es"})
+    at.text_area(key="program").input(
+        "import torch\na = torch.tensor(3., requires_grad=True)\nb = a * a\nb.backward()\n"
+        "b = a * 2\n").run()
+    assert not at.exception and not at.error
+    assert heading(at) == "Paso 1 de 2 de la pasada hacia atrás: se ejecuta **MulBackward0**"
+    assert "línea 3: b = a * a" in dot(at)       # b's name when backward() ran (rebound after)
+    at.slider(key="step").set_value(2).run()
+    assert leaf_table(at) == {"a": "6"}
+    at.text_area(key="program").input("import torch\nx = torch.ones(2, requires_grad=True)\n"
+                                     "print(x * 2)\n").run()
+    assert any("no llama a `.backward()`" in i.value for i in at.info)
+    assert not at.get("graphviz_chart")
+    assert "tensor([2., 2.], grad_fn=<MulBackward0>)" in [c.value for c in at.code]
+    at.text_area(key="program").input("import torch\nx = torch.ones(2, requires_grad=True)\n"
+                                     "y = x\nfor i in range(70):\n    y = y * 1.5\n"
+                                     "y.sum().backward()\n").run()          # sum, 70 ×, x
+    assert "72 nodos" in at.warning[0].value and not at.get("graphviz_chart")
+    at.text_area(key="program").input("import os\n").run()
+    assert at.error and not at.exception and not at.get("graphviz_chart")
+
+
+def test_the_cell_page_opens_its_program_here():
+    at = open_page("pages/6_code.py")
+    link = next(l for l in at.get("page_link") if l.proto.page == "inside_backward")
+    assert "Step through its backward() on page 7" in link.proto.label
+    assert "comp=program" in link.proto.query_string and "program=" in link.proto.query_string

@@ -30,8 +30,10 @@ URLS = [info.url for info in PAGES]
 PATHS = {info.url: None if info.number == 0 else info.script for info in PAGES}
 # Fields whose text Streamlit renders as markdown; raw text that is the user's own input.
 MARKDOWN_FIELDS = {"body", "label", "help", "caption"}
+# Fields that hold the typed text itself, never rendered as markdown: the boxes, code blocks,
+# and a link's query (page 6 opens the student's program on page 7, URL-encoded).
 RAW_FIELDS = {("TextInput", "value"), ("TextInput", "default"), ("TextArea", "value"),
-              ("TextArea", "default"), ("Code", "code_text")}
+              ("TextArea", "default"), ("Code", "code_text"), ("PageLink", "query_string")}
 
 
 # ---- the one function: code spans ------------------------------------------------------------

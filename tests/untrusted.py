@@ -34,7 +34,7 @@ PARAMETERS = {page.url: tuple(param.name for param in params(page.id)
 # The text boxes of each page: typed into in the tests (ex2_why is private: never in a link).
 TEXT_BOXES = {"tensors": ("values", "cell"), "backward": tuple(f"ex1_{i}" for i in range(6)),
               "exercises": ("ex2_why", "ex2_code", "ex3_code"), "playground": ("f", "xs"),
-              "code": ("program",), "inside_backward": ("f", "xs")}
+              "code": ("program",), "inside_backward": ("f", "xs", "program")}
 # Page states that show the widgets the defaults hide (a parameter fixed by a state
 # gets no payload in it).
 STATES = {
@@ -44,7 +44,7 @@ STATES = {
                   {"exercise": "3", "ex3_reference": "true",
                    "ex3_code": "import torch\nx = torch.arange(1, 6)"}),
     "playground": ({}, {"xm": "torch.tensor"}),
-    "inside_backward": ({}, {"comp": "formula"}, {"comp": "ex3"}),
+    "inside_backward": ({}, {"comp": "formula"}, {"comp": "ex3"}, {"comp": "program"}),
     "mistakes": ({}, {f"{key}_run": "true" for key in
                       ("acc", "twice", "vec", "leaf", "nograd", "inplace")}),
 }
@@ -56,7 +56,8 @@ SHOWN_BOXES = {("tensors", 0): ("values", "cell"),
                ("backward", 1): TEXT_BOXES["backward"],
                ("exercises", 0): ("ex3_code",), ("exercises", 1): ("ex2_code", "ex3_code"),
                ("playground", 0): ("f",), ("playground", 1): ("f", "xs"),
-               ("code", 0): ("program",), ("inside_backward", 1): ("f", "xs")}
+               ("code", 0): ("program",), ("inside_backward", 1): ("f", "xs"),
+               ("inside_backward", 3): ("program",)}
 
 
 def states(url: str) -> tuple[dict, ...]:

@@ -480,8 +480,7 @@ def _roots(value) -> list:
 
 
 def _backward(run, call: Call):
-    run.budget.graph(_roots(call.receiver))
-    return call.receiver.backward(*call.args, **call.kwargs)
+    return run.backward(call, run.budget.graph(_roots(call.receiver)))
 
 
 def _autograd_grad(run, call: Call):

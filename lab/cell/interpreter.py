@@ -646,6 +646,11 @@ class Interpreter:
         self.drawings.append(torchviz_drawing(digraph, outputs, dict(params or {})))
         self.budget.sequence(sum(map(len, self.drawings[-1].dots.values())), "str")
 
+    def backward(self, call, graph: list):
+        """``tensor.backward(...)``, its graph (``graph``: every node, breadth first)
+        already checked against the limits (lab.cell.stepping watches it)."""
+        return call.receiver.backward(*call.args, **call.kwargs)
+
     # ---- the tensors left at the end -------------------------------------------------------
 
     def summaries(self) -> tuple[TensorSummary, ...]:
@@ -696,10 +701,12 @@ def summary(name: str, tensor: torch.Tensor, limit: int) -> TensorSummary:
 
 
 def interpret(source: str, limits: Limits = DEFAULT_LIMITS,
-              abandon: Callable[[], bool] | None = None) -> tuple[CellResult, Interpreter | None]:
+              abandon: Callable[[], bool] | None = None,
+              kind: type[Interpreter] = Interpreter) -> tuple[CellResult, Interpreter | None]:
     """Check and run ``source``: its result, and the interpreter (None when refused before
     running) whose ``names`` hold what the program bound. ``abandon`` is asked now and then
-    whether the run is still wanted; if not, ``Abandoned`` is raised."""
+    whether the run is still wanted; if not, ``Abandoned`` is raised. ``kind``: the
+    interpreter to run it (lab.cell.stepping's watches its backward pass)."""
     caught: list[str] = []
     try:
         tree = check.parse(source, limits, caught)
@@ -708,7 +715,7 @@ def interpret(source: str, limits: Limits = DEFAULT_LIMITS,
         error = CellError(kind, getattr(problem, "line", None), getattr(problem, "column", None),
                           problem.message)
         return CellResult("", warnings=tuple(caught), error=error), None
-    interpreter = Interpreter(source, tree, limits, caught, abandon)
+    interpreter = kind(source, tree, limits, caught, abandon)
     return interpreter.run(), interpreter
 
 

@@ -80,6 +80,14 @@ def cell_run(program: str) -> cell.CellResult:
     return cell.run_program(program, abandon=client_gone)
 
 
+@memo(4 * MB, heavy=heavy_program)
+def program_trace(program: str):
+    """A program run in the cell with its first backward() recorded node by node (page 7)."""
+    from lab.cell.stepping import step_through
+
+    return step_through(program, abandon=client_gone)
+
+
 @memo(2 * MB)
 def exercise_3_grade(program: str):
     """Exercise 3: the student's program against the lab's own (lab.cell.grading)."""

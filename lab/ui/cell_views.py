@@ -41,12 +41,22 @@ def program_box(name: str, label: str, height: int = 260) -> str:
     return program
 
 
-def run(program: str) -> CellResult:
-    """The program's run; if its browser has gone meanwhile, this run of the page ends."""
+def run(program: str, stepped: bool = False):
+    """The program's run (``stepped``: with its first backward() node by node, a
+    ``ProgramTrace``); if its browser has gone meanwhile, this run of the page ends."""
     try:
-        return cached.cell_run(program)
+        return (cached.program_trace if stepped else cached.cell_run)(program)
     except Abandoned:
         st.stop()
+
+
+def step_through_link(program: str) -> None:
+    """A link that opens the program on page 7, its backward pass ready to step through."""
+    if link_length(program) > PROGRAM_LINK_MAX:
+        return                                  # the box's own note says it is not linked
+    st.page_link(page_object(BY_ID["inside_backward"]), label=tr("code.step_through"),
+                 icon=":material/footprint:",
+                 query_params={"comp": "program", "program": program, "lang": lang()})
 
 
 def _error(result: CellResult) -> None:

@@ -4,12 +4,13 @@ step panel, the annotated graph with its legend, and the order table."""
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 
 import streamlit as st
 
 from lab import chain
-from lab.annotated import SHOWN, annotated_drawing, vector_text
+from lab.annotated import SHOWN, annotated_drawing, output_label, program_drawing, vector_text
 from lab.backward import (COMPUTATIONS, MODES, BackwardStep, BackwardTrace, ForwardStep,
                           order_rows)
 from lab.formula import MAX_LENGTH
@@ -21,6 +22,7 @@ from lab.ui import views
 from lab.ui.inputs import chain_inputs, stepper
 from lab.ui.links import linked
 from lab.ui.shell import help_button, lang, tr
+from lab.ui.verbatim import code_span
 from lab.ui.views import fmt, table
 
 # How each computation is named in the radio (the options are ids: lab.backward).
@@ -32,14 +34,20 @@ GRAPH_STYLE = f"""<style>
 </style>"""
 
 
-def computation_inputs() -> tuple[str, XSpec, str, str]:
-    """The computation to look inside: (formula text, x, reduction, dtype).
+def computation() -> str:
+    """Which computation to look inside (an id of ``lab.backward.COMPUTATIONS``)."""
+    labels = {**COMPUTATION_LABELS, "program": tr("inside_backward.computation_program")}
+    choice = linked(st.radio, "comp", label=tr("inside_backward.computation"),
+                    options=COMPUTATIONS, horizontal=True, format_func=labels.get)
+    st.caption(tr("inside_backward.computation_help"))
+    return choice
+
+
+def computation_inputs(choice: str) -> tuple[str, XSpec, str, str]:
+    """The inputs of a formula's computation: (formula text, x, reduction, dtype).
 
     A typed list of x values that cannot be read raises ``InputError``.
     """
-    choice = linked(st.radio, "comp", label=tr("inside_backward.computation"),
-                    options=COMPUTATIONS, horizontal=True, format_func=COMPUTATION_LABELS.get)
-    st.caption(tr("inside_backward.computation_help"))
     if choice == "chain":
         inputs = chain_inputs()
         text, x_spec = chain.chain_input(inputs["n"], inputs["a"], inputs["p"], inputs["c"])
@@ -255,3 +263,141 @@ def order_table(trace: BackwardTrace, mode: str, index: int) -> None:
     rows = order_rows(trace, mode, index)
     table({tr(f"inside_backward.{key}"): [row[i] for row in rows] for i, key in enumerate(keys)},
           pinned=(tr("inside_backward.col_step"),))
+
+
+# ---- a student's program (lab.cell.stepping) ------------------------------------------------
+
+STEPPED_NODES = 60          # the largest graph this page draws and steps through
+
+
+def program_problem(trace) -> bool:
+    """Say why a program's backward pass cannot be stepped through, if it cannot (no
+    backward(), or too big a graph); True when so."""
+    if not trace.steps:
+        if trace.result.ok:
+            st.info(tr("inside_backward.program_no_backward"), icon=":material/info:")
+        return True
+    if len(trace.nodes) > STEPPED_NODES:
+        st.warning(tr("inside_backward.program_too_big", nodes=len(trace.nodes),
+                      limit=STEPPED_NODES), icon=":material/warning:")
+        return True
+    if trace.backward_calls > 1:
+        st.info(tr("inside_backward.program_first", calls=trace.backward_calls,
+                   line=trace.line), icon=":material/info:")
+    return False
+
+
+def _program_words(trace, index: int) -> str:
+    step = trace.steps[index]
+    return tr("inside_backward.backward_step_plain", k=index + 1, n=len(trace.steps),
+              name=trace.node(step.node).name)
+
+
+def program_heading(trace, index: int) -> None:
+    """The step in one line, and in words for a screen reader (as ``step_heading``)."""
+    step = trace.steps[index]
+    st.markdown(tr("inside_backward.backward_step", k=index + 1, n=len(trace.steps),
+                   name=trace.node(step.node).name))
+    st.markdown(f'<div role="status" aria-live="polite" class="lab-sr-only">'
+                f'{escape(_program_words(trace, index))}</div>', unsafe_allow_html=True)
+
+
+def program_graph(trace, index: int) -> None:
+    """The program's graph at this step, with its legend and downloads."""
+    st.html(GRAPH_STYLE)
+    with st.container(key=GRAPH_KEY):
+        views.graph_panel(program_drawing(trace, lang(), index, legend=True), "program_graph",
+                          legend=(), key="inside_graph", current=_program_words(trace, index))
+    step = trace.steps[index]
+    st.html(KEEP_IN_VIEW.format(state=escape(f"program {index}"), ids=json.dumps([step.node]),
+                                graph=GRAPH_KEY), unsafe_allow_javascript=True)
+
+
+def _input_label(trace, node_id: str) -> str:
+    node = trace.node(node_id)
+    return node.tensor or node.name if node.leaf else f"{node.name}: {output_label(trace, node)}"
+
+
+def program_panel(trace, index: int) -> None:
+    """What one node did: what made it, what it received, what it passed on to each input
+    (a leaf: its .grad now), and the leaves' .grad so far."""
+    step = trace.steps[index]
+    node = trace.node(step.node)
+    if node.leaf:
+        leaf = node.tensor or node.name
+        st.markdown(tr("inside_backward.program_accumulate", leaf=code_span(leaf),
+                       values=vector_text(step.received, step.received_size),
+                       grad=code_span(f"{leaf}.grad"),
+                       now=vector_text(step.grad or (), step.received_size)))
+    else:
+        if node.code:
+            made = f"{node.tensor} = {node.code}" if node.tensor else node.code
+            key = "program_made" if node.values is not None else "program_made_unseen"
+            st.markdown(tr(f"inside_backward.{key}", line=node.line, code=code_span(made),
+                           values=vector_text(node.values or (), math.prod(node.shape))))
+        else:
+            st.markdown(tr("inside_backward.program_part"))
+        grad = code_span(f"∂{trace.root}/∂{output_label(trace, node)}")
+        st.markdown(tr("inside_backward.program_starts" if index == 0
+                       else "inside_backward.program_receives", root=code_span(trace.root),
+                       grad=grad, values=vector_text(step.received, step.received_size)))
+        pairs = [(source, passed) for source, passed in zip(node.inputs, step.passed)
+                 if source is not None]
+        if pairs:
+            st.markdown(tr("inside_backward.program_passes"))
+            table({tr("inside_backward.col_input"): [_input_label(trace, s) for s, _ in pairs],
+                   tr("inside_backward.col_passed"): ["None" if p is None else vector_text(*p)
+                                                      for _, p in pairs]},
+                  pinned=(tr("inside_backward.col_input"),))
+        for slot, source in enumerate(node.inputs):
+            if source is None:
+                st.caption(tr("inside_backward.program_no_input", slot=slot))
+        st.caption(tr("inside_backward.program_rule"))
+    _leaves_so_far(trace, index)
+    if index == len(trace.steps) - 1:
+        grads = ", ".join(f"{leaf.tensor or leaf.name}.grad = {vector_text(g, _size(trace, leaf.id))}"
+                          for leaf, g in _leaf_grads(trace, index) if g is not None)
+        st.success(tr("inside_backward.program_final", grads=code_span(grads, limit=None)),
+                   icon=":material/check_circle:")
+
+
+def _size(trace, node_id: str) -> int:
+    return math.prod(trace.node(node_id).shape)
+
+
+def _leaf_grads(trace, index: int) -> list:
+    """(leaf, its .grad after step ``index`` or None) for every leaf."""
+    written = {s.node: s.grad for s in trace.steps[:index + 1] if s.grad is not None}
+    return [(leaf, written.get(leaf.id)) for leaf in trace.leaves]
+
+
+def _leaves_so_far(trace, index: int) -> None:
+    st.markdown(f"**{tr('inside_backward.program_leaves')}**")
+    st.caption(tr("inside_backward.program_leaves_help"))
+    rows = _leaf_grads(trace, index)
+    table({tr("inside_backward.col_leaf"): [leaf.tensor or leaf.name for leaf, _ in rows],
+           tr("inside_backward.col_values"): [vector_text(leaf.values, _size(trace, leaf.id))
+                                              for leaf, _ in rows],
+           tr("inside_backward.col_grad"): ["None" if grad is None
+                                            else vector_text(grad, _size(trace, leaf.id))
+                                            for leaf, grad in rows]},
+          pinned=(tr("inside_backward.col_leaf"),))
+
+
+def program_order(trace, index: int) -> None:
+    """The steps up to the current one (marked), in the order autograd ran them."""
+    st.header(tr("inside_backward.order"), anchor=False)
+    rows = {tr(f"inside_backward.{key}"): [] for key in
+            ("col_step", "col_node", "col_code_line", "col_upstream", "col_passes")}
+    columns = list(rows.values())
+    for i, step in enumerate(trace.steps[:index + 1]):
+        node = trace.node(step.node)
+        code = (f"{node.tensor} = {node.code}" if node.tensor else node.code) if node.code else (
+            node.tensor if node.leaf else "")
+        to = ", ".join(_input_label(trace, s) for s in node.inputs if s is not None)
+        for column, cell in zip(columns, (f"▶ {i + 1}" if i == index else str(i + 1), node.name,
+                                          f"{code} ({node.line})" if node.line else code,
+                                          vector_text(step.received, step.received_size),
+                                          to or f"{node.tensor or node.name}.grad")):
+            column.append(cell)
+    table(rows, pinned=(tr("inside_backward.col_step"),))

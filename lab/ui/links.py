@@ -263,14 +263,18 @@ def _playground() -> tuple[Param, ...]:
 
 def _inside_backward() -> tuple[Param, ...]:
     from lab.backward import COMPUTATIONS, DEFAULT_FORMULA, DEFAULT_VALUES, MODES
+    from lab.cell.examples import NEURON
     from lab.formula import MAX_LENGTH
     from lab.gradients import DTYPES
 
     return (Param("comp", Choice(COMPUTATIONS), COMPUTATIONS[0]),) + _chain() + (
         Param("range", Range(-6, 10), (1, 5)), Param("dtype", Choice(tuple(DTYPES)), "float32"),
-        Param("f", Text(MAX_LENGTH), DEFAULT_FORMULA), Param("xs", Text(400), DEFAULT_VALUES),
+        # x's 400 typed characters fit 1,200 when ASCII (3 per character encoded), so the
+        # formula, x and a program stay within a link the server takes (LINK_MAX).
+        Param("f", Text(MAX_LENGTH), DEFAULT_FORMULA), Param("xs", Text(400, 1_200), DEFAULT_VALUES),
         _reduction("r"), Param("mode", Choice(MODES), MODES[0]),
-        Param("torchviz", FLAG, False), Param("step", Number(0, 10_000, 1, int), 1))
+        Param("torchviz", FLAG, False), Param("step", Number(0, 10_000, 1, int), 1),
+        _program("program", NEURON))
 
 
 def _learning() -> tuple[Param, ...]:

@@ -49,6 +49,7 @@ ANSWERED = {
     "playground": {"f": "x^2 + foo(x)"},
     "code": {"program": TWO_LEAVES},
     "inside_backward": {"comp": "ex3", "step": "9"},
+    "inside_backward#program": {"comp": "program", "program": TWO_LEAVES, "step": "4"},
     "mistakes": {**MISTAKES, **{f"{name}_run": "true" for name in MISTAKES},
                  **{f"{name}_fixed": "true" for name in MISTAKES}},
     "learning": {"reveal": "true", "guess": "converges_zigzag", "nozero": "true"},

@@ -30,8 +30,16 @@ INTERPRETED = """([marks, hidden]) => {
   const root = document.querySelector('[data-testid="stApp"]');
   const bad = [];
   const show = el => el.outerHTML.slice(0, 200);
+  // A link within the lab may carry typed text in its query, URL-encoded (page 6 opens the
+  // student's program on page 7): only where it leads and what it says must be clean.
+  const carried = (el, name) => {
+    if (el.tagName !== 'A' || name !== 'href') return false;
+    const u = new URL(el.getAttribute('href'), location.href);
+    return u.origin === location.origin && !marked(decodeURIComponent(u.pathname));
+  };
   for (const a of document.querySelectorAll('a[href]'))
-    if (marked(a.getAttribute('href')) || marked(a.textContent)) bad.push('link: ' + show(a));
+    if ((marked(a.getAttribute('href')) && !carried(a, 'href')) || marked(a.textContent))
+      bad.push('link: ' + show(a));
   for (const el of document.querySelectorAll(
       'img, image, picture, source, video, audio, iframe, object, embed, script, style, link'))
     if (marked(el.outerHTML)) bad.push('element: ' + show(el));
@@ -41,14 +49,16 @@ INTERPRETED = """([marks, hidden]) => {
     if (marked(el.textContent) && !el.closest('code, pre')) bad.push('markup: ' + show(el));
   for (const el of document.querySelectorAll('*'))
     for (const attribute of el.attributes)
-      if (marked(attribute.value) && !(el.matches('input, textarea') && attribute.name === 'value'))
+      if (marked(attribute.value) && !(el.matches('input, textarea') && attribute.name === 'value')
+          && !carried(el, attribute.name))
         bad.push(`attribute: <${el.tagName} ${attribute.name}="${attribute.value.slice(0, 100)}">`);
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.nodeValue;
     if (marked(text) && !node.parentElement.closest('code, pre, textarea'))
       bad.push('text outside code: ' + text.slice(0, 100));
-    if ([...hidden].some(h => text.includes(h)) && !node.parentElement.closest('.katex'))
+    // a text box holds what was typed, as typed (its text node is its value)
+    if ([...hidden].some(h => text.includes(h)) && !node.parentElement.closest('.katex, textarea'))
       bad.push('hidden character: ' + JSON.stringify(text.slice(0, 100)));
   }
   return bad;
@@ -67,6 +77,8 @@ TYPED = {
     ("code", 0): {"program": f"import torch\nprint('$\\Huge {MARK}$')\n<b>{MARK}</b>"},
     ("inside_backward", 1): {"f": f"x + {MARK}\u202egnp",
                              "xs": f'1, <img src="http://127.0.0.1:9/i" alt="{MARK}">'},
+    ("inside_backward", 3): {"program": f"import torch\n**{MARK}** = torch.ones(1, "
+                                        f"requires_grad=True)\n`{MARK}`.sum().backward()"},
 }
 # Requests the lab's pages make to other hosts (aborted here): Streamlit's material icons.
 ICON_HOSTS = {"fonts.gstatic.com"}
