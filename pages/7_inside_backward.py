@@ -23,7 +23,8 @@ def walk(trace, text, x_spec, reduce, dtype) -> None:
                               "torchviz_graph", key="inside_graph")
             st.caption(tr("inside_backward.torchviz_note"))
         else:
-            inside_views.annotated_graph(trace, mode, step - 1)
+            inside_views.annotated_graph(trace, mode, step - 1, cached.step_drawing(
+                text, x_spec, reduce, dtype, lang(), mode, step - 1))
 
     if lecture():
         # Projected, the step's explanation and the graph stand side by side (both in view).
@@ -48,16 +49,17 @@ def program_walk() -> None:
     trace = cell_views.run(program, stepped=True)
     if not inside_views.program_problem(trace):
         step = inside_views.step_controls(len(trace.steps))
+        drawing = cached.program_step_drawing(program, lang(), step - 1)
         if lecture():
             panel, graph = st.columns([2, 3], gap="large")
             with panel:
                 inside_views.program_heading(trace, step - 1)
                 inside_views.program_panel(trace, step - 1)
             with graph:
-                inside_views.program_graph(trace, step - 1)
+                inside_views.program_graph(trace, step - 1, drawing)
         else:
             inside_views.program_heading(trace, step - 1)
-            inside_views.program_graph(trace, step - 1)
+            inside_views.program_graph(trace, step - 1, drawing)
             inside_views.program_panel(trace, step - 1)
         inside_views.program_order(trace, step - 1)
     st.subheader(tr("inside_backward.program_output"), anchor=False)

@@ -278,3 +278,24 @@ def test_the_cell_page_opens_its_program_here():
     link = next(l for l in at.get("page_link") if l.proto.page == "inside_backward")
     assert "Step through its backward() on page 7" in link.proto.label
     assert "comp=program" in link.proto.query_string and "program=" in link.proto.query_string
+
+
+@pytest.mark.parametrize("source, said", [
+    ("import torch\nx = torch.tensor(2., requires_grad=True)\nx.backward()\n",
+     "was called on a leaf"),
+    ("import torch\nx = torch.tensor(2., requires_grad=True)\n"
+     "g, = torch.autograd.grad(x * x, x)\nprint(g)\n", "steps through `.backward()` only"),
+])
+def test_a_program_with_nothing_to_step_through_says_why(source, said):
+    at = open_page(PAGE, {"comp": PROGRAM, "program": source})
+    assert not at.exception and not at.error and not at.get("graphviz_chart")
+    assert any(said in i.value for i in at.info)
+
+
+def test_backward_with_a_gradient_starts_from_it():
+    at = open_page(PAGE, {"comp": PROGRAM, "program": (
+        "import torch\nx = torch.tensor([1., 2.], requires_grad=True)\ny = x * 3\n"
+        "y.backward(gradient=torch.tensor([1., 0.5]))\n")})
+    assert any("on `y`, with [1, 0.5]: `∂y/∂y` = 1 when" in m.value for m in at.markdown)
+    at.slider(key="step").set_value(2).run()
+    assert leaf_table(at) == {"x": "[3, 1.5]"}

@@ -9,7 +9,7 @@ input says is heavy runs on the server's heavy lane (``lab.ui.lanes``).
 
 from __future__ import annotations
 
-from lab import backward, cell, chain, derivation, graphs, gradients, mistakes, tensors, training
+from lab import annotated, backward, cell, chain, derivation, graphs, gradients, mistakes, tensors, training
 from lab.drawing import Drawing
 from lab.ui.lanes import client_gone, heavy_formula, heavy_program
 from lab.ui.memo import memo
@@ -78,6 +78,20 @@ def cell_run(program: str) -> cell.CellResult:
     random numbers come from the program's own seed), so runs are shared by text. A run
     whose browser has gone stops (``cell.Abandoned``, not kept)."""
     return cell.run_program(program, abandon=client_gone)
+
+
+@memo(4 * MB)
+def step_drawing(text: str, x_spec: XSpec, reduce: str, dtype: str, lang: str, mode: str,
+                 step: int) -> Drawing:
+    """Page 7's annotated graph at one step, in every palette (a step move draws it again)."""
+    return annotated.annotated_drawing(backward_trace(text, x_spec, reduce, dtype), lang, mode,
+                                       step, legend=True)
+
+
+@memo(2 * MB)
+def program_step_drawing(program: str, lang: str, step: int) -> Drawing:
+    """A program's graph at one step of its backward pass, in every palette."""
+    return annotated.program_drawing(program_trace(program), lang, step, legend=True)
 
 
 @memo(4 * MB, heavy=heavy_program)

@@ -10,7 +10,7 @@ from html import escape
 import streamlit as st
 
 from lab import chain
-from lab.annotated import SHOWN, annotated_drawing, output_label, program_drawing, vector_text
+from lab.annotated import SHOWN, output_label, vector_text
 from lab.backward import (COMPUTATIONS, MODES, BackwardStep, BackwardTrace, ForwardStep,
                           order_rows)
 from lab.formula import MAX_LENGTH
@@ -243,13 +243,12 @@ def keep_in_view(trace: BackwardTrace, mode: str, index: int) -> None:
                                 graph=GRAPH_KEY), unsafe_allow_javascript=True)
 
 
-def annotated_graph(trace: BackwardTrace, mode: str, index: int) -> None:
-    """The annotated graph at this step with its legend beneath it, and its downloads;
-    its text alternative names the step."""
+def annotated_graph(trace: BackwardTrace, mode: str, index: int, drawing) -> None:
+    """The annotated graph at this step (``drawing``: lab.annotated's, with its legend
+    beneath it), and its downloads; its text alternative names the step."""
     st.html(GRAPH_STYLE)
     with st.container(key=GRAPH_KEY):
-        views.graph_panel(annotated_drawing(trace, lang(), mode, index, legend=True),
-                          "annotated_graph", legend=(), key="inside_graph",
+        views.graph_panel(drawing, "annotated_graph", legend=(), key="inside_graph",
                           current=step_words(trace, mode, index))
     keep_in_view(trace, mode, index)
     st.caption(tr("annotated.legend_arrows"))
@@ -274,7 +273,10 @@ def program_problem(trace) -> bool:
     """Say why a program's backward pass cannot be stepped through, if it cannot (no
     backward(), or too big a graph); True when so."""
     if not trace.steps:
-        if trace.result.ok:
+        if trace.line is not None:            # backward() ran, on a leaf: no node
+            st.info(tr("inside_backward.program_no_nodes", line=trace.line),
+                    icon=":material/info:")
+        elif trace.result.ok:
             st.info(tr("inside_backward.program_no_backward"), icon=":material/info:")
         return True
     if len(trace.nodes) > STEPPED_NODES:
@@ -302,12 +304,13 @@ def program_heading(trace, index: int) -> None:
                 f'{escape(_program_words(trace, index))}</div>', unsafe_allow_html=True)
 
 
-def program_graph(trace, index: int) -> None:
-    """The program's graph at this step, with its legend and downloads."""
+def program_graph(trace, index: int, drawing) -> None:
+    """The program's graph at this step (``drawing``: lab.annotated's), with its legend and
+    downloads."""
     st.html(GRAPH_STYLE)
     with st.container(key=GRAPH_KEY):
-        views.graph_panel(program_drawing(trace, lang(), index, legend=True), "program_graph",
-                          legend=(), key="inside_graph", current=_program_words(trace, index))
+        views.graph_panel(drawing, "program_graph", legend=(), key="inside_graph",
+                          current=_program_words(trace, index))
     step = trace.steps[index]
     st.html(KEEP_IN_VIEW.format(state=escape(f"program {index}"), ids=json.dumps([step.node]),
                                 graph=GRAPH_KEY), unsafe_allow_javascript=True)
@@ -337,10 +340,13 @@ def program_panel(trace, index: int) -> None:
                            values=vector_text(node.values or (), math.prod(node.shape))))
         else:
             st.markdown(tr("inside_backward.program_part"))
-        grad = code_span(f"∂{trace.root}/∂{output_label(trace, node)}")
-        st.markdown(tr("inside_backward.program_starts" if index == 0
-                       else "inside_backward.program_receives", root=code_span(trace.root),
-                       grad=grad, values=vector_text(step.received, step.received_size)))
+        values = vector_text(step.received, step.received_size)
+        if index == 0:
+            st.markdown(tr("inside_backward.program_starts", root=code_span(trace.root),
+                           grad=code_span(f"∂{trace.root}/∂{trace.root}"), values=values))
+        else:
+            grad = code_span(f"∂{trace.root}/∂{output_label(trace, node)}")
+            st.markdown(tr("inside_backward.program_receives", grad=grad, values=values))
         pairs = [(source, passed) for source, passed in zip(node.inputs, step.passed)
                  if source is not None]
         if pairs:
