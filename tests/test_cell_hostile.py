@@ -188,3 +188,21 @@ def test_the_deadline_stops_a_program_no_other_limit_stops():
     assert time.monotonic() - started < SECONDS
     assert result.error.kind == "limit" and result.error.message.key == "cell.timeout"
     assert result.error.line in (2, 3)            # the loop's turn, or its statement
+
+
+@pytest.mark.timeout(180)
+def test_page_7s_watched_run_refuses_and_stops_them_too(empty_folder):
+    """Page 7 runs a program through lab.cell.stepping (the same interpreter, watched): the
+    whole corpus, each refused or stopped as quickly, memory bounded."""
+    from lab.cell.stepping import step_through
+
+    process = psutil.Process()
+    start = peak = process.memory_info().rss
+    for source in HOSTILE:
+        started = time.monotonic()
+        trace = step_through(source)
+        assert time.monotonic() - started < SECONDS, source
+        assert trace.result.error is not None and trace.result.error.kind in (
+            "refused", "limit"), (source, trace.result.error)
+        peak = max(peak, process.memory_info().rss)
+    assert (peak - start) / 2 ** 20 < MEMORY_MB

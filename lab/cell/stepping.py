@@ -87,8 +87,10 @@ class _Watcher(Interpreter):
 
     def value(self, node: ast.AST):
         result = super().value(node)
-        if isinstance(result, torch.Tensor) and result.grad_fn is not None \
-                and result.grad_fn not in self.made:
+        # Nodes are noted until the first backward() (they stay alive, within the run's
+        # budget of elements produced: Limits.max_produced).
+        if self.calls == 0 and isinstance(result, torch.Tensor) \
+                and result.grad_fn is not None and result.grad_fn not in self.made:
             self.made[result.grad_fn] = (_code(self.source, node), getattr(node, "lineno", None),
                                          tuple(result.shape), _first(result))
         return result
