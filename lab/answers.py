@@ -320,6 +320,22 @@ class TtlCache:
 
 
 # -- the store ------------------------------------------------------------------------------
+
+def _write_ahead_log(cursor, patience: float) -> None:
+    """SQLite's WAL mode, set once: the file keeps it. Switching to it takes a lock that
+    SQLite does not wait for (its busy timeout does not apply there), so replicas opening a
+    new file together retry for up to ``patience`` seconds (1 in 20 such starts failed)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except Exception as error:      # noqa: BLE001 - sqlite3's, re-raised unless "locked"
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
 class Store:
     """A class's answers in one database (see the module's docstring).
 
@@ -375,7 +391,7 @@ class Store:
                 dbapi_connection.isolation_level = None     # transactions begin below
                 cursor = dbapi_connection.cursor()
                 cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _write_ahead_log(cursor, busy_timeout)
                 cursor.execute("PRAGMA synchronous = NORMAL")
                 cursor.execute("PRAGMA foreign_keys = ON")
                 cursor.close()
