@@ -13,7 +13,7 @@ from bench.scenarios import costliest_formula, costliest_program
 from lab.cell import Abandoned, run_program
 from lab.cell.examples import EXAMPLES, TENSORS
 from lab.ui import lanes
-from lab.ui.memo import Memo
+from lab.ui.memo import Memo, Shared
 from lab.ui.process import FairLanes
 from lab.xvalues import XSpec
 
@@ -54,6 +54,27 @@ def test_a_memo_keeps_at_most_its_bytes_least_recent_out():
     calls.clear()
     assert cache(1900) == "x" * 1900 and calls == []              # a hit computes nothing
     assert cache(3000) == "x" * 3000 and cache.entries.get(((3000,), ())) is None  # > 1/4
+
+
+def test_a_shared_figure_is_kept_by_its_arguments_alone_least_recent_out():
+    calls = []
+
+    def figure(text: str, palette: XSpec, _points: list) -> dict:
+        calls.append(text)
+        return {"text": text, "points": list(_points)}
+
+    cache = Shared(figure, max_entries=3)
+    first = cache("a", XSpec.arange(0, 3), _points=[1.0])
+    assert cache("a", XSpec.arange(0, 3), _points=[2.0]) is first        # _points: not a key
+    assert calls == ["a"]
+    assert cache("a", XSpec.arange(0, 4), _points=[1.0]) is not first    # another argument
+    for text in "bcd":
+        cache(text, XSpec.arange(0, 3), _points=[])
+    assert len(cache.entries) == 3 and calls == ["a", "a", "b", "c", "d"]
+    cache("a", XSpec.arange(0, 3), _points=[])                           # it had gone out
+    assert calls[-1] == "a"
+    cache.clear()
+    assert not cache.entries
 
 
 def test_a_memo_computes_a_missing_result_once_for_runs_that_ask_together():

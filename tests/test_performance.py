@@ -173,6 +173,72 @@ def test_the_tuning_installs_on_the_streamlit_it_was_written_for(fresh_install, 
     assert fresh_install.install_lanes() is False                # installed once
 
 
+def test_script_events_wake_the_event_loop_once_per_burst_and_keep_their_order(monkeypatch):
+    import gc
+    import weakref
+
+    from streamlit.runtime.app_session import AppSession
+
+    from lab.ui import process
+
+    # Only a weak reference here, as Streamlit's signals hold receivers: a runner connected
+    # before the replacement is installed must still reach the original.
+    original = weakref.ref(AppSession.__dict__["_on_scriptrunner_event"])
+    monkeypatch.setitem(process._state, "coalescing", False)
+    monkeypatch.setattr(process, "_replaced", [])
+    monkeypatch.delenv("LAB_COALESCE", raising=False)
+
+    class FakeSession:
+        def __init__(self):
+            self.wake_ups, self.handled = [], []
+
+        def _call_soon_on_event_loop(self, callback):
+            self.wake_ups.append(callback)
+
+        def _handle_scriptrunner_event_on_event_loop(self, sender, event, *rest):
+            if event == "boom":
+                raise RuntimeError("a handler that fails")
+            self.handled.append(event)
+
+    try:
+        assert process.coalesce_script_events() is True
+        assert process.coalesce_script_events() is False           # installed once
+        gc.collect()
+        assert original() is not None
+        on_event = AppSession._on_scriptrunner_event
+        session = FakeSession()
+        for event in range(5):                       # a script's burst of elements
+            on_event(session, None, event)
+        assert len(session.wake_ups) == 1 and session.handled == []
+        session.wake_ups.pop()()                     # the event loop's turn
+        assert session.handled == [0, 1, 2, 3, 4]
+        on_event(session, None, 5)                   # the next burst wakes it again
+        on_event(session, None, "boom")
+        on_event(session, None, 6)
+        assert len(session.wake_ups) == 1
+        with pytest.raises(RuntimeError):
+            session.wake_ups.pop()()
+        assert session.handled == [0, 1, 2, 3, 4, 5] and len(session.wake_ups) == 1
+        session.wake_ups.pop()()                     # what followed the failure still runs
+        assert session.handled == [0, 1, 2, 3, 4, 5, 6]
+    finally:
+        AppSession._on_scriptrunner_event = original()
+
+
+def test_the_coalescing_refuses_another_event_handler(fresh_install, monkeypatch):
+    from streamlit.runtime.app_session import AppSession
+
+    def another_streamlit(self, sender, event, forward_msg=None, extra=None):
+        return None
+
+    monkeypatch.setitem(fresh_install._state, "coalescing", False)
+    monkeypatch.setattr(fresh_install, "_replaced", [])
+    monkeypatch.delenv("LAB_COALESCE", raising=False)
+    monkeypatch.setattr(AppSession, "_on_scriptrunner_event", another_streamlit)
+    assert fresh_install.coalesce_script_events() is False
+    assert AppSession._on_scriptrunner_event is another_streamlit          # untouched
+
+
 def test_page_code_installs_nothing():
     """Rendering every page (AppTest, as the page tests do) patches nothing: the tuning is
     the server's, installed by st.App's lifespan only (bench smoke checks it in a real
@@ -241,10 +307,12 @@ def test_the_lifespan_tunes_the_process_and_answers_only_once_ready():
         "from streamlit.runtime.scriptrunner import script_runner\n"
         "print(json.dumps({'order': order, 'legacy': PagesManager.uses_pages_directory,\n"
         "                  'lanes': script_runner.exec_func_with_error_handling\n"
-        "                           == process.lanes.run}))\n"
+        "                           == process.lanes.run,\n"
+        "                  'coalescing': process._state['coalescing']}))\n"
     )
     assert probe_json(probe, timeout=120) == {"order": ["imports", "warm-up", "serving"],
-                                              "legacy": False, "lanes": True}
+                                              "legacy": False, "lanes": True,
+                                              "coalescing": True}
 
 
 class FakeContext:

@@ -29,9 +29,16 @@ setting for is done here, each part kept because an A/B in one run measured it
   can take the class's time. ``LAB_RUN_GATE=0``: no gate at all; ``LAB_FAIR=0``: one gate
   for every run.
 
-Tried and dropped: a replacement coalescing the event loop's wake-ups (within noise), and
-capping glibc's arenas or trimming its free memory after runs (no lower RSS over 3,000
-formulas); see docs/performance.md.
+* **One event-loop wake-up per burst of a session's script events**
+  (``coalesce_script_events``): Streamlit 1.67 hands each element a script sends to the event loop with its own
+  ``call_soon_threadsafe`` (a write to the loop's wake-up socket and a GIL hand-off per
+  element); the replacement queues a session's events and wakes the loop only when no wake-up
+  is pending, and the loop handles all that is queued, in order. Dropped once as within noise
+  in the load test; ``bench.rerun``'s CPU per rerun measures it: 6-16 % less per rerun
+  (docs/performance.md). ``LAB_COALESCE=0`` turns it off.
+
+Tried and dropped: capping glibc's arenas or trimming its free memory after runs (no lower
+RSS over 3,000 formulas); see docs/performance.md.
 
 Every replacement is checked against the exact Streamlit it was written for (version and
 signature); on a mismatch nothing is replaced and one line says so in the log.
@@ -40,6 +47,7 @@ signature); on a mismatch nothing is replaced and one line says so in the log.
 from __future__ import annotations
 
 import asyncio
+import collections
 import gc
 import importlib
 import inspect
@@ -59,6 +67,12 @@ STREAMLIT_VERSION = "1.67.0"
 # str(inspect.signature(...)) of what each replacement wraps, in Streamlit 1.67.0.
 RUNNER_SIGNATURE = ("(func: 'Callable[[], Any]', ctx: 'ScriptRunContext') -> "
                     "'tuple[Any | None, bool, RerunData | None, bool, Exception | None]'")
+EVENT_SIGNATURE = ("(self, sender: 'ScriptRunner | None', event: 'ScriptRunnerEvent', "
+                   "forward_msg: 'ForwardMsg | None' = None, exception: 'BaseException | None' "
+                   "= None, client_state: 'ClientState | None' = None, page_script_hash: "
+                   "'str | None' = None, fragment_ids_this_run: 'list[str] | None' = None, "
+                   "pages: 'dict[PageHash, PageInfo] | None' = None, run_descriptor: "
+                   "'RunDescriptor | None' = None) -> 'None'")
 
 # The lanes' figures (LAB_FAIR_SHARE, LAB_HEAVY_DUTY, LAB_HEAVY_AFTER, LAB_SLICE_CPU_S
 # override them for A/B runs; docs/performance.md).
@@ -76,7 +90,8 @@ PRELOAD_FIRST = ("torch", "pandas", "plotly.graph_objects", "plotly.io", "plotly
 PRELOAD_LAST = ("sympy", "lab.symbolic", "torchviz")
 PRELOAD_SKIP = ("lab.__main__", "lab.cli")
 
-_state = {"started": False, "refused_logged": False}
+_state = {"started": False, "refused_logged": False, "coalescing": False}
+_replaced: list = []             # the original event handler, kept alive (see below)
 _modules_at_freeze = 0
 lanes: FairLanes | None = None
 
@@ -90,17 +105,28 @@ def signature_of(func) -> str:
 
 
 def mismatches() -> list[str]:
-    """Why the replacements do not fit this Streamlit (empty: they fit)."""
+    """Why the replacements do not fit this Streamlit (empty: they fit). What is already
+    replaced is judged by the original it replaced."""
     import streamlit
     from streamlit.runtime.scriptrunner import script_runner
 
     if streamlit.__version__ != STREAMLIT_VERSION:
         return [f"Streamlit {streamlit.__version__}, written for {STREAMLIT_VERSION}"]
     runner = getattr(script_runner, "exec_func_with_error_handling", None)
+    if lanes is not None and runner == lanes.run:
+        runner = lanes.original
     if runner is None:
         return ["script_runner.exec_func_with_error_handling is missing"]
     if signature_of(runner) != RUNNER_SIGNATURE:
         return [f"exec_func_with_error_handling{signature_of(runner)}"]
+    from streamlit.runtime.app_session import AppSession
+
+    handler = _replaced[0] if _replaced else getattr(AppSession, "_on_scriptrunner_event", None)
+    if handler is None or signature_of(handler) != EVENT_SIGNATURE:
+        return [f"AppSession._on_scriptrunner_event{signature_of(handler)}"]
+    if not all(hasattr(AppSession, name) for name in ("_handle_scriptrunner_event_on_event_loop",
+                                                       "_call_soon_on_event_loop")):
+        return ["AppSession's event loop handlers are missing"]
     return []
 
 
@@ -132,7 +158,8 @@ def start() -> bool:
 
     get_logger(__name__)                # our lines in the server's log, as Streamlit's
     send_replies_at_once()
-    done = {"navigation": use_navigation(), "lanes": install_lanes()}
+    done = {"navigation": use_navigation(), "lanes": install_lanes(),
+            "coalescing": coalesce_script_events()}
     log.info("lab: server tuned at start (%s)",
              ", ".join(name for name, ok in done.items() if ok) or "nothing")
     return True
@@ -177,6 +204,52 @@ def install_lanes() -> bool:
 
     heavy_work.install(lanes)
     return True
+
+
+def coalesce_script_events() -> bool:
+    """Wake the event loop once per burst of a session's script events, not per event.
+
+    Replaces ``AppSession._on_scriptrunner_event`` (Streamlit 1.67), which a ScriptRunner
+    calls from its thread for every event (each element is one); installed once, True when
+    it installs it now. Sessions connect it when they start their next run.
+    """
+    if _state["coalescing"] or os.environ.get("LAB_COALESCE") == "0":
+        return False
+    reasons = mismatches()
+    if reasons:
+        refuse_once(reasons)
+        return False
+    from streamlit.runtime.app_session import AppSession
+
+    def on_event(session, sender, event, forward_msg=None, exception=None,
+                 client_state=None, page_script_hash=None, fragment_ids_this_run=None,
+                 pages=None, run_descriptor=None):
+        pending = session.__dict__.setdefault("_lab_events", collections.deque())
+        pending.append((sender, event, forward_msg, exception, client_state,
+                        page_script_hash, fragment_ids_this_run, pages, run_descriptor))
+        if not session.__dict__.get("_lab_wake_pending"):      # append first, then check
+            session._lab_wake_pending = True
+            session._call_soon_on_event_loop(lambda: _handle_queued(session))
+
+    # Keep the original alive: Streamlit's signals hold their receivers by weak reference,
+    # and a runner connected before the replacement must still reach it.
+    _replaced.append(AppSession._on_scriptrunner_event)
+    AppSession._on_scriptrunner_event = on_event
+    _state["coalescing"] = True
+    return True
+
+
+def _handle_queued(session) -> None:
+    """On the event loop: every event queued so far, in order."""
+    session._lab_wake_pending = False           # an event queued from now on wakes it again
+    pending = session._lab_events
+    try:
+        while pending:
+            session._handle_scriptrunner_event_on_event_loop(*pending.popleft())
+    finally:
+        if pending and not session._lab_wake_pending:    # an event raised: keep the rest
+            session._lab_wake_pending = True
+            session._call_soon_on_event_loop(lambda: _handle_queued(session))
 
 
 def lab_modules() -> list[str]:

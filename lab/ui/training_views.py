@@ -1,7 +1,7 @@
 """The learning page's widgets and views: the training loop's inputs, the prediction, and the run.
 
 Every number comes from one ``TrainingRun`` (lab.training); the figures are plotly dicts
-built once per run and language (``st.cache_resource``), the current step added on top.
+built once per run and language (``lab.ui.memo.shared``), the current step added on top.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from lab.training import (BEHAVIOURS, DATASETS, INITIAL_RANGE, LEARNING_RATES, M
                           TOO_LARGE, UPDATES, Loop, TrainingRun)
 from lab.ui.inputs import stepper
 from lab.ui.links import linked
+from lab.ui.memo import shared
 from lab.palette import SCREEN, Palette
 from lab.ui.shell import error_box, help_button, lang, tr
 from lab.ui.views import (figure_chart, figure_spec, fmt, palette_layout, pytorch_said,
@@ -194,7 +195,7 @@ def _scale(colours: Palette) -> float:
     return colours.line_width / SCREEN.line_width
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@shared(max_entries=256)
 def loss_figure(loop: Loop, language: str, colours: Palette, _run: TrainingRun) -> dict:
     """The loss at every step on a log axis, and the least-squares loss it can reach."""
     steps = np.arange(_run.last + 1, dtype=float)
@@ -217,7 +218,7 @@ def loss_figure(loop: Loop, language: str, colours: Palette, _run: TrainingRun) 
     return figure_spec(traces, palette_layout(layout, colours))
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@shared(max_entries=256)
 def surface_figure(loop: Loop, language: str, revealed: bool, colours: Palette,
                    _run: TrainingRun) -> dict:
     """The loss surface (log10, computed with torch on a grid), the minimum, the start and,
@@ -257,7 +258,7 @@ def _line(w: float, b: float) -> str:
     return f"ŷ = {fmt(w)}·x {sign} {fmt(abs(b))}"
 
 
-@st.cache_resource(max_entries=1024, show_spinner=False)
+@shared(max_entries=1024)
 def line_figure(loop: Loop, step: int, language: str, colours: Palette,
                 _run: TrainingRun) -> dict:
     """The data, the line w·x + b at ``step`` and the least-squares line (a few kB each)."""
@@ -316,9 +317,9 @@ def before_reveal(run: TrainingRun) -> None:
     st.info(tr("learning.hidden"), icon=":material/visibility_off:")
     left, right = st.columns(2)
     with left:
-        figure_chart(line_figure(run.loop, 0, lang(), shown_palette(), run), line_alt(run, 0))
+        figure_chart(line_figure(run.loop, 0, lang(), shown_palette(), _run=run), line_alt(run, 0))
     with right:
-        figure_chart(surface_figure(run.loop, lang(), False, shown_palette(), run),
+        figure_chart(surface_figure(run.loop, lang(), False, shown_palette(), _run=run),
                      surface_alt(run, None))
 
 
@@ -335,16 +336,16 @@ def after_reveal(run: TrainingRun, guess: str | None) -> None:
     step = step_controls(run)
     left, right = st.columns(2)
     with left:
-        figure_chart(_with_marker(loss_figure(run.loop, lang(), shown_palette(), run), step,
+        figure_chart(_with_marker(loss_figure(run.loop, lang(), shown_palette(), _run=run), step,
                                   _floats([run.loss[step]])[0], tr("learning.plot_step")),
                      loss_alt(run, step))
     with right:
-        figure_chart(_with_marker(surface_figure(run.loop, lang(), True, shown_palette(), run),
+        figure_chart(_with_marker(surface_figure(run.loop, lang(), True, shown_palette(), _run=run),
                                   run.w[step], run.b[step], tr("learning.plot_step")),
                      surface_alt(run, step))
     left, right = st.columns([2, 3])
     with left:
-        figure_chart(line_figure(run.loop, step, lang(), shown_palette(), run),
+        figure_chart(line_figure(run.loop, step, lang(), shown_palette(), _run=run),
                      line_alt(run, step))
     with right:
         st.markdown(f"**{tr('learning.table_title')}**")

@@ -27,6 +27,7 @@ from lab.gradients import Curve, GradientRun
 from lab.i18n import Typed, t
 from lab.palette import SCREEN, Palette, palette
 from lab.second import agrees as second_agrees
+from lab.ui.memo import shared
 from lab.ui.shell import error_box, lang, lecture, tr
 from lab.ui.verbatim import code_span
 
@@ -212,7 +213,7 @@ def curve_alt(curve: Curve, tangents: bool = False) -> str:
     return " ".join(parts)
 
 
-@st.cache_resource(max_entries=FIGURES, show_spinner=False)
+@shared(max_entries=FIGURES)
 def curve_figure(text: str, x_spec, dtype: str, language: str, tangents: bool,
                  colours: Palette, _curve: Curve) -> dict:
     """The chart's figure as plotly's own dict, built once per input, language and palette.
