@@ -47,6 +47,7 @@ def run(formulas: int = 3000, arenas: int = 0, out: str | None = "memory-where",
 
     from lab import derivation, formula, second, symbolic
     from lab.gradients import XSpec
+    from lab.palette import SCREEN
     from lab.ui import cached, views
     steps.append(("imports: torch, sympy, plotly, the lab", rss()))
     spec = XSpec.arange(0, 1000, 0.1)
@@ -55,7 +56,8 @@ def run(formulas: int = 3000, arenas: int = 0, out: str | None = "memory-where",
     def one(k: int) -> None:
         result = cached.gradient_run(distinct_formula(k), spec, "mean", "float32", plot=True,
                                      graph=True)
-        views.curve_figure(result.text, spec, "float32", "en", True, _curve=result.curve)
+        views.curve_figure(result.text, spec, "float32", "en", True, SCREEN,
+                           _curve=result.curve)
 
     samples = []
     for k in range(formulas):
@@ -75,8 +77,8 @@ def run(formulas: int = 3000, arenas: int = 0, out: str | None = "memory-where",
         steps.append((name, rss()))
 
     step("malloc_trim only: free memory the allocator kept", lambda: None)
-    step("st.cache_data cleared (cached.gradient_run)", cached.gradient_run.clear)
-    step("st.cache_resource cleared (views.curve_figure)", views.curve_figure.clear)
+    step("the runs' cache cleared (cached.gradient_run)", cached.gradient_run.clear)
+    step("the figures' cache cleared (views.curve_figure)", views.curve_figure.clear)
     step("lab's lru caches cleared (symbolic, derivation, second, formula)",
          lambda: (symbolic.derivative_of_text.cache_clear(),
                   symbolic.per_element_derivatives.cache_clear(), symbolic._TIMED_OUT.clear(),

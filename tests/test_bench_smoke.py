@@ -121,6 +121,13 @@ def test_memory_smoke(tmp_path):
                                      "after_closing_all"}
 
 
+def test_memory_where_smoke_names_each_step(tmp_path):
+    result = bench(tmp_path, "memory_where", "--formulas", "5")
+    steps = [row["step"] for row in result["steps"]]
+    assert steps[2] == "after 5 formulas" and len(steps) == 8
+    assert all(row["rss_mb"] > 0 for row in result["steps"])
+
+
 def test_memory_mix_smoke_reaches_every_page_of_the_mix(tmp_path):
     result = bench(tmp_path, "memory", "--sessions", "--reruns", "0", "--formulas", "8", "--mix")
     assert result["failures"] == 0, result["failure_examples"]
