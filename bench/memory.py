@@ -3,7 +3,7 @@ then over 3,000 distinct playground formulas.
 
     python -m bench.memory
     python -m bench.memory --sessions --reruns 0 --formulas 3000      # the formulas only
-    python -m bench.memory --sessions --reruns 0 --formulas 3000 --mix   # over four pages
+    python -m bench.memory --sessions --reruns 0 --formulas 3000 --mix   # over five views
 
 After the instructor's warm-up (every page opened once), sessions open one after
 another, spread over every page and state of bench/scenarios.py, and stay connected;
@@ -75,13 +75,19 @@ MIX = (
     ("code", {}, "program", lambda k: costliest_program(k) if k % 20 == 19 else (
         "import torch\nx = torch.linspace(-2, 2, 200, requires_grad=True)\n"
         f"y = (torch.sin(x * {1 + k / 1000}) * x).sum()\ny.backward()\nprint(x.grad[:3])\n")),
+    # page 7 stepping through a program: its trace and a step's drawing are cached too
+    ("inside_backward", {"comp": "program"}, "program", lambda k: (
+        "import torch\nw = torch.tensor(2.0, requires_grad=True)\n"
+        "b = torch.tensor(-1.0, requires_grad=True)\nx = torch.linspace(0, 1, 20)\n"
+        f"y = torch.sigmoid(w * x + b * {1 + k / 1000}).mean()\ny.backward()\n")),
 )
 
 
 def submit_mix(server: Server, count: int, sample_every: int, failures: list,
                quiet: bool) -> list[tuple[int, float]]:
     """``count`` distinct inputs spread over ``MIX``: formulas on the playground and inside
-    backward(), training runs on the learning page, programs in the cell. Each page's k-th
+    backward(), training runs on the learning page, programs in the cell and stepped on page
+    7. Each page's k-th
     input is the k-th of its stream (the learning page's w0 moves on every 200)."""
     samples, sessions = [], []
     try:

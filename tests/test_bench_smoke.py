@@ -131,7 +131,8 @@ def test_memory_where_smoke_names_each_step(tmp_path):
 def test_memory_mix_smoke_reaches_every_page_of_the_mix(tmp_path):
     result = bench(tmp_path, "memory", "--sessions", "--reruns", "0", "--formulas", "8", "--mix")
     assert result["failures"] == 0, result["failure_examples"]
-    assert result["mix"] == ["playground", "inside_backward", "learning", "code"]
+    assert result["mix"] == ["playground", "inside_backward", "learning", "code",
+                             "inside_backward"]
     assert [k for k, _ in result["rss_during_formulas"]] == [2, 4, 6, 8]
 
 
