@@ -313,8 +313,7 @@ def program_graph(trace, lang: str = "en", step: int | None = None,
             continue
         lines = [node.name]
         if node.code:
-            made = f"{node.tensor} = {node.code}" if node.tensor else node.code
-            lines.append(t("annotated.program_line", lang, line=node.line, code=made))
+            lines.append(t("annotated.program_line", lang, line=node.line, code=node.made_by))
         if node.values is not None:
             lines.append(t("annotated.program_value", lang,
                            values=vector_text(node.values, math.prod(node.shape))))

@@ -842,8 +842,8 @@ def test_the_schema_holds_nothing_personal(make_store):
         "class_code", "question", "student"]
 
 
-def test_replicas_starting_together_on_a_new_database_make_the_tables_once(make_store):
-    stores = [make_store() for _ in range(8)]
+def start_together(stores: list[Store]) -> list:
+    """Each store starts a class at the same moment, from its own thread: what they got."""
     barrier = threading.Barrier(len(stores))
     started = []
 
@@ -854,6 +854,12 @@ def test_replicas_starting_together_on_a_new_database_make_the_tables_once(make_
     threads = [threading.Thread(target=start, args=(store,)) for store in stores]
     [thread.start() for thread in threads]
     [thread.join() for thread in threads]
+    return started
+
+
+def test_replicas_starting_together_on_a_new_database_make_the_tables_once(make_store):
+    stores = [make_store() for _ in range(8)]
+    started = start_together(stores)
     assert all(started) and len(started) == 8, [store.last_error for store in stores]
     assert all(store.healthy for store in stores)
     assert dict(answers.all_rows(stores[0].engine))["lab_classes"] == 8
@@ -917,16 +923,7 @@ def test_sqlite_replicas_opening_a_new_file_together_never_find_it_locked(tmp_pa
     for trial in range(30):
         stores = [Store(f"sqlite:///{tmp_path}/{trial}.sqlite3", tally_ttl=0.0, state_ttl=0.0)
                   for _ in range(8)]
-        barrier = threading.Barrier(len(stores))
-        started = []
-
-        def start(store: Store):
-            barrier.wait()
-            started.append(store.start_class())
-
-        threads = [threading.Thread(target=start, args=(store,)) for store in stores]
-        [thread.start() for thread in threads]
-        [thread.join() for thread in threads]
+        started = start_together(stores)
         try:
             assert all(started) and len(started) == 8, (trial, [s.last_error for s in stores])
         finally:

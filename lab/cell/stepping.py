@@ -42,6 +42,11 @@ class GraphNode:
     def leaf(self) -> bool:
         return self.name == ACCUMULATE
 
+    @property
+    def made_by(self) -> str:
+        """The code that made its output, with the name it got: "z = w * x" ("" unknown)."""
+        return f"{self.tensor} = {self.code}" if self.tensor and self.code else self.code
+
 
 @dataclass(frozen=True)
 class Step:
@@ -83,7 +88,7 @@ class _Watcher(Interpreter):
         self.source = source
         self.made: dict = {}         # grad_fn -> (code, line, shape, values); keeps them alive
         self.calls = 0
-        self.watched: dict | None = None
+        self.watched: ProgramTrace | None = None    # the first backward(), once it ran
 
     def value(self, node: ast.AST):
         result = super().value(node)

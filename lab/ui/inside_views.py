@@ -334,9 +334,9 @@ def program_panel(trace, index: int) -> None:
                        now=vector_text(step.grad or (), step.received_size)))
     else:
         if node.code:
-            made = f"{node.tensor} = {node.code}" if node.tensor else node.code
             key = "program_made" if node.values is not None else "program_made_unseen"
-            st.markdown(tr(f"inside_backward.{key}", line=node.line, code=code_span(made),
+            st.markdown(tr(f"inside_backward.{key}", line=node.line,
+                           code=code_span(node.made_by),
                            values=vector_text(node.values or (), math.prod(node.shape))))
         else:
             st.markdown(tr("inside_backward.program_part"))
@@ -361,7 +361,8 @@ def program_panel(trace, index: int) -> None:
         st.caption(tr("inside_backward.program_rule"))
     _leaves_so_far(trace, index)
     if index == len(trace.steps) - 1:
-        grads = ", ".join(f"{leaf.tensor or leaf.name}.grad = {vector_text(g, _size(trace, leaf.id))}"
+        grads = ", ".join(f"{leaf.tensor or leaf.name}.grad = "
+                          f"{vector_text(g, _size(trace, leaf.id))}"
                           for leaf, g in _leaf_grads(trace, index) if g is not None)
         st.success(tr("inside_backward.program_final", grads=code_span(grads, limit=None)),
                    icon=":material/check_circle:")
@@ -398,8 +399,7 @@ def program_order(trace, index: int) -> None:
     columns = list(rows.values())
     for i, step in enumerate(trace.steps[:index + 1]):
         node = trace.node(step.node)
-        code = (f"{node.tensor} = {node.code}" if node.tensor else node.code) if node.code else (
-            node.tensor if node.leaf else "")
+        code = node.made_by or (node.tensor if node.leaf else "")
         to = ", ".join(_input_label(trace, s) for s in node.inputs if s is not None)
         for column, cell in zip(columns, (f"▶ {i + 1}" if i == index else str(i + 1), node.name,
                                           f"{code} ({node.line})" if node.line else code,
