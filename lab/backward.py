@@ -25,7 +25,7 @@ from lab.gradients import DTYPES, check_options, code, statement
 from lab.xvalues import XSpec
 from lab.i18n import Message, comment, localized
 from lab.node_maths import NodeMaths
-from lab.printing import element, latex, partial, tensor_of
+from lab.printing import element, latex, partial, summed_over_elements, tensor_of
 from lab.recording import ACCUMULATE, Record
 
 
@@ -272,7 +272,8 @@ def _rows(record: Record, local_expr, upstream, local, passed, summed: bool,
     if summed:
         rows = rows + ([r"&\quad \vdots"] if size > SHOWN else [])
         mark = r" \quad (\ast)" if departures else ""
-        rows.append(rf"\textstyle\sum_i:&\quad {tex_number(float(passed.reshape(-1)[0]))}{mark}")
+        rows.append(rf"{summed_over_elements()}:&\quad "
+                    rf"{tex_number(float(passed.reshape(-1)[0]))}{mark}")
         return _aligned(rows, 0)
     return _aligned(rows, size)
 

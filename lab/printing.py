@@ -112,6 +112,12 @@ def latex(expr, **settings) -> str:
     return printer.doprint(sympy.sympify(expr))
 
 
+def summed_over_elements() -> str:
+    r"""The label of a row that adds what every element i passed (broadcasting):
+    ``\textstyle\sum_i``, the one place that writes it."""
+    return rf"\textstyle\sum_{INDEX}"
+
+
 def partial(output, target) -> str:
     r"""``∂output/∂target`` in Leibniz's notation, both printed by ``latex`` (a compound
     expression in ``\left(…\right)``): the one place that writes the notation."""
