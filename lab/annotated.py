@@ -287,11 +287,6 @@ PROGRAM_LEGEND = (("leaf", "annotated.legend_program_leaf"),
                   ("output", "annotated.legend_program_output"))
 
 
-def output_label(trace, node) -> str:
-    """What a node's output is called in a ∂: the program's name, else its code."""
-    return node.tensor or (f"({node.code})" if node.code else node.name)
-
-
 def program_graph(trace, lang: str = "en", step: int | None = None,
                   legend: bool = False) -> Graph:
     """A program's graph (a ``lab.cell.stepping.ProgramTrace``) at one step of its backward
@@ -305,7 +300,7 @@ def program_graph(trace, lang: str = "en", step: int | None = None,
     for node in trace.nodes:
         if node.leaf:
             grad = done[node.id].grad if node.id in done else None
-            name = node.tensor or node.name
+            name = node.label
             tensor = TensorNode(node.id, name, "", node.shape, node.values or (), grad)
             table = _tensor_table(tensor, f"{name}.grad", grad, lang)
             nodes.append(Node(node.id, name, table=table, style=_style("leaf"),
@@ -316,11 +311,11 @@ def program_graph(trace, lang: str = "en", step: int | None = None,
             lines.append(t("annotated.program_line", lang, line=node.line, code=node.made_by))
         if node.values is not None:
             lines.append(t("annotated.program_value", lang,
-                           values=vector_text(node.values, math.prod(node.shape))))
+                           values=vector_text(node.values, node.size)))
         received = done.get(node.id)
         grad = "?" if received is None else vector_text(received.received,
                                                         received.received_size)
-        lines += [f"∂{trace.root}/∂{output_label(trace, node)} =", grad]   # two lines: narrower
+        lines += [f"∂{trace.root}/∂{node.output} =", grad]   # two lines: narrower
         words = f"{node.name} ({node.code})" if node.code else node.name
         nodes.append(Node(node.id, words, lines=tuple(lines),
                           style=_style("output" if node.id == root else "function"),

@@ -12,6 +12,7 @@ is PyTorch's, read by its hooks; the result holds plain values only (it is cache
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -41,6 +42,20 @@ class GraphNode:
     @property
     def leaf(self) -> bool:
         return self.name == ACCUMULATE
+
+    @property
+    def label(self) -> str:
+        """The program's name for it, else PyTorch's ("w", "AccumulateGrad")."""
+        return self.tensor or self.name
+
+    @property
+    def output(self) -> str:
+        """Its output as a ∂ names it: the program's name, else its code in brackets."""
+        return self.tensor or (f"({self.code})" if self.code else self.name)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
 
     @property
     def made_by(self) -> str:

@@ -4,13 +4,12 @@ step panel, the annotated graph with its legend, and the order table."""
 from __future__ import annotations
 
 import json
-import math
 from html import escape
 
 import streamlit as st
 
 from lab import chain
-from lab.annotated import SHOWN, output_label, vector_text
+from lab.annotated import SHOWN, vector_text
 from lab.backward import (COMPUTATIONS, MODES, BackwardStep, BackwardTrace, ForwardStep,
                           order_rows)
 from lab.formula import MAX_LENGTH
@@ -107,14 +106,14 @@ def _notes(step) -> None:
         st.info(tr(note.key, **note.values), icon=":material/info:")
 
 
-def _announce(trace: BackwardTrace, mode: str, index: int) -> None:
+def _announce(words: str) -> None:
     """The step in words, for screen readers, as it changes: Streamlit's text is no live
     region, so a hidden one says it. Raw HTML in markdown becomes React elements, which
     keep their place from run to run (always right under the step's heading): the region
     stays, its words change. The words are the lab's (a step number, a PyTorch node name
     or a tensor's name), escaped."""
     st.markdown(f'<div role="status" aria-live="polite" class="lab-sr-only">'
-                f'{escape(step_words(trace, mode, index))}</div>', unsafe_allow_html=True)
+                f'{escape(words)}</div>', unsafe_allow_html=True)
 
 
 def _forward_panel(trace: BackwardTrace, step: ForwardStep, index: int, count: int) -> None:
@@ -182,7 +181,7 @@ def step_heading(trace: BackwardTrace, mode: str, index: int) -> None:
     else:
         st.markdown(tr("inside_backward.backward_step", k=index + 1, n=len(steps),
                        name=step.name))
-    _announce(trace, mode, index)
+    _announce(step_words(trace, mode, index))
 
 
 def step_panel(trace: BackwardTrace, mode: str, index: int, heading: bool = True) -> None:
@@ -300,8 +299,7 @@ def program_heading(trace, index: int) -> None:
     step = trace.steps[index]
     st.markdown(tr("inside_backward.backward_step", k=index + 1, n=len(trace.steps),
                    name=trace.node(step.node).name))
-    st.markdown(f'<div role="status" aria-live="polite" class="lab-sr-only">'
-                f'{escape(_program_words(trace, index))}</div>', unsafe_allow_html=True)
+    _announce(_program_words(trace, index))
 
 
 def program_graph(trace, index: int, drawing) -> None:
@@ -318,7 +316,7 @@ def program_graph(trace, index: int, drawing) -> None:
 
 def _input_label(trace, node_id: str) -> str:
     node = trace.node(node_id)
-    return node.tensor or node.name if node.leaf else f"{node.name}: {output_label(trace, node)}"
+    return node.label if node.leaf else f"{node.name}: {node.output}"
 
 
 def program_panel(trace, index: int) -> None:
@@ -327,7 +325,7 @@ def program_panel(trace, index: int) -> None:
     step = trace.steps[index]
     node = trace.node(step.node)
     if node.leaf:
-        leaf = node.tensor or node.name
+        leaf = node.label
         st.markdown(tr("inside_backward.program_accumulate", leaf=code_span(leaf),
                        values=vector_text(step.received, step.received_size),
                        grad=code_span(f"{leaf}.grad"),
@@ -337,7 +335,7 @@ def program_panel(trace, index: int) -> None:
             key = "program_made" if node.values is not None else "program_made_unseen"
             st.markdown(tr(f"inside_backward.{key}", line=node.line,
                            code=code_span(node.made_by),
-                           values=vector_text(node.values or (), math.prod(node.shape))))
+                           values=vector_text(node.values or (), node.size)))
         else:
             st.markdown(tr("inside_backward.program_part"))
         values = vector_text(step.received, step.received_size)
@@ -345,7 +343,7 @@ def program_panel(trace, index: int) -> None:
             st.markdown(tr("inside_backward.program_starts", root=code_span(trace.root),
                            grad=code_span(f"∂{trace.root}/∂{trace.root}"), values=values))
         else:
-            grad = code_span(f"∂{trace.root}/∂{output_label(trace, node)}")
+            grad = code_span(f"∂{trace.root}/∂{node.output}")
             st.markdown(tr("inside_backward.program_receives", grad=grad, values=values))
         pairs = [(source, passed) for source, passed in zip(node.inputs, step.passed)
                  if source is not None]
@@ -361,15 +359,10 @@ def program_panel(trace, index: int) -> None:
         st.caption(tr("inside_backward.program_rule"))
     _leaves_so_far(trace, index)
     if index == len(trace.steps) - 1:
-        grads = ", ".join(f"{leaf.tensor or leaf.name}.grad = "
-                          f"{vector_text(g, _size(trace, leaf.id))}"
+        grads = ", ".join(f"{leaf.label}.grad = {vector_text(g, leaf.size)}"
                           for leaf, g in _leaf_grads(trace, index) if g is not None)
         st.success(tr("inside_backward.program_final", grads=code_span(grads, limit=None)),
                    icon=":material/check_circle:")
-
-
-def _size(trace, node_id: str) -> int:
-    return math.prod(trace.node(node_id).shape)
 
 
 def _leaf_grads(trace, index: int) -> list:
@@ -382,11 +375,11 @@ def _leaves_so_far(trace, index: int) -> None:
     st.markdown(f"**{tr('inside_backward.program_leaves')}**")
     st.caption(tr("inside_backward.program_leaves_help"))
     rows = _leaf_grads(trace, index)
-    table({tr("inside_backward.col_leaf"): [leaf.tensor or leaf.name for leaf, _ in rows],
-           tr("inside_backward.col_values"): [vector_text(leaf.values, _size(trace, leaf.id))
+    table({tr("inside_backward.col_leaf"): [leaf.label for leaf, _ in rows],
+           tr("inside_backward.col_values"): [vector_text(leaf.values, leaf.size)
                                               for leaf, _ in rows],
            tr("inside_backward.col_grad"): ["None" if grad is None
-                                            else vector_text(grad, _size(trace, leaf.id))
+                                            else vector_text(grad, leaf.size)
                                             for leaf, grad in rows]},
           pinned=(tr("inside_backward.col_leaf"),))
 
@@ -404,6 +397,6 @@ def program_order(trace, index: int) -> None:
         for column, cell in zip(columns, (f"▶ {i + 1}" if i == index else str(i + 1), node.name,
                                           f"{code} ({node.line})" if node.line else code,
                                           vector_text(step.received, step.received_size),
-                                          to or f"{node.tensor or node.name}.grad")):
+                                          to or f"{node.label}.grad")):
             column.append(cell)
     table(rows, pinned=(tr("inside_backward.col_step"),))
