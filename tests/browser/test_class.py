@@ -84,6 +84,10 @@ def start_class(page, server, lang: str) -> tuple[str, str]:
     shot(page, f"laptop-instructor-{lang}",
          page.locator('[data-testid="stSidebar"] [data-testid="stCode"]'))
     assert axe_violations(page) == []
+    page.locator('[data-testid="stSidebar"] summary', has_text=t("app.share", lang)).click()
+    page.wait_for_function(      # a folded panel: its content arrives with the rerun it asks
+        "() => [...document.querySelectorAll('[data-testid=\"stSidebar\"] code')]"
+        ".some(c => c.textContent.includes('exercise=2'))", timeout=LOAD_TIMEOUT_MS)
     share = [c for c in sidebar_codes(page) if "exercise=2" in c]
     assert share and all("teach" not in c for c in share)     # "Link to this state"
     return code, instructor_link
