@@ -8,7 +8,7 @@ from lab.ui import cached, class_views, views
 from lab.ui.inputs import chain_inputs
 from lab.ui.links import linked
 from lab.ui.cell_views import code_panel
-from lab.ui.shell import page, remember, section, tr
+from lab.ui.shell import folded, page, remember, section, tr
 
 ANSWER_BOXES = 6          # boxes for the first elements of x (n goes up to 20)
 
@@ -46,11 +46,14 @@ def chain_page() -> None:
     views.notes(result)
     views.gradient_table(result, (tr("backward.col_chain_rule"), result.symbolic),
                          checks=False)
-    with st.expander(tr("backward.links_title")):
-        views.chain_links(result)
-        st.caption(tr("backward.values_at_points"))
-        for row in cached.derivative_at_points(result.text, result.reduce, tuple(result.x)):
-            st.latex(row)
+    steps = folded(tr("backward.links_title"), "links_open")
+    if steps:
+        with steps:
+            views.chain_links(result)
+            st.caption(tr("backward.values_at_points"))
+            for row in cached.derivative_at_points(result.text, result.reduce,
+                                                   tuple(result.x)):
+                st.latex(row)
     views.curve_chart(result)
     code_panel(result.code, name="backward")
     remember("backward")

@@ -105,9 +105,8 @@ with page("exercises", asks_first=True):
     # The open exercise is in the link as ?exercise=2 (a number: the same in both languages).
     one, two, three = linked_tabs("exercise", [tr("exercises.tab1"), tr("exercises.tab2"),
                                                tr("exercises.tab3")])
-    with one:
-        exercise_1()
-    with two:
-        exercise_2()
-    with three:
-        exercise_3()
+    # Only the open tab's exercise runs (Streamlit's lazy tabs: linked_tabs tracks the open one).
+    for tab, exercise in ((one, exercise_1), (two, exercise_2), (three, exercise_3)):
+        if tab.open:
+            with tab:
+                exercise()

@@ -5,7 +5,7 @@ import streamlit as st
 from lab.ui import cached, views
 from lab.ui.playground_views import formula_input, formula_problem, x_and_options_input
 from lab.ui.cell_views import code_panel
-from lab.ui.shell import page, section, show_problem, tr
+from lab.ui.shell import folded, page, section, show_problem, tr
 
 
 @section
@@ -28,8 +28,10 @@ def playground() -> None:
         views.notes(result)
         views.gradient_table(result)
         if dtype == "float32":
-            with st.expander(tr("playground.precision_title")):
-                views.precision_table(result)
+            precision = folded(tr("playground.precision_title"), "precision_open")
+            if precision:
+                with precision:
+                    views.precision_table(result)
     st.header(tr("playground.second_title"), anchor=False)
     views.second_derivative(result)
     views.curve_chart(result, tangents=True)

@@ -10,16 +10,24 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = str(ROOT / "streamlit_app.py")
 SIDEBAR_PARAMETERS = {"lang", "lecture"}
+CODE = "code_open"              # the key of a page's "PyTorch code behind these numbers"
+SHARE = "share_open"            # the sidebar's "Link to this state"
+PANELS = (CODE, SHARE, "precision_open", "links_open")        # every folded panel, open
 
 
 def open_page(page: str | None = None, query: dict | None = None,
-              locale: str = "en-US") -> AppTest:
-    """Run the app as a browser would open it: entry point, then the page."""
+              locale: str = "en-US", opened: tuple[str, ...] = ()) -> AppTest:
+    """Run the app as a browser would open it: entry point, then the page.
+
+    ``opened``: the keys of folded panels (``shell.folded``: CODE, "share_open", ...) the
+    student has opened; closed, a panel runs none of its content.
+    """
     # AppTest starts at the entry point (the home page), where a browser opens the page
     # directly: the sidebar's parameters go in first, the page's own after the home run.
     query = dict(query or {})
     at = AppTest.from_file(ENTRY, default_timeout=60)
     at.context = {"locale": locale}
+    open_panels(at, *opened)
     for name in SIDEBAR_PARAMETERS & set(query):
         at.query_params[name] = query.pop(name)
     if page:
@@ -31,6 +39,13 @@ def open_page(page: str | None = None, query: dict | None = None,
         for name, value in query.items():
             at.query_params[name] = value
     return at.run()
+
+
+def open_panels(at: AppTest, *keys: str) -> AppTest:
+    """Open folded panels by their keys, as a click does (run ``at`` to see them)."""
+    for key in keys:
+        at.session_state[key] = True
+    return at
 
 
 @pytest.fixture

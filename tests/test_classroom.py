@@ -11,7 +11,7 @@ from lab import chain, export
 from lab.i18n import LANGUAGES, MISSING, catalogue, language_for_locale, placeholders, t
 from lab.site import BY_ID, PAGES
 from lab.ui.shell import title
-from tests.conftest import all_text, open_page
+from tests.conftest import CODE, PANELS, SHARE, all_text, open_page, open_panels
 
 ALL_PAGES = [None] + [info.script for info in PAGES[1:]]
 
@@ -153,10 +153,10 @@ def test_a_link_value_longer_than_its_box_is_refused_not_cut():
 
 
 def test_the_share_box_holds_the_current_state():
-    at = open_page("pages/2_backward.py", query={"n": "6"})
+    at = open_page("pages/2_backward.py", query={"n": "6"}, opened=(SHARE,))
     shared = [c.value for c in at.sidebar.code]
     assert len(shared) == 1 and shared[0].startswith("/backward?") and "n=6" in shared[0]
-    inside = open_page("pages/7_inside_backward.py")
+    inside = open_page("pages/7_inside_backward.py", opened=(SHARE,))
     assert [c.value for c in inside.sidebar.code][0].startswith("/inside_backward")
 
 
@@ -167,7 +167,7 @@ def test_the_share_box_keeps_every_value_and_always_the_language():
     from urllib.parse import parse_qs, urlsplit
 
     query = {"comp": "ex3", "range": ["0", "7"]}
-    at = open_page("pages/7_inside_backward.py", query=query)
+    at = open_page("pages/7_inside_backward.py", query=query, opened=(SHARE,))
     assert "lang" not in at.query_params
     link = parse_qs(urlsplit(at.sidebar.code[0].value).query)
     assert link["lang"] == ["en"] and link["range"] == ["0", "7"] and link["comp"] == ["ex3"]
@@ -176,7 +176,7 @@ def test_the_share_box_keeps_every_value_and_always_the_language():
     assert reopened.slider(key="range").value == (0, 7)
     assert not any("reset to their defaults" in info.value for info in reopened.info)
     spanish = open_page("pages/7_inside_backward.py", locale="es-ES",
-                        query={"comp": "ex3", "range": ["-1", "5"]})
+                        query={"comp": "ex3", "range": ["-1", "5"]}, opened=(SHARE,))
     link = parse_qs(urlsplit(spanish.sidebar.code[0].value).query)
     assert link["range"] == ["-1", "5"] and link["lang"] == ["es"]
 
@@ -198,7 +198,7 @@ def test_the_open_exercise_is_in_the_link_as_a_number_in_every_language():
 def test_the_chain_follows_the_student_from_page_to_page():
     """The chain's values are shared: the session carries them to the next page, which
     writes them back into its own address."""
-    at = open_page("pages/2_backward.py")
+    at = open_page("pages/2_backward.py", opened=(CODE, SHARE))
     at.slider(key="a").set_value(2.5).run()
     at.slider(key="n").set_value(5).run()
     assert "a=2.5" in at.sidebar.code[0].value and "n=5" in at.sidebar.code[0].value
@@ -213,8 +213,9 @@ def test_the_chain_follows_the_student_from_page_to_page():
 def test_lecture_mode_keeps_the_essentials():
     """Projected: no intro and no code, but every caption (legends, keys, notes), the
     results and the graph; the link box stays in the sidebar."""
-    normal = open_page("pages/2_backward.py", query={"backward": "true"})
-    lecture = open_page("pages/2_backward.py", query={"lecture": "true", "backward": "true"})
+    normal = open_page("pages/2_backward.py", query={"backward": "true"}, opened=PANELS)
+    lecture = open_page("pages/2_backward.py", query={"lecture": "true", "backward": "true"},
+                        opened=PANELS)
     assert not lecture.exception
     assert len(lecture.markdown) < len(normal.markdown)            # no intro text
     code = t("app.code", "en")
@@ -305,8 +306,46 @@ def test_exported_notebook_executes_to_the_pages_numbers():
     assert printed.splitlines() == [result.y_repr, result.grad_repr]
 
 
+def test_folded_panels_run_their_content_only_once_opened():
+    """The code, the link box, the float64 comparison and the chain rule's steps are folded:
+    closed, only their labels are sent; opened (a click sets the panel's key), their
+    content runs, computed like the rest of the page."""
+    def downloads(at):
+        return [button.proto.label for button in at.get("download_button")]
+
+    def float64(at):
+        return [f for f in at.dataframe if "autograd in float64" in f.value.columns]
+
+    at = open_page("pages/5_playground.py")
+    labels = [e.label for e in at.expander]
+    assert {t("app.code", "en"), t("app.share", "en"),
+            t("playground.precision_title", "en")} <= set(labels)
+    assert not at.code and not at.sidebar.code and not float64(at)
+    assert "Download as script (.py)" not in downloads(at)
+    open_panels(at, CODE, SHARE, "precision_open").run()
+    assert not at.exception
+    assert at.code[0].value.startswith("import torch") and "Download as script (.py)" in \
+        downloads(at)
+    assert at.sidebar.code[0].value.startswith("/playground")
+    assert len(float64(at)[0].value) == 3                       # one row per element of x
+    steps = open_page("pages/2_backward.py", query={"backward": "true"})
+    latex = len(steps.latex)
+    open_panels(steps, "links_open").run()
+    assert t("backward.values_at_points", "en") in [c.value for c in steps.caption]
+    assert len(steps.latex) > latex
+
+
+def test_only_the_open_exercise_runs():
+    """The exercises are tabs, and only the open one's exercise runs (its tab in the link)."""
+    shown = {}
+    for number in ("1", "2", "3"):
+        at = open_page("pages/4_exercises.py", query={"exercise": number})
+        shown[number] = [w.key for w in (*at.radio, *at.text_area)]
+    assert shown == {"1": [], "2": ["ex2_guess", "ex2_why"], "3": ["ex3_code"]}
+
+
 def test_page_downloads_are_the_shown_code():
-    at = open_page("pages/2_backward.py")
+    at = open_page("pages/2_backward.py", opened=(CODE,))
     labels = [button.proto.label for button in at.get("download_button")]
     assert "Download as script (.py)" in labels and "Download as notebook (.ipynb)" in labels
     shown = at.code[0].value if "import torch" in at.code[0].value else at.code[1].value

@@ -80,7 +80,7 @@ def test_exercise_3_reference_writes_what_it_computes():
 def test_exercise_1_asks_with_the_function_and_answers_after_backward(n):
     """Page 2 asks exercise 1 with y only (the derivative is the task); once the student
     calls y.backward(), its worked solution gives each ∂y/∂x_k as the fraction to type."""
-    at = open_page("pages/2_backward.py", query={"n": str(n)})
+    at = open_page("pages/2_backward.py", query={"n": str(n)}, opened=("links_open",))
     (y_formula,) = shown(at, Y)
     expected = chain.run_chain(n, 1.0, 2.0, 2.0, "mean")
     assert value(read(y_formula), expected.x) == pytest.approx(expected.y, rel=1e-6)

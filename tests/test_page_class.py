@@ -16,7 +16,7 @@ from lab import answers, questions
 from lab.answers import Recorded, Store
 from lab.i18n import t
 from lab.ui import class_views, links
-from tests.conftest import all_text, open_page, texts
+from tests.conftest import SHARE, all_text, open_page, texts
 
 quick = pytest.mark.quick
 EXERCISES = "pages/4_exercises.py"
@@ -35,7 +35,7 @@ def store(tmp_path, monkeypatch):
 
 def start(page: str = EXERCISES, query: dict | None = None, lang: str = "en"):
     """An instructor's session that started a class: (its AppTest, its membership)."""
-    at = open_page(page, {"lang": lang, **(query or {})})
+    at = open_page(page, {"lang": lang, **(query or {})}, opened=(SHARE,))
     at.button(key="class_start").click().run()
     assert not at.exception
     return at, at.session_state["lab.class"]
@@ -137,7 +137,8 @@ def test_an_instructor_starts_a_class_and_the_key_stays_out_of_every_shared_link
 
 def test_the_instructor_link_brings_the_view_back_and_leaves_the_address(store):
     _, member = start()
-    at = open_page(EXERCISES, {**EX2, "class": member.code, "teach": member.key})
+    at = open_page(EXERCISES, {**EX2, "class": member.code, "teach": member.key},
+                   opened=(SHARE,))
     assert not at.exception and "teach" not in at.query_params
     assert at.session_state["lab.class"].key == member.key
     assert bars(at)                                               # the panel is there
@@ -202,7 +203,7 @@ def test_answers_are_held_counted_live_and_revealed_to_every_student(store):
         assert any(t("answers.notice_queued", "en") in c.value for c in at.caption)
     late = students[3]                                            # has not answered
     assert waiting(late) and "int64" not in texts(late)
-    assert late.session_state["lab.class_held"] == {"ex2": 0, "ex3_code": 0}   # one watch
+    assert late.session_state["lab.class_held"] == {"ex2": 0}    # the open exercise's watch
     assert store.flush()
     teacher.run()
     assert bars(teacher) == {t("answers.ex2_works", "en"): "**1** (33 %)",
@@ -216,7 +217,7 @@ def test_answers_are_held_counted_live_and_revealed_to_every_student(store):
     assert teacher.button(key="class_reveal_ex2").disabled
     late.run()
     assert not late.exception and not waiting(late) and "int64" in texts(late)
-    assert late.session_state["lab.class_held"] == {"ex3_code": 0}
+    assert late.session_state["lab.class_held"] == {}          # ex2 revealed: nothing held
     assert any("no prediction" in box.value for box in late.info)
     students[0].run()
     assert any("Right: PyTorch refuses" in box.value for box in students[0].success)

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.chain_rule_rows import check_page_latex
-from tests.conftest import open_page
+from tests.conftest import CODE, open_page
 
 PAGE = "pages/7_inside_backward.py"
 EX3, FORMULA = "ex3", "formula"          # the radio's URL values (ids)
@@ -36,7 +36,7 @@ def order(at) -> list[list[str]]:
 
 
 def test_default_is_the_seed_chain_at_the_first_backward_step():
-    at = open_page(PAGE)
+    at = open_page(PAGE, opened=(CODE,))
     assert not at.exception and not at.error
     assert at.slider(key="step").value == 1 and at.slider(key="step").max == 5
     assert heading(at) == "Step 1 of 5 of the backward pass: **MeanBackward0** runs"

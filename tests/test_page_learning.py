@@ -8,7 +8,7 @@ from lab import export
 from lab.i18n import localized
 from lab.training import DATASETS, TOO_LARGE, UPDATES, Loop, train
 from lab.ui.views import fmt
-from tests.conftest import all_text, open_page, texts
+from tests.conftest import CODE, SHARE, all_text, open_page, texts
 from tests.test_training import printed_numbers
 
 PAGE = "pages/9_learning.py"
@@ -41,11 +41,11 @@ def verdict(at) -> str:
 
 
 def revealed(query: dict | None = None, locale: str = "en-US"):
-    return open_page(PAGE, {"reveal": "true", **(query or {})}, locale=locale)
+    return open_page(PAGE, {"reveal": "true", **(query or {})}, locale=locale, opened=(CODE,))
 
 
 def test_defaults_ask_first_and_hide_the_run():
-    at = open_page(PAGE)
+    at = open_page(PAGE, opened=(CODE,))
     assert not at.exception and not at.error
     assert any("Run it and show" in box.value for box in at.info)
     assert not at.metric and not at.dataframe
@@ -194,9 +194,9 @@ def test_a_link_reopens_the_state_set_through_the_widgets():
     query = {"data": SET_2, "lr": "0.5", "steps": "120", "w0": "1.5", "b0": "-2.0",
              "update": UPDATES[1], "nozero": "true", "guess": "keeps_swinging", "reveal": "true",
              "step": "7"}
-    by_link = open_page(PAGE, query)
+    by_link = open_page(PAGE, query, opened=(CODE, SHARE))
     assert not by_link.exception and not [i for i in by_link.info if "reset" in i.value]
-    by_hand = open_page(PAGE)
+    by_hand = open_page(PAGE, opened=(CODE,))
     for kind, key, value in [("radio", "data", SET_2), ("select_slider", "lr", 0.5),
                              ("slider", "steps", 120), ("slider", "w0", 1.5),
                              ("slider", "b0", -2.0), ("radio", "update", UPDATES[1]),
@@ -214,7 +214,8 @@ def test_a_link_reopens_the_state_set_through_the_widgets():
 
 
 def test_tampered_links_fall_back_to_defaults_with_a_notice():
-    at = open_page(PAGE, {"lr": "0.25", "steps": "9999", "data": "y = x", "biglr": "maybe"})
+    at = open_page(PAGE, {"lr": "0.25", "steps": "9999", "data": "y = x", "biglr": "maybe"},
+                   opened=(CODE,))
     assert not at.exception
     assert at.select_slider(key="lr").value == 0.1 and at.slider(key="steps").value == 50
     assert any("reset to their defaults" in info.value for info in at.info)

@@ -11,7 +11,7 @@ import pytest
 
 from lab.gradients import run
 from lab.xvalues import XSpec
-from tests.conftest import open_page, texts
+from tests.conftest import CODE, open_page, texts
 
 PAGE = "pages/5_playground.py"
 EXERCISE_3 = "sin(x)*exp(x) + 1/(x+2)"
@@ -36,7 +36,7 @@ def figure(at) -> dict:
 
 @pytest.fixture(scope="module")
 def opened():
-    return open_page(PAGE)
+    return open_page(PAGE, opened=(CODE, "precision_open"))
 
 
 def test_opens_on_the_seed_with_every_view(opened):
@@ -48,7 +48,7 @@ def test_opens_on_the_seed_with_every_view(opened):
     assert list(frame["x.grad (autograd)"]) == ["0.666667", "1.33333", "2"]
     assert {cell[-1] for cell in frame["symbolic (sympy)"]} == {"✓"}
     assert {cell[-1] for cell in frame["numeric (finite diff.)"]} == {"✓"}
-    # float32 by default: the float64 comparison waits in an expander
+    # float32 by default: the float64 comparison waits in an expander, drawn once opened
     assert any("autograd in float64" in f.value.columns for f in at.dataframe)
     latex = [element.value.strip("$\n") for element in at.latex]
     assert (r"y = \frac{1}{n} \sum_{i=0}^{n - 1} \left(\left(x_{i} + 1\right)^{2} + 2\right)"

@@ -4,7 +4,7 @@ import pytest
 
 from lab.site import PAGES
 from tests.browser.states import EXERCISE_3
-from tests.conftest import open_page, texts
+from tests.conftest import CODE, open_page, texts
 
 pytestmark = pytest.mark.quick
 
@@ -153,7 +153,7 @@ def test_chain_zero_to_negative_power_explains_inf():
 # ---- page 3: torchviz ------------------------------------------------------------------------
 
 def test_torchviz_graph_and_toggles():
-    at = open_page("pages/3_torchviz.py")
+    at = open_page("pages/3_torchviz.py", opened=(CODE,))
     dot = at.get("graphviz_chart")[0].proto.spec
     for node in ("MeanBackward0", "PowBackward0", "AddBackward0", "AccumulateGrad"):
         assert node in dot
@@ -174,7 +174,7 @@ def test_torchviz_graph_and_toggles():
 
 
 def test_torchviz_inputs_are_shared_with_page_2_through_the_url():
-    at = open_page("pages/2_backward.py", query=BACKWARD)
+    at = open_page("pages/2_backward.py", query=BACKWARD, opened=(CODE,))
     at.slider(key="n").set_value(6).run()
     at.slider(key="p").set_value(3.0).run()
     assert len(table(at)) == 6

@@ -11,7 +11,7 @@ from lab import export
 from lab.gradients import run
 from lab.xvalues import XSpec
 from lab.second import agrees
-from tests.conftest import open_page
+from tests.conftest import CODE, open_page
 from tests.latex_reading import read, value
 
 FORMULAS = ["sin(x)*exp(x) + 1/(x+2)", "sigmoid(2*x - 1)", "tan(x/3)**2 - log(x + 4)",
@@ -73,7 +73,8 @@ def test_the_code_prints_the_second_derivative_the_page_shows(tmp_path):
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_playground_shows_f_second_checked_and_plotted(lang):
     at = open_page("pages/5_playground.py", query={"f": "relu(x)*x + sin(x)", "lang": lang,
-                                                   "xm": "torch.tensor", "xs": "-1, 0, 1, 2"})
+                                                   "xm": "torch.tensor", "xs": "-1, 0, 1, 2"},
+                   opened=(CODE,))
     assert not at.exception
     expected = run("relu(x)*x + sin(x)", XSpec.of([-1, 0, 1, 2]), "mean", "float32",
                    second=True).second

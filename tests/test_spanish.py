@@ -14,7 +14,7 @@ from lab import export, glosses, mistakes, tensors, training
 from lab.cell import run_program
 from lab.i18n import catalogue, localized, t
 from lab.training import Loop
-from tests.conftest import open_page
+from tests.conftest import CODE, open_page
 
 pytestmark = pytest.mark.quick
 
@@ -173,7 +173,7 @@ SPANISH_STATES = [
 def test_code_on_spanish_pages_comments_in_spanish(page, query):
     """Every code block a Spanish page shows (the exports are the same text) has its
     comments in Spanish: no comment key left, no English comment of the catalogue."""
-    at = open_page(page, query={"lang": "es", **query})
+    at = open_page(page, query={"lang": "es", **query}, opened=(CODE,))
     assert not at.exception
     english = {text for key, text in catalogue("en").items() if ".code_" in key}
     shown = "\n".join(block.value for block in at.code)

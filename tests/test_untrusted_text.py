@@ -21,7 +21,7 @@ from lab.ui import links
 from lab.ui.links import Text, params
 from lab.xvalues import VALUES_LINK_MAX, VALUES_MAX_CHARS
 from lab.ui.verbatim import MAX_NAMES, code_list, code_span, say
-from tests.conftest import open_page
+from tests.conftest import PANELS, open_page
 from tests.untrusted import (ADDRESSES, HIDDEN, MARK, PARAMETERS, PAYLOADS, SHOWN_BOXES,
                              SIDEBAR, TEXT_BOXES, crafted_query, name_groups,
                              outside_code_spans, states)
@@ -109,7 +109,7 @@ def test_the_parameter_table_is_every_parameter_the_pages_define():
     for url in URLS:
         found = set()
         for state in states(url):
-            at = open_page(PATHS[url], dict(state))
+            at = open_page(PATHS[url], dict(state), opened=PANELS)
             found |= set(at.session_state["_url_written"])
         assert found == set(SIDEBAR + PARAMETERS[url]), url
 
@@ -127,14 +127,14 @@ def _cases():
 
 @pytest.mark.parametrize("url, state, rotation", list(_cases()))
 def test_crafted_links_are_shown_literally(url, state, rotation):
-    at = open_page(PATHS[url], crafted_query(url, state, rotation))
+    at = open_page(PATHS[url], crafted_query(url, state, rotation), opened=PANELS)
     assert_shown_literally(at)
 
 
 @pytest.mark.parametrize("url", URLS)
 @pytest.mark.parametrize("names", name_groups(MAX_NAMES), ids=lambda names: f"{len(names)}")
 def test_crafted_parameter_names_are_shown_literally(url, names):
-    at = open_page(PATHS[url], {name: "1" for name in names})
+    at = open_page(PATHS[url], {name: "1" for name in names}, opened=PANELS)
     spans = assert_shown_literally(at)
     for name in names:                                   # each named in the notice, as typed
         assert visible(name) in spans or f" {visible(name)} " in spans, name
@@ -150,7 +150,7 @@ def _box(at, key):
 def test_payloads_typed_into_every_text_box_are_shown_literally(url, key):
     number = next(n for n, state in enumerate(states(url))
                   if key in SHOWN_BOXES.get((url, n), ()) or key == "ex2_why" and n == 1)
-    at = open_page(PATHS[url], dict(states(url)[number]))
+    at = open_page(PATHS[url], dict(states(url)[number]), opened=PANELS)
     shown = False
     for payload in PAYLOADS:
         _box(at, key).input(payload).run()
@@ -196,7 +196,7 @@ def test_options_and_numbers_fit_their_allowance():
 
 
 def test_a_long_value_list_stays_out_of_the_link_with_a_note():
-    at = open_page("pages/5_playground.py", {"xm": "torch.tensor"})
+    at = open_page("pages/5_playground.py", {"xm": "torch.tensor"}, opened=PANELS)
     values = ", ".join(str(i / 7) for i in range(2000))
     assert links.link_length(values) > VALUES_LINK_MAX
     at.text_input(key="xs").input(values).run()
@@ -211,6 +211,6 @@ def test_a_long_value_list_stays_out_of_the_link_with_a_note():
 
 def test_a_links_value_longer_than_the_box_is_refused():
     at = open_page("pages/5_playground.py", {"xm": "torch.tensor",
-                                             "xs": "1," * (VALUES_MAX_CHARS // 2 + 1)})
+                                             "xs": "1," * (VALUES_MAX_CHARS // 2 + 1)}, opened=PANELS)
     assert not at.exception and at.metric[0].value == "20"        # the default values
     assert any("`xs`" in info.value for info in at.info)

@@ -54,7 +54,7 @@ STATES = {
 SHOWN_BOXES = {("tensors", 0): ("values", "cell"),
                ("backward", 0): TEXT_BOXES["backward"][:3],
                ("backward", 1): TEXT_BOXES["backward"],
-               ("exercises", 0): ("ex3_code",), ("exercises", 1): ("ex2_code", "ex3_code"),
+               ("exercises", 1): ("ex2_code",), ("exercises", 2): ("ex3_code",),
                ("playground", 0): ("f",), ("playground", 1): ("f", "xs"),
                ("code", 0): ("program",), ("inside_backward", 1): ("f", "xs"),
                ("inside_backward", 3): ("program",)}

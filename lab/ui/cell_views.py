@@ -17,7 +17,8 @@ from lab.i18n import localized
 from lab.site import BY_ID
 from lab.ui import cached
 from lab.ui.links import PROGRAM_LINK_MAX, in_link, link_length, linked
-from lab.ui.shell import current, error_box, lang, lecture, page_address, page_object, tr
+from lab.ui.shell import (current, error_box, folded, lang, lecture, page_address, page_object,
+                          tr)
 from lab.ui.verbatim import code_span
 from lab.ui.views import fmt, graph_panel, pytorch_said, table
 
@@ -143,7 +144,10 @@ def code_panel(code: str, expanded: bool = False, name: str = "autograd_lab") ->
 
     language = lang()
     code = localized(code, language)        # its comments in the page's language
-    with st.expander(tr("app.code"), expanded=expanded):
+    box = folded(tr("app.code"), "code_open", expanded=expanded)     # one a page
+    if box is None:
+        return
+    with box:
         st.code(code, language="python", wrap_lines=True)
         frame = current()
         heading = frame.title if frame else "Autograd Lab"

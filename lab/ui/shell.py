@@ -266,9 +266,11 @@ def _open(info: Page) -> Frame:
         class_views.sidebar()
     frame.title = title(info)
     st.set_page_config(page_title=f"{frame.title} · Autograd Lab")
-    with st.sidebar.expander(tr("app.share"), icon=":material/link:"):
-        st.caption(tr("app.share_help"))
-        frame.share = st.empty()           # filled when the page closes (share_box)
+    share = folded(tr("app.share"), "share_open", st.sidebar, icon=":material/link:")
+    if share:
+        with share:
+            st.caption(tr("app.share_help"))
+            frame.share = st.empty()       # filled when the page closes (share_box)
     st.html(_styles(lecture()))
     st.html(_scripts(info.id, lecture()), unsafe_allow_javascript=True)
     st.title(frame.title, anchor=False)
@@ -325,7 +327,10 @@ def shared_parameters() -> dict[str, list[str]]:
 
 
 def share_box(frame: Frame) -> None:
-    """The link to this state, in the sidebar's "link to this state" box (one element)."""
+    """The link to this state, in the sidebar's "link to this state" box (one element),
+    when that box is open."""
+    if frame.share is None:
+        return
     base = page_address(frame.page.url)
     query = urlencode(shared_parameters(), doseq=True)
     frame.share.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
@@ -347,10 +352,22 @@ def section(func):
         if frame is None:
             return
         if frame.full_run:
-            frame.share.container()    # the page's own run: claim the slot, closing fills it
+            if frame.share is not None:
+                frame.share.container()    # the page's own run: claim the slot, closing fills it
         else:
             share_box(frame)
     return fragment
+
+
+def folded(label: str, key: str, where=st, **options):
+    """An expander whose content runs only while it is open (Streamlit's lazy expander,
+    ``on_change="rerun"``): closed, it costs one element a rerun instead of its content's,
+    and opening it reruns its section. Returns the open expander to fill, or None.
+
+    ``key`` keeps it open across reruns; an AppTest opens it by setting that key.
+    """
+    box = where.expander(label, key=key, on_change="rerun", **options)
+    return box if box.open else None
 
 
 def help_button(*entries: tuple[str, str]) -> None:

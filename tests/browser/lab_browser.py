@@ -161,6 +161,17 @@ def metric_values(page) -> list[str]:
             page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
 
 
+def open_link_box(page, lang: str = "en", holding: str = "://") -> None:
+    """Open the sidebar's "Link to this state" (folded: its link arrives with the rerun
+    that opening asks for) and wait for a link in the sidebar that holds ``holding``."""
+    from lab.i18n import t
+
+    page.locator('[data-testid="stSidebar"] summary', has_text=t("app.share", lang)).click()
+    page.wait_for_function(
+        "h => [...document.querySelectorAll('[data-testid=\"stSidebar\"] code')]"
+        ".some(c => c.textContent.includes(h))", arg=holding, timeout=LOAD_TIMEOUT_MS)
+
+
 def code_blocks(page) -> list[str]:
     return [text.strip() for text in
             page.locator('[data-testid="stCode"] code').all_text_contents()]

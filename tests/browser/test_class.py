@@ -23,7 +23,7 @@ from lab.ui.class_views import WATCH_EVERY, shown_code
 from tests.browser.checks import axe_violations, horizontal_overflow
 from tests.browser.conftest import new_context, serve, tab
 from tests.browser.lab_browser import (LOAD_TIMEOUT_MS, PHONE, PROJECTOR, exception_count,
-                                       settle, shows_text)
+                                       open_link_box, settle, shows_text)
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("LAB_CLASS_SHOTS", "/tmp/class_shots"))
@@ -84,6 +84,7 @@ def start_class(page, server, lang: str) -> tuple[str, str]:
     shot(page, f"laptop-instructor-{lang}",
          page.locator('[data-testid="stSidebar"] [data-testid="stCode"]'))
     assert axe_violations(page) == []
+    open_link_box(page, lang, holding="exercise=2")
     share = [c for c in sidebar_codes(page) if "exercise=2" in c]
     assert share and all("teach" not in c for c in share)     # "Link to this state"
     return code, instructor_link

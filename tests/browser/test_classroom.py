@@ -20,7 +20,7 @@ from tests.browser.checks import (axe_violations, clipped_formulas, horizontal_o
                                   steady_state)
 from tests.browser.conftest import new_context, tab
 from tests.browser.lab_browser import (LOAD_TIMEOUT_MS, after_change, exception_count,
-                                       metric_values, open_page, ready, screenshot,
+                                       metric_values, open_link_box, open_page, ready, screenshot,
                                        screenshot_wanted, settle, shows_metric, to_dark)
 from tests.browser.test_pages import EVERY_PAGE, IDS
 from tests.conftest import open_page as open_app_test
@@ -288,8 +288,7 @@ def test_a_shared_link_reopens_every_control_and_number(lab, browser, url, lang)
         before = steady_state(page)
         assert "lang" not in page.url                  # the browser's language: not in the URL
 
-        page.locator('[data-testid="stSidebar"] summary').filter(
-            has_text=t("app.share", lang)).click()
+        open_link_box(page, lang)
         box = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]')
         # The box's copy button: it fades in under a mouse only, so its click is dispatched.
         box.locator('button[aria-label="Copy to clipboard"]').dispatch_event("click")

@@ -10,8 +10,8 @@ import pytest
 from lab.gradients import run
 from lab.xvalues import XSpec
 from tests.browser.lab_browser import (after_change, alerts, code_blocks, exception_count,
-                                       metric_values, open_page, query, wait_for_graphs,
-                                       wait_for_plots)
+                                       metric_values, open_link_box, open_page, query,
+                                       wait_for_graphs, wait_for_plots)
 
 pytestmark = pytest.mark.browser
 EXERCISE_3 = "sin(x)*exp(x) + 1/(x+2)"
@@ -76,6 +76,7 @@ def test_a_long_value_list_stays_out_of_the_link_and_the_link_reopens(lab, brows
 
     page = browser_page
     open_page(page, lab, "playground", "xm=torch.tensor")
+    open_link_box(page)
     box = page.locator(".st-key-xs input")
     values = ", ".join(str(i) for i in range(8000))     # 46,890 characters
     box.fill(values)
