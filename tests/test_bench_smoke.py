@@ -119,6 +119,18 @@ def test_floor_smoke_replays_the_recorded_messages(tmp_path):
         assert row[name] is None or row[name] >= 0, (name, row[name])
 
 
+def test_cpu_share_smoke_puts_each_sample_in_one_group(tmp_path):
+    """bench.cpu_share samples a server with py-spy while the home page reruns: the lab's
+    own code and Streamlit's commands both show, and the groups cover every sample."""
+    result = bench(tmp_path, "cpu_share", "--seconds", "3", "--pages", "home")
+    assert result["failures"] == 0, result["scenarios"]
+    (row,) = result["scenarios"]
+    assert row["samples"] > 50 and row["reruns"] > 10
+    assert row["lab"] > 0 and row["streamlit commands"] > row["lab"]
+    assert abs(sum(row[name] for name in ("lab", "streamlit commands", "script runner",
+                                          "event loop")) - 1) < 0.01
+
+
 def test_cold_start_smoke(tmp_path):
     result = bench(tmp_path, "cold_start", "--repeat", "1", "--gaps", "0")
     (round_,) = result["rounds"]
