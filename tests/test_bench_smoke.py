@@ -91,6 +91,46 @@ def test_rerun_smoke_compares_pages_with_the_empty_page(tmp_path):
         assert row["ratio"] > 0
 
 
+def test_floor_smoke_replays_the_recorded_messages(tmp_path):
+    """bench.floor sends a page's recorded deltas again through Streamlit with no lab code:
+    the same deltas, path, kind and size, in the same order. Only two writes to one
+    ``st.empty`` slot may reach the client as one (Streamlit's queue composes them when
+    both wait in it), so fewer messages than recorded by at most the recording's
+    composable ones; a replay that sent nothing fails here."""
+    result = bench(tmp_path, "floor", "--repeat", "2", "--pages", "home")
+    assert result["failures"] == 0, [r["failures"] for r in result["scenarios"]]
+    (row,) = result["scenarios"]
+    assert row["scenario"] == "home:default"
+    for what in ("whole", "slider"):
+        recorded, replayed = row[what]["recorded"], row[what]["replayed"]
+        assert recorded["delta_messages"] >= 20, recorded
+        assert row[what]["same_sequence"], what
+        assert recorded["delta_messages"] - row[what]["composable"] \
+            <= replayed["delta_messages"] <= recorded["delta_messages"], (what, row[what])
+        assert abs(replayed["delta_bytes"] - recorded["delta_bytes"]) \
+            <= 0.15 * recorded["delta_bytes"], (what, row[what])
+    assert set(row["wall_ratios"]) == {"lab_whole", "floor_whole", "lab_slider",
+                                       "floor_slider"}
+    assert all(ratio > 0 for ratio in row["wall_ratios"].values()), row["wall_ratios"]
+    # The CPU ratios are numbers, but two runs' CPU may read zero (a process's CPU time
+    # moves in 10 ms clock ticks, the empty page's run takes ~2 ms): no sign asserted.
+    for name in ("lab_whole_ratio", "floor_whole_ratio", "lab_slider_ratio",
+                 "floor_slider_ratio"):
+        assert row[name] is None or row[name] >= 0, (name, row[name])
+
+
+def test_cpu_share_smoke_puts_each_sample_in_one_group(tmp_path):
+    """bench.cpu_share samples a server with py-spy while the home page reruns: the lab's
+    own code and Streamlit's commands both show, and the groups cover every sample."""
+    result = bench(tmp_path, "cpu_share", "--seconds", "3", "--pages", "home")
+    assert result["failures"] == 0, result["scenarios"]
+    (row,) = result["scenarios"]
+    assert row["samples"] > 50 and row["reruns"] > 10
+    assert row["lab"] > 0 and row["streamlit commands"] > row["lab"]
+    assert abs(sum(row[name] for name in ("lab", "streamlit commands", "script runner",
+                                          "event loop")) - 1) < 0.01
+
+
 def test_cold_start_smoke(tmp_path):
     result = bench(tmp_path, "cold_start", "--repeat", "1", "--gaps", "0")
     (round_,) = result["rounds"]
