@@ -33,7 +33,8 @@ class Scenario:
     key: str                      # the widget the student moves ("": one found on the page)
     values: tuple = ()            # ...through these values, in turn
     query: dict | None = None     # the URL's parameters
-    expect: str = ""              # a text the page must show in this state (checks the URL took)
+    expect: str = ""              # a text the page shows in this state, outside a folded panel
+                                  # (checks the URL took)
 
     @property
     def name(self) -> str:
@@ -53,11 +54,11 @@ SCENARIOS = (
              {"values": ", ".join(f"{i}." for i in range(60)), "backward": "true"},
              expect="59."),
     Scenario("backward", "default", "a", (1.5, 2.0, 2.5, 1.0)),
-    Scenario("backward", "heavy", "a", (1.5, 2.0, 2.5, 1.0), {"n": "20", "p": "3.5"},
-             expect="arange(20"),
+    Scenario("backward", "heavy", "a", (1.5, 2.0, 2.5, 1.0),
+             {"n": "20", "p": "3.5", "backward": "true"}, expect="i = 0 … 19"),
     Scenario("torchviz", "default", "a", (1.5, 2.0, 2.5, 1.0)),
     Scenario("torchviz", "heavy", "a", (1.5, 2.0, 2.5, 1.0),
-             {"n": "20", "show_attrs": "true", "show_saved": "true"}, expect="show_saved=True"),
+             {"n": "20", "show_attrs": "true", "show_saved": "true"}, expect="fillcolor=orange"),
     Scenario("exercises", "default", "ex2_check", (True, False), {"exercise": "2"}),
     Scenario("exercises", "heavy", "ex3_reference", (False, True),
              {"exercise": "3", "ex3_code": EXERCISE_3_SOLVED, "ex3_reference": "true"},
@@ -82,7 +83,7 @@ SCENARIOS = (
     Scenario("learning", "default", "w0", (-0.5, 0.0, 0.5, -1.0)),
     Scenario("learning", "heavy", "w0", (-0.5, 0.0, 0.5, -1.0),
              {"reveal": "true", "steps": "200", "nozero": "true", "update": "torch.optim.SGD"},
-             expect="optimizer = torch.optim.SGD"),
+             expect="holds the **sum**"),
 )
 
 NOISY = Scenario("playground", "noisy", "f", (),
