@@ -378,30 +378,30 @@ def measure(scenario, lab, replay, base, baseline, folder: Path, repeat: int,
                                     f"({got['delta_messages']} sent, "
                                     f"{want['delta_messages']} recorded)")
 
-            # Slider moves: baseline slider, lab slider (a fragment rerun), replay of it.
             cpu = collections.Counter()
             runs = collections.defaultdict(list)
-            for i in range(repeat):
-                value = BASELINE.values[i % len(BASELINE.values)]
-                for label, server, action in (
-                        ("base_slider", base, lambda: baseline.set(BASELINE.key, value)),
-                        ("lab_slider", lab, lambda: session.move(scenario, i)),
-                        ("floor_slider", replay, replays["slider"].rerun)):
-                    if label == "lab_slider" and not with_lab:
-                        continue
-                    spent, run = cpu_over(server, action)
-                    cpu[label] += spent
-                    runs[label].append(run)
+
+            def interleave(actions) -> None:
+                """``repeat`` rounds, each running ``actions(i)``'s (label, server, action)
+                in turn, so the three servers share the machine's noise."""
+                for i in range(repeat):
+                    for label, server, action in actions(i):
+                        if label.startswith("lab_") and not with_lab:
+                            continue
+                        spent, run = cpu_over(server, action)
+                        cpu[label] += spent
+                        runs[label].append(run)
+
+            # Slider moves: baseline slider, lab slider (a fragment rerun), replay of it.
+            interleave(lambda i: (
+                ("base_slider", base, lambda: baseline.set(
+                    BASELINE.key, BASELINE.values[i % len(BASELINE.values)])),
+                ("lab_slider", lab, lambda: session.move(scenario, i)),
+                ("floor_slider", replay, replays["slider"].rerun)))
             # Whole reruns: baseline, lab, replay of the lab's whole rerun.
-            for _ in range(repeat):
-                for label, server, action in (("base_whole", base, baseline.rerun),
-                                              ("lab_whole", lab, session.rerun),
-                                              ("floor_whole", replay, replays["whole"].rerun)):
-                    if label == "lab_whole" and not with_lab:
-                        continue
-                    spent, run = cpu_over(server, action)
-                    cpu[label] += spent
-                    runs[label].append(run)
+            interleave(lambda i: (("base_whole", base, baseline.rerun),
+                                  ("lab_whole", lab, session.rerun),
+                                  ("floor_whole", replay, replays["whole"].rerun)))
         finally:
             for player in replays.values():
                 player.close()
