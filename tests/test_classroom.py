@@ -335,6 +335,17 @@ def test_folded_panels_run_their_content_only_once_opened():
     assert len(steps.latex) > latex
 
 
+def test_every_folded_panel_is_opened_by_the_tests_that_read_everything():
+    """The ask-first and untrusted-text tests open ``PANELS``: every panel a page folds."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    keys = set()
+    for path in (*root.glob("lab/ui/*.py"), *root.glob("pages/*.py")):
+        keys |= set(re.findall(r'folded\([^,]+,\s*"(\w+)"', path.read_text()))
+    assert keys == set(PANELS)
+
+
 def test_only_the_open_exercise_runs():
     """The exercises are tabs, and only the open one's exercise runs (its tab in the link)."""
     shown = {}
