@@ -56,8 +56,7 @@ def _file(frame: str) -> str:
 def _is_lab(path: str) -> bool:
     if path.startswith(str(ROOT)):
         return "site-packages" not in path and not path.endswith("streamlit_app.py")
-    return path in LAB_FILES or any(path.endswith("/" + name) for name in LAB_FILES
-                                    if "/" in name and path.startswith(("lab/", "pages/")))
+    return path in LAB_FILES or path.startswith(("lab/", "pages/"))
 
 
 def group(stack: list[str]) -> str:

@@ -349,11 +349,10 @@ def section(func):
         new_run()
         func(*args, **kwargs)
         frame = current()
-        if frame is None:
+        if frame is None or frame.share is None:       # no page, or the link box closed
             return
         if frame.full_run:
-            if frame.share is not None:
-                frame.share.container()    # the page's own run: claim the slot, closing fills it
+            frame.share.container()    # the page's own run: claim the slot, closing fills it
         else:
             share_box(frame)
     return fragment
